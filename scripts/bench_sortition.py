@@ -1,0 +1,250 @@
+"""Benchmark the stage 2 selection against ``sortition-algorithms`` (maximin on HiGHS).
+
+Instances: the public ``example_small_20`` (200 → 20) and synthetic pools with five features
+and self-selection bias (registrants skew older, higher-educated, Dutch-origin and towards some
+districts; quotas are population shares × seats ± 10 % ± 1): 500 → 100 and 1,500 → 600.
+Every solver runs in its own subprocess (wall time, peak RSS, a time limit); the library is
+``pip install 'sortition-algorithms>=0.12.8'`` (a benchmark-only dependency).
+
+    .venv/bin/python scripts/bench_sortition.py [--quick]
+
+The last printed line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "sortition" / "example_small_20"
+BUDGET_S = 14 * 60  # the whole script must end within 15 minutes
+
+POPULATION = {
+    "gender": {"female": 0.505, "male": 0.495},
+    "age": {"16-24": 0.14, "25-34": 0.16, "35-49": 0.24, "50-64": 0.25, "65+": 0.21},
+    "district": {f"d{i}": s for i, s in enumerate([0.2, 0.16, 0.14, 0.12, 0.11, 0.1, 0.09, 0.08])},
+    "origin": {"nl": 0.75, "europe": 0.10, "other": 0.15},
+    "education": {"low": 0.3, "middle": 0.4, "high": 0.3},
+}
+# relative chance of registering after an invitation (self-selection bias)
+BIAS = {
+    "gender": {"female": 1.0, "male": 1.0},
+    "age": {"16-24": 0.5, "25-34": 0.8, "35-49": 1.0, "50-64": 1.4, "65+": 1.5},
+    "district": {f"d{i}": b for i, b in enumerate([1.3, 1.2, 1.0, 1.0, 0.9, 0.8, 0.7, 0.6])},
+    "origin": {"nl": 1.0, "europe": 0.8, "other": 0.5},
+    "education": {"low": 0.5, "middle": 1.0, "high": 2.0},
+}
+
+
+def synthetic(n: int, seats: int, seed: int) -> tuple[str, str]:
+    """(features CSV ``feature,value,min,max``, people CSV with an ``id`` column)."""
+    sys.path.insert(0, str(ROOT))
+    from summit.domain.selection import quotas_from_shares
+
+    rng = np.random.default_rng(seed)
+    columns = {}
+    for feature, shares in POPULATION.items():
+        values = list(shares)
+        weights = np.array([shares[v] * BIAS[feature][v] for v in values])
+        drawn = rng.choice(len(values), n, p=weights / weights.sum())
+        columns[feature] = [values[i] for i in drawn]
+    people = io.StringIO()
+    writer = csv.writer(people, lineterminator="\n")
+    writer.writerow(["id", *POPULATION])
+    for i in range(n):
+        writer.writerow([f"p{i:05d}", *(columns[f][i] for f in POPULATION)])
+    features = io.StringIO()
+    writer = csv.writer(features, lineterminator="\n")
+    writer.writerow(["feature", "value", "min", "max"])
+    for q in quotas_from_shares(POPULATION, seats, tolerance=0.1, slack=1):
+        writer.writerow([q.feature, q.value, q.min, q.max])
+    return features.getvalue(), people.getvalue()
+
+
+def example_small_20() -> tuple[str, str]:
+    """The public example in the library's layout (an id column added: the row index)."""
+    rows = list(csv.reader(io.StringIO((DATA / "respondents.csv").read_text("utf-8"))))
+    people = io.StringIO()
+    writer = csv.writer(people, lineterminator="\n")
+    writer.writerow(["id", *rows[0]])
+    for i, row in enumerate(rows[1:]):
+        writer.writerow([str(i), *row])
+    quotas = list(csv.reader(io.StringIO((DATA / "categories.csv").read_text("utf-8"))))
+    features = io.StringIO()
+    writer = csv.writer(features, lineterminator="\n")
+    writer.writerow(["feature", "value", "min", "max"])
+    writer.writerows(quotas[1:])
+    return features.getvalue(), people.getvalue()
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def child_ours(features: Path, people: Path, seats: int, algorithm: str) -> dict[str, Any]:
+    sys.path.insert(0, str(ROOT))
+    from summit.domain.selection import round_lottery
+    from summit.selection_files import read_selection_input
+
+    data = read_selection_input(features, people)
+    from summit.domain.selection import find_distribution
+
+    started, cpu = time.perf_counter(), _cpu_s()
+    distribution = find_distribution(data.people, data.quotas, seats, algorithm=algorithm)
+    lottery = round_lottery(distribution, 1000)
+    seconds = time.perf_counter() - started
+    probs = sorted(distribution.probabilities.values())
+    return {
+        "seconds": seconds,
+        "cpu_seconds": _cpu_s() - cpu,
+        "min_probability": probs[0],
+        "max_probability": probs[-1],
+        "types": len(distribution.type_members),
+        "distinct_panels": len(distribution.panels),
+        "lottery_max_deviation": lottery.max_deviation,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def child_library(features: Path, people: Path, seats: int) -> dict[str, Any]:
+    from sortition_algorithms import CSVStringDataSource, SelectionData, Settings
+    from sortition_algorithms.committee_generation.maximin import find_distribution_maximin
+    from sortition_algorithms.utils import set_random_provider
+
+    data = SelectionData(CSVStringDataSource(features.read_text(), people.read_text()))
+    feature_collection, _ = data.load_features(seats)
+    settings = Settings(id_column="id", columns_to_keep=[], random_number_seed=1)
+    pool, _ = data.load_people(settings, feature_collection)
+    set_random_provider(1)
+    started, cpu = time.perf_counter(), _cpu_s()
+    committees, weights, _ = find_distribution_maximin(
+        feature_collection, pool, seats, [], "highspy"
+    )
+    seconds = time.perf_counter() - started
+    chance = dict.fromkeys(pool, 0.0)
+    for committee, weight in zip(committees, weights, strict=True):
+        for pid in committee:
+            chance[pid] += weight
+    probs = sorted(chance.values())
+    return {
+        "seconds": seconds,
+        "cpu_seconds": _cpu_s() - cpu,
+        "min_probability": probs[0],
+        "max_probability": probs[-1],
+        "distinct_panels": sum(1 for w in weights if w > 0),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def run_child(args: list[str], timeout: float) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", *args],
+            capture_output=True, text=True, timeout=max(timeout, 1.0), check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return {"timed_out": True, "seconds": time.perf_counter() - started, "limit_s": timeout}
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1:], "timed_out": False}
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["timed_out"] = False
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--child", nargs="*")
+    parser.add_argument("--quick", action="store_true", help="only the two smaller instances")
+    options = parser.parse_args()
+    if options.child is not None:
+        kind, features, people, seats, algorithm = options.child
+        if kind == "ours":
+            out = child_ours(Path(features), Path(people), int(seats), algorithm)
+        else:
+            out = child_library(Path(features), Path(people), int(seats))
+        print(json.dumps(out))
+        return
+
+    deadline = time.perf_counter() + BUDGET_S
+    instances: list[tuple[str, int, tuple[str, str], float, float]] = [
+        # name, seats, (features, people), library limit, our leximin limit
+        ("example_small_20", 20, example_small_20(), 120.0, 60.0),
+        ("synthetic_500_100", 100, synthetic(500, 100, 7), 180.0, 150.0),
+    ]
+    if not options.quick:
+        instances.append(("synthetic_1500_600", 600, synthetic(1500, 600, 11), 420.0, 300.0))
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, seats, (features_text, people_text), lib_limit, _ in instances:
+            features, people = Path(tmp) / f"{name}_f.csv", Path(tmp) / f"{name}_p.csv"
+            features.write_text(features_text)
+            people.write_text(people_text)
+            base = [str(features), str(people), str(seats)]
+            row: dict[str, Any] = {"pool": people_text.count("\n") - 1, "seats": seats}
+            row["ours_maximin"] = run_child(["ours", *base, "maximin"], 300.0)
+            left = deadline - time.perf_counter() - 120
+            row["library_maximin"] = run_child(["library", *base, "maximin"], min(lib_limit, left))
+            results[name] = row
+            print(json.dumps({name: row}), flush=True)
+        # leximin is ours only (the library needs Gurobi for it): run with the time left
+        for name, seats, _, _, lex_limit in instances:
+            base = [str(Path(tmp) / f"{name}_f.csv"), str(Path(tmp) / f"{name}_p.csv"), str(seats)]
+            left = deadline - time.perf_counter() - 10
+            results[name]["ours_leximin"] = run_child(
+                ["ours", *base, "leximin"], min(lex_limit, left)
+            )
+            print(json.dumps({name: {"ours_leximin": results[name]["ours_leximin"]}}), flush=True)
+
+    ratios, speedups = [], []
+    for row in results.values():
+        ours, lib = row["ours_maximin"], row["library_maximin"]
+        if "seconds" not in ours or ours.get("timed_out"):
+            continue
+        if lib.get("timed_out"):
+            speedups.append(lib["seconds"] / ours["seconds"])  # a lower bound
+        elif "min_probability" in lib:
+            ratios.append(ours["min_probability"] / lib["min_probability"])
+            speedups.append(lib["seconds"] / ours["seconds"])
+    lex = results["example_small_20"]["ours_leximin"]
+    summary = {
+        "leximin_min_probability_example_small_20": lex.get("min_probability"),
+        "min_probability_ratio_vs_library": min(ratios) if ratios else None,
+        "speedup_vs_library": min(speedups) if speedups else None,
+        "library_timed_out": [
+            n for n, r in results.items() if r["library_maximin"].get("timed_out")
+        ],
+        "instances": {
+            name: {
+                "ours_maximin_s": r["ours_maximin"].get("seconds"),
+                "ours_maximin_min": r["ours_maximin"].get("min_probability"),
+                "ours_leximin_s": r["ours_leximin"].get("seconds"),
+                "ours_leximin_min": r["ours_leximin"].get("min_probability"),
+                "library_s": r["library_maximin"].get("seconds"),
+                "library_min": r["library_maximin"].get("min_probability"),
+            }
+            for name, r in results.items()
+        },
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

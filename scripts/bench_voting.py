@@ -1,0 +1,419 @@
+"""Benchmark: 1,000 Burgerraad members voting against a running server on loopback.
+
+For each backend (SQLite, the embedded default; PostgreSQL when a URL is given) the script
+prepares a summit with N members, each with a personal link, and an open vote on two proposals;
+starts ``python -m summit serve`` as a subprocess; opens every member's link (a session) and a
+WebSocket per member; then
+
+1. *paced*: every member casts a ballot on both proposals, arrivals spread evenly at ``--rate``
+   ballots per second (everyone votes within N / rate seconds);
+2. *burst*: every member changes their vote on the first proposal at the same moment;
+3. the organiser closes the vote: the ``council.closed`` event reaches all N WebSockets, and the
+   delay from its publication (server clock, same machine) to its arrival is measured;
+4. the published result is compared with what the members cast: ``ballots_lost`` counts every
+   ballot missing or counted differently (0 is the only right answer).
+
+The last line is one JSON object. Usage::
+
+    .venv/bin/python scripts/bench_voting.py [--voters 1000] [--rate 25]
+        [--postgresql postgresql+asyncpg://postgres@127.0.0.1/bench]   # wiped first!
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CHOICES = ("for", "against", "abstain")
+PASSWORD = "bench-organiser-password"
+
+
+@dataclass
+class Setup:
+    vote_id: int
+    proposals: list[int]
+    tokens: list[str]
+
+
+@dataclass
+class Voter:
+    token: str
+    client: Any = None
+    csrf: str = ""
+    cookie: str = ""
+    choices: dict[int, str] = field(default_factory=dict)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def prepare(url: str, voters: int, secret: str) -> Setup:
+    """A summit, N members with personal links, two proposals and an open vote."""
+    from summit import council as uc
+    from summit import repository
+    from summit.db import Database, upgrade
+    from summit.domain.voting import receipt_key
+    from summit.models import Participant, PersonalLink
+    from summit.security import new_token, token_hash
+
+    if url.startswith("postgresql"):
+        import asyncpg
+
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+        finally:
+            await conn.close()
+    await upgrade(url)
+    db = Database(url)
+    try:
+        async with db.session() as session:
+            await repository.add_staff_user(session, "organiser", PASSWORD, "organiser")
+            summit = await repository.create_summit(
+                session, actor="bench", slug="bench", name="G1000 Bench", municipality="Bench"
+            )
+            people = [
+                Participant(
+                    summit_id=summit.id,
+                    pseudonym=f"P-{secrets.token_hex(4).upper()}",
+                    role="resident",
+                    display_name=f"Member {i}",
+                )
+                for i in range(voters)
+            ]
+            session.add_all(people)
+            await session.flush()
+            tokens = []
+            for person in people:
+                token = new_token()
+                tokens.append(token)
+                session.add(PersonalLink(participant_id=person.id, token_hash=token_hash(token)))
+            proposals = [
+                (
+                    await uc.create_proposal(
+                        session,
+                        summit,
+                        actor="bench",
+                        content=uc.ProposalText(title=f"Voorstel {i}", text="Doe iets"),
+                    )
+                ).id
+                for i in (1, 2)
+            ]
+            vote = await uc.create_council_vote(
+                session, summit, actor="bench", title="Bench", proposal_ids=proposals
+            )
+            await session.flush()
+            await uc.open_council_vote(
+                session, summit.id, vote.id, actor="bench", key=receipt_key(secret)
+            )
+            return Setup(vote.id, proposals, tokens)
+    finally:
+        await db.dispose()
+
+
+class Server:
+    def __init__(self, data_dir: Path, url: str, secret: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "SUMMIT_DATA_DIR": str(data_dir),
+            "SUMMIT_DATABASE_URL": url,
+            "SUMMIT_SECRET_KEY": secret,
+            "SUMMIT_LINK_RATE_PER_MINUTE": "1000000",
+            "SUMMIT_LOGIN_RATE_PER_MINUTE": "1000",
+            "SUMMIT_LOG_LEVEL": "warning",
+        }
+        command = [sys.executable, "-m", "summit", "serve", "--port", str(self.port), "--no-demo"]
+        # The server's log goes to a file: an unread pipe would fill up and stall the server.
+        self.log_path = data_dir / "server.log"
+        self.log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start in 90 s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+        errors = self.log_path.read_text().count("Traceback")
+        if errors:
+            print(f"server logged {errors} tracebacks", file=sys.stderr)
+
+
+async def send(client: Any, method: str, url: str, **kwargs: Any) -> Any:
+    """One request; resent when the server had just closed the idle keep-alive connection.
+
+    Resending is harmless here: opening a link or a page is read-only, and a ballot sent twice
+    replaces itself, it never adds.
+    """
+    import httpx
+
+    for attempt in range(3):
+        try:
+            return await client.request(method, url, **kwargs)
+        except httpx.TransportError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def csrf_of(page: str) -> str:
+    marker = 'name="csrf_token" value="'
+    return page.split(marker, 1)[1].split('"', 1)[0]
+
+
+async def run_backend(name: str, url: str, voters: int, rate: float) -> dict[str, Any]:
+    import httpx
+    import websockets
+
+    secret = secrets.token_urlsafe(48)
+    with tempfile.TemporaryDirectory(prefix=f"bench-voting-{name}-") as tmp:
+        data_dir = Path(tmp)
+        if not url:
+            url = f"sqlite+aiosqlite:///{data_dir / 'summit.db'}"
+        started = time.perf_counter()
+        setup = await prepare(url, voters, secret)
+        prepare_s = time.perf_counter() - started
+        server = Server(data_dir, url, secret)
+        transport = httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=voters + 50, max_keepalive_connections=voters + 50)
+        )
+        people = [Voter(token) for token in setup.tokens]
+        sockets: list[Any] = []
+        try:
+            gate = asyncio.Semaphore(64)
+
+            async def sign_in(voter: Voter) -> None:
+                async with gate:
+                    voter.client = httpx.AsyncClient(
+                        base_url=server.base, transport=transport, timeout=120
+                    )
+                    opened = await send(voter.client, "GET", f"/p/{voter.token}")
+                    assert opened.status_code == 303, opened.status_code
+                    page = await send(voter.client, "GET", f"/council/votes/{setup.vote_id}")
+                    voter.csrf = csrf_of(page.text)
+                    voter.cookie = voter.client.cookies.get("summit_session") or ""
+
+            await asyncio.gather(*(sign_in(v) for v in people))
+
+            received: list[float] = []
+            done = asyncio.Event()
+
+            async def listen(voter: Voter) -> Any:
+                async with gate:
+                    ws = await websockets.connect(
+                        f"ws://127.0.0.1:{server.port}/ws",
+                        additional_headers={"Cookie": f"summit_session={voter.cookie}"},
+                        max_queue=None,
+                    )
+                    hello = json.loads(await ws.recv())
+                    assert hello["type"] == "hello"
+                return ws
+
+            sockets = list(await asyncio.gather(*(listen(v) for v in people)))
+
+            async def watch(ws: Any) -> None:
+                async for message in ws:
+                    event = json.loads(message)
+                    if event.get("type") == "council.closed":
+                        received.append(time.time() - float(event["published_at"]))
+                        if len(received) == len(sockets):
+                            done.set()
+                        return
+
+            watchers = [asyncio.create_task(watch(ws)) for ws in sockets]
+
+            async def cast(voter: Voter, choices: dict[int, str]) -> tuple[float, int]:
+                data = {f"choice-{p}": c for p, c in choices.items()}
+                t0 = time.perf_counter()
+                response = await send(
+                    voter.client,
+                    "POST",
+                    f"/council/votes/{setup.vote_id}/ballot",
+                    data={**data, "csrf_token": voter.csrf},
+                    headers={"accept": "application/json"},
+                )
+                elapsed = (time.perf_counter() - t0) * 1000
+                if response.status_code == 200:
+                    voter.choices.update(choices)
+                return elapsed, response.status_code
+
+            # 1. paced arrivals
+            p1, p2 = setup.proposals
+            start = time.perf_counter()
+
+            async def paced(i: int, voter: Voter) -> tuple[float, int]:
+                await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+                return await cast(voter, {p1: CHOICES[i % 3], p2: CHOICES[(i + 1) % 3]})
+
+            paced_results = await asyncio.gather(*(paced(i, v) for i, v in enumerate(people)))
+            paced_wall = time.perf_counter() - start
+            # 2. everyone changes their vote on the first proposal at once
+            start = time.perf_counter()
+            burst_results = await asyncio.gather(
+                *(cast(v, {p1: CHOICES[(i + 2) % 3]}) for i, v in enumerate(people))
+            )
+            burst_wall = time.perf_counter() - start
+
+            # 3. the organiser closes; the event fans out to every WebSocket
+            async with httpx.AsyncClient(base_url=server.base, timeout=120) as organiser:
+                login_page = await organiser.get("/login")
+                await organiser.post(
+                    "/login",
+                    data={
+                        "username": "organiser",
+                        "password": PASSWORD,
+                        "csrf_token": csrf_of(login_page.text),
+                    },
+                )
+                manage = await organiser.get(f"/council/votes/{setup.vote_id}/manage")
+                t0 = time.perf_counter()
+                closed = await organiser.post(
+                    f"/council/votes/{setup.vote_id}/close",
+                    data={"csrf_token": csrf_of(manage.text)},
+                )
+                close_ms = (time.perf_counter() - t0) * 1000
+                assert closed.status_code == 303, closed.text[:500]
+                try:
+                    await asyncio.wait_for(done.wait(), 60)
+                except TimeoutError:
+                    pass
+                result = (await organiser.get(f"/council/votes/{setup.vote_id}/result.json")).json()
+            for task in watchers:
+                task.cancel()
+
+            # 4. does the published count match what the members cast?
+            cast_counts = {
+                p: Counter(v.choices[p] for v in people if p in v.choices) for p in setup.proposals
+            }
+            lost = 0
+            for row in result["proposals"]:
+                expected = cast_counts[row["proposal"]]
+                lost += sum(abs(expected[c] - row[c]) for c in CHOICES)
+            expected_total = sum(sum(c.values()) for c in cast_counts.values())
+            lost += max(0, expected_total - result["ballots_counted"])
+
+            def summary(results: list[tuple[float, int]], wall: float) -> dict[str, Any]:
+                latencies = [ms for ms, _status in results]
+                return {
+                    "ballots": len(results),
+                    "refused": sum(1 for _ms, status in results if status != 200),
+                    "throughput_per_s": round(len(results) / wall, 1),
+                    "p50_ms": round(statistics.median(latencies), 1),
+                    "p99_ms": round(percentile(latencies, 99), 1),
+                    "max_ms": round(max(latencies), 1),
+                    "wall_s": round(wall, 2),
+                }
+
+            return {
+                "backend": name,
+                "voters": voters,
+                "prepare_s": round(prepare_s, 1),
+                "paced": {"rate_per_s": rate, **summary(paced_results, paced_wall)},
+                "burst": summary(burst_results, burst_wall),
+                "close_ms": round(close_ms, 1),
+                "fanout": {
+                    "sockets": len(sockets),
+                    "received": len(received),
+                    "p50_ms": round(statistics.median(received) * 1000, 1) if received else None,
+                    "max_ms": round(max(received) * 1000, 1) if received else None,
+                },
+                "ballots_counted": result["ballots_counted"],
+                "ballots_superseded": result["ballots_superseded"],
+                "ballots_lost": lost,
+            }
+        finally:
+            for ws in sockets:
+                try:
+                    await ws.close()
+                except Exception:
+                    pass
+            for voter in people:
+                if voter.client is not None:
+                    await voter.client.aclose()
+            await transport.aclose()
+            server.stop()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--voters", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=25.0, help="paced ballots per second")
+    parser.add_argument(
+        "--postgresql",
+        default=os.environ.get("SUMMIT_BENCH_DATABASE_URL", ""),
+        help="postgresql+asyncpg://… (WIPED first); empty: SQLite only",
+    )
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    args = parser.parse_args()
+    runs = []
+    if not args.no_sqlite:
+        runs.append(await run_backend("sqlite", "", args.voters, args.rate))
+        print(json.dumps(runs[-1]), flush=True)
+    if args.postgresql:
+        runs.append(await run_backend("postgresql", args.postgresql, args.voters, args.rate))
+        print(json.dumps(runs[-1]), flush=True)
+    by = {run["backend"]: run for run in runs}
+    pg = by.get("postgresql")
+    lite = by.get("sqlite")
+    final = {
+        "voters": args.voters,
+        "rate_per_s": args.rate,
+        "p99_ms_sqlite": lite["paced"]["p99_ms"] if lite else None,
+        "p99_ms_postgresql": pg["paced"]["p99_ms"] if pg else None,
+        "p99_ms_sqlite_burst": lite["burst"]["p99_ms"] if lite else None,
+        "p99_ms_postgresql_burst": pg["burst"]["p99_ms"] if pg else None,
+        "throughput_burst_sqlite": lite["burst"]["throughput_per_s"] if lite else None,
+        "throughput_burst_postgresql": pg["burst"]["throughput_per_s"] if pg else None,
+        "ballots_lost": sum(run["ballots_lost"] for run in runs),
+        "fanout_ms_1000": max((run["fanout"]["max_ms"] or 0.0) for run in runs),
+        "fanout_ms_sqlite": lite["fanout"]["max_ms"] if lite else None,
+        "fanout_ms_postgresql": pg["fanout"]["max_ms"] if pg else None,
+        "goal_p99_ms_postgresql": 200,
+    }
+    print(json.dumps(final))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

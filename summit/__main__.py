@@ -1,0 +1,3 @@
+from summit.cli import main
+
+main()

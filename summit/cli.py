@@ -1,0 +1,266 @@
+"""The ``summit`` command: ``serve`` (the default), ``demo``, ``db``, ``user``, ``audit``."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import click
+
+from summit import __version__
+from summit.errors import SummitError
+
+T = TypeVar("T")
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coro)
+    except SummitError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+class DefaultGroup(click.Group):
+    """A group that runs ``serve`` when no command is named (``summit --port 9000`` works too)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0].startswith("-") and args[0] not in {"--help", "-h", "--version"}):
+            args = ["serve", *args]
+        return super().parse_args(ctx, args)
+
+
+def _settings(**overrides: Any) -> Any:
+    from summit.config import Settings
+
+    try:
+        return Settings.from_env(**overrides)
+    except SummitError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="summit")
+def main() -> None:
+    """G1000 citizens' summit platform.
+
+    Without a command, runs `serve`. Configuration comes from SUMMIT_* environment variables
+    (see docs/configuration.md); the default is a SQLite file in ./data and no other services.
+    """
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--demo/--no-demo",
+    default=True,
+    show_default=True,
+    help="Create the demo summit on first start when the database holds no summit.",
+)
+def serve(host: str, port: int, demo: bool) -> None:
+    """Start the platform (one process) and print where to open it."""
+    import uvicorn
+
+    from summit import logs
+    from summit.app import create_app
+    from summit.db import Database, upgrade
+    from summit.demo import create_demo, credentials_path, has_summit, save_credentials
+
+    base = f"http://{host}:{port}"
+    settings = _settings(**({} if _env_has("SUMMIT_BASE_URL") else {"base_url": base}))
+    logs.configure(settings.log_level)
+
+    async def prepare() -> str | None:
+        db = Database(settings.database_url)
+        try:
+            await db.ping()
+            if settings.is_sqlite:
+                # The embedded default migrates itself; PostgreSQL is migrated on purpose.
+                await upgrade(settings.database_url)
+            await db.check_revision()
+            if demo and not await has_summit(db):
+                info = await create_demo(db)
+                save_credentials(info, settings.data_dir, settings.base_url)
+                return info.render(settings.base_url)
+            path = credentials_path(settings.data_dir)
+            return path.read_text() if path.exists() else None
+        finally:
+            await db.dispose()
+
+    message = _run(prepare())
+    click.echo(f"G1000 summit platform {__version__} on {settings.base_url}/")
+    if message:
+        click.echo(message)
+    app = create_app(settings)
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+
+
+def _env_has(name: str) -> bool:
+    import os
+
+    return name in os.environ
+
+
+@main.command()
+@click.option("--participants", default=200, show_default=True, type=click.IntRange(16, 5000))
+@click.option(
+    "--rounds", default=4, show_default=True, type=click.IntRange(1, 8), help="Rounds to seat."
+)
+def demo(participants: int, rounds: int) -> None:
+    """Create the demo summit in an empty database and print its logins and links."""
+    from summit.db import Database, upgrade
+    from summit.demo import create_demo, has_summit, save_credentials
+
+    settings = _settings()
+
+    async def go() -> str:
+        db = Database(settings.database_url)
+        try:
+            await db.ping()
+            if settings.is_sqlite:
+                await upgrade(settings.database_url)
+            await db.check_revision()
+            if await has_summit(db):
+                raise click.ClickException(
+                    "the database already holds a summit; point SUMMIT_DATA_DIR or "
+                    "SUMMIT_DATABASE_URL at an empty database for the demo"
+                )
+            info = await create_demo(db, participants=participants, rounds=rounds)
+            save_credentials(info, settings.data_dir, settings.base_url)
+            return info.render(settings.base_url)
+        finally:
+            await db.dispose()
+
+    click.echo(_run(go()))
+
+
+@main.group()
+def db() -> None:
+    """Database schema migrations."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def db_upgrade(revision: str) -> None:
+    """Migrate the database schema (creates it on an empty database)."""
+    from summit.db import Database, upgrade
+
+    settings = _settings()
+
+    async def go() -> str | None:
+        database = Database(settings.database_url)
+        try:
+            await database.ping()
+            await upgrade(settings.database_url, revision)
+            return await database.current_revision()
+        finally:
+            await database.dispose()
+
+    click.echo(f"database at revision {_run(go())}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the database's schema revision and whether it is the newest."""
+    from summit.db import Database, head_revision
+
+    settings = _settings()
+
+    async def go() -> str | None:
+        database = Database(settings.database_url)
+        try:
+            return await database.current_revision()
+        finally:
+            await database.dispose()
+
+    current = _run(go())
+    head = head_revision()
+    click.echo(f"current {current or '(empty)'}; newest {head}")
+    if current != head:
+        sys.exit(1)
+
+
+@main.group()
+def user() -> None:
+    """Organiser and moderator accounts."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option(
+    "--role", type=click.Choice(["organiser", "moderator"]), required=True, help="The user's role."
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input instead of asking for it.",
+)
+def user_add(username: str, role: str, password_stdin: bool) -> None:
+    """Add an organiser or moderator who logs in with a password."""
+    from summit import repository
+    from summit.db import Database
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = _settings()
+
+    async def go() -> str:
+        database = Database(settings.database_url)
+        try:
+            await database.check_revision()
+            async with database.session() as session:
+                created = await repository.add_staff_user(session, username, password, role)
+                return created.pseudonym
+        finally:
+            await database.dispose()
+
+    pseudonym = _run(go())
+    click.echo(f"added {role} {username.strip().lower()} ({pseudonym})")
+
+
+@main.group()
+def audit() -> None:
+    """The hash-chained audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Re-check every link of the audit chain; exit 1 at the first broken one."""
+    from summit import audit as audit_log
+    from summit.db import Database
+
+    settings = _settings()
+
+    async def go() -> Any:
+        database = Database(settings.database_url)
+        try:
+            await database.check_revision()
+            async with database.session() as session:
+                return await audit_log.verify(session)
+        finally:
+            await database.dispose()
+
+    report = _run(go())
+    if report.ok:
+        click.echo(f"OK: {report.entries} entries; head {report.head}")
+        return
+    click.echo(
+        f"BROKEN at entry #{report.broken_seq}: {report.reason} "
+        f"({report.entries} entries before it check out)",
+        err=True,
+    )
+    sys.exit(1)
+
+
+def _register_parts() -> None:
+    from summit.commands import council, ideas, lottery, seating, video
+
+    for module in (lottery, seating, ideas, video, council):
+        module.register(main)
+
+
+_register_parts()

@@ -1,0 +1,1 @@
+"""``summit`` sub-commands of the platform's parts; each module has ``register(main)``."""

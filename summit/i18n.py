@@ -1,0 +1,62 @@
+"""Dutch and English (and any other catalogue in ``web/locale``) through gettext catalogues.
+
+The request's language lives in a context variable, so templates and Python code call the same
+``gettext``. Catalogues are ``.po`` files compiled in memory at start-up: no build step.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+import io
+from contextvars import ContextVar
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English", "fr": "Français", "de": "Deutsch"}
+_current: ContextVar[str] = ContextVar("summit_language", default="nl")
+_catalogues: dict[str, _gettext.NullTranslations] = {}
+
+
+def load_catalogues(locale_dir: Path) -> list[str]:
+    """Compile each ``<lang>/LC_MESSAGES/messages.po`` in ``locale_dir``; return the languages."""
+    _catalogues.clear()
+    _catalogues["en"] = _gettext.NullTranslations()  # msgids are English
+    for po in sorted(locale_dir.glob("*/LC_MESSAGES/messages.po")):
+        lang = po.parent.parent.name
+        with po.open("rb") as handle:
+            catalogue = read_po(handle, locale=lang)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalogue)
+        buffer.seek(0)
+        _catalogues[lang] = _gettext.GNUTranslations(buffer)
+    return sorted(_catalogues)
+
+
+def available() -> list[str]:
+    return sorted(_catalogues) or ["en"]
+
+
+def set_language(lang: str) -> None:
+    _current.set(lang if lang in _catalogues else "en")
+
+
+def current_language() -> str:
+    return _current.get()
+
+
+def _translations() -> _gettext.NullTranslations:
+    return _catalogues.get(_current.get()) or _gettext.NullTranslations()
+
+
+def gettext(message: str) -> str:
+    return _translations().gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return _translations().ngettext(singular, plural, n)
+
+
+_ = gettext
+

@@ -1,0 +1,120 @@
+"""Helpers for real-browser tests: a running `summit serve` and Debian's headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+needs_chromium = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (scripts/install --test)"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[str]
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def banner(self) -> str:
+        return "\n".join(self.output)
+
+    def credential(self, role: str) -> str:
+        match = re.search(rf"{role} login: {role} / (\S+)", self.banner)
+        assert match, self.banner
+        return match.group(1)
+
+    def links(self) -> dict[str, str]:
+        return dict(
+            re.findall(r"^\s+(\S+ \(\w+\)|table host \(\w+\)): (http\S+)$", self.banner, re.M)
+        )
+
+
+@contextmanager
+def run_server(
+    data_dir: Path, env: dict[str, str] | None = None, args: list[str] | None = None
+) -> Iterator[Server]:
+    port = free_port()
+    environ = {**os.environ, "SUMMIT_DATA_DIR": str(data_dir), **(env or {})}
+    command = [sys.executable, "-m", "summit", "serve", "--port", str(port), *(args or [])]
+    process = subprocess.Popen(
+        command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    server = Server(f"http://127.0.0.1:{port}", process)
+    deadline = time.monotonic() + 90
+    try:
+        assert process.stdout is not None
+        os.set_blocking(process.stdout.fileno(), False)
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if line:
+                server.output.append(line.rstrip("\n"))
+                continue
+            if process.poll() is not None:
+                raise RuntimeError("server exited:\n" + server.banner)
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("server did not start in 90 s:\n" + server.banner)
+        time.sleep(0.2)
+        while line := process.stdout.readline():
+            server.output.append(line.rstrip("\n"))
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

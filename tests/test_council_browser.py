@@ -1,0 +1,204 @@
+"""The council story in a real Chromium: prioritisation with a live plenary screen, the Burgerraad
+vote with receipts, and the signed Burgerbesluit (axe on every page a member sees)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from summit import council as uc
+from summit.db import Database
+from summit.domain.voting import receipt_key
+from summit.models import Participant
+from tests.browser import Server, chromium, needs_chromium, run_server
+from tests.test_browser import axe_violations
+
+pytestmark = [pytest.mark.browser, needs_chromium]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("browser-council")
+
+
+@pytest.fixture(scope="module")
+def server(data_dir: Path) -> Iterator[Server]:
+    with run_server(data_dir, args=[]) as running:
+        yield running
+
+
+def cast_for_many(data_dir: Path, vote_id: int, proposal: int, skip: str, count: int) -> None:
+    """Members vote through the use case against the server's own database (same as the app)."""
+
+    async def go() -> None:
+        db = Database(f"sqlite+aiosqlite:///{data_dir / 'summit.db'}")
+        key = receipt_key((data_dir / "secret.key").read_text().strip())
+        try:
+            async with db.session() as session:
+                vote = await session.get(uc.CouncilVote, vote_id)
+                assert vote is not None
+                ids = list(
+                    (
+                        await session.execute(
+                            select(Participant.id)
+                            .where(Participant.summit_id == vote.summit_id)
+                            .order_by(Participant.id)
+                        )
+                    ).scalars()
+                )
+            skipped = await _participant_of_link(db, skip)
+            for pid in [i for i in ids if i != skipped][:count]:
+                async with db.session() as session:
+                    await uc.cast_ballots(
+                        session,
+                        summit_id=vote.summit_id,
+                        vote_id=vote_id,
+                        participant_id=pid,
+                        choices={proposal: "for"},
+                        key=key,
+                    )
+        finally:
+            await db.dispose()
+
+    # Playwright's sync API owns this thread's event loop: run ours in a thread of its own.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, go()).result()
+
+
+async def _participant_of_link(db: Database, link: str) -> int:
+    from summit.models import PersonalLink
+    from summit.security import token_hash
+
+    async with db.session() as session:
+        row = await session.scalar(
+            select(PersonalLink).where(PersonalLink.token_hash == token_hash(link.split("/p/")[1]))
+        )
+        assert row is not None
+        return row.participant_id
+
+
+def submit(page: Any, name: str) -> None:
+    page.get_by_role("button", name=name).click()
+    page.wait_for_load_state()
+
+
+def test_prioritise_vote_and_sign_the_burgerbesluit(server: Server, data_dir: Path) -> None:
+    with chromium() as browser:
+        organiser = browser.new_context(locale="en-GB").new_page()
+        organiser.goto(server.url + "/login?lang=en")
+        organiser.get_by_label("User name").fill("organiser")
+        organiser.get_by_label("Password").fill(server.credential("organiser"))
+        submit(organiser, "Log in")
+        organiser.goto(server.url + "/council")
+        for label in ("Cycling", "Housing", "Green"):
+            organiser.get_by_label("New theme").fill(label)
+            submit(organiser, "Add theme")
+        organiser.get_by_label("Votes per participant").fill("3")
+        organiser.get_by_label("Shortlist size").fill("2")
+        organiser.get_by_label("Public tie-break seed").fill("browser-seed")
+        submit(organiser, "Create prioritisation")
+        priority_url = organiser.url
+        submit(organiser, "Open voting")
+
+        # The plenary screen in the hall, through a display link (no login).
+        organiser.goto(server.url + "/council")
+        organiser.get_by_label("Label (e.g. big screen, hall A)").fill("Hall")
+        submit(organiser, "Issue a display link")
+        display_url = organiser.get_by_label("Display link").input_value()
+        screen = browser.new_context(viewport={"width": 1600, "height": 900}).new_page()
+        screen.goto(display_url)
+        screen.wait_for_function("document.body.dataset.councilLive === '1'")
+        screen.wait_for_selector("[data-priority-items] li")
+        assert axe_violations(screen) == []
+
+        # A resident at home, on a phone, gives three votes.
+        link = server.links()["resident (online)"]
+        phone = browser.new_context(
+            locale="en-GB", viewport={"width": 390, "height": 844}, is_mobile=True
+        ).new_page()
+        phone.goto(link)
+        phone.goto(server.url + "/council/mine?lang=en")
+        phone.get_by_role("link", name="Which themes matter most?").click()
+        phone.get_by_label("Cycling").fill("2")
+        phone.get_by_label("Green").fill("2")
+        assert phone.get_by_role("button", name="Save my votes").is_disabled()  # 4 > 3
+        phone.get_by_label("Green").fill("1")
+        assert "Votes left: 0" in phone.locator("[data-dots-left]").inner_text()
+        assert axe_violations(phone) == []
+        submit(phone, "Save my votes")
+        assert phone.locator(".notice").is_visible()
+        # The big screen follows without a reload.
+        screen.wait_for_function(
+            "[...document.querySelectorAll('[data-priority-items] li')]"
+            ".some(li => li.dataset.votes === '2')",
+            timeout=15000,
+        )
+        organiser.goto(priority_url)
+        submit(organiser, "Close and make the shortlist")
+        organiser.goto(priority_url + "/result")
+        shortlist = organiser.locator(".shortlist li").all_inner_texts()
+        assert len(shortlist) == 2 and shortlist[0].startswith("Cycling")
+
+        # Workshops write two proposals; the organiser puts them to the Burgerraad.
+        for title, text in (
+            ("Safe cycle routes", "Separate cycle paths"),
+            ("Tiny houses", "Build"),
+        ):
+            organiser.goto(server.url + "/council/proposals")
+            organiser.get_by_label("Title").fill(title)
+            organiser.get_by_label("The proposal").fill(text)
+            submit(organiser, "Save the proposal")
+        organiser.goto(server.url + "/council")
+        organiser.locator("#cv-title").fill("Burgerraad December")
+        submit(organiser, "Create vote")
+        submit(organiser, "Open voting")
+        vote_id = int(re.search(r"/council/votes/(\d+)/manage", organiser.url).group(1))  # type: ignore[union-attr]
+        proposal_ids = [
+            int(href.rsplit("/", 1)[1])
+            for href in organiser.locator("ol a[href^='/council/proposals/']").evaluate_all(
+                "links => links.map(a => a.getAttribute('href'))"
+            )
+        ]
+        assert "101" in organiser.content()  # 200 members: 101 needed
+
+        phone.goto(server.url + f"/council/votes/{vote_id}?lang=en")
+        assert "at least 101 of the 200 members" in phone.content()
+        phone.locator(f"input[name='choice-{proposal_ids[0]}'][value='for']").check()
+        phone.locator(f"input[name='choice-{proposal_ids[1]}'][value='against']").check()
+        assert axe_violations(phone) == []
+        submit(phone, "Cast my vote")
+        receipts = phone.locator("[data-receipt]").all_inner_texts()
+        assert len(receipts) == 2 and all(len(r) == 19 for r in receipts)
+        cast_for_many(data_dir, vote_id, proposal_ids[0], link, 100)
+
+        organiser.goto(server.url + f"/council/votes/{vote_id}/manage")
+        submit(organiser, "Close voting and count")
+        screen.wait_for_selector("[data-council-rows] td.adopted", timeout=15000)
+
+        phone.goto(server.url + f"/council/votes/{vote_id}/result?lang=en")
+        adopted = phone.locator(f"tr[data-proposal='{proposal_ids[0]}'] [data-outcome]")
+        assert adopted.get_attribute("data-outcome") == "adopted"
+        phone.get_by_role("textbox", name="Receipt").fill(receipts[0].lower())
+        submit(phone, "Check")
+        assert phone.locator("[data-check=counted]").is_visible()
+        assert axe_violations(phone) == []
+
+        phone.get_by_role("link", name="The Burgerbesluit and its signatures").click()
+        digest = phone.locator("[data-document-hash]").inner_text()
+        document = phone.request.get(phone.url + "/document.html").body()
+        assert hashlib.sha256(document).hexdigest() == digest
+        assert b"Safe cycle routes" in document and b"Tiny houses" in document
+        phone.get_by_label("I have read this Burgerbesluit and sign it.").check()
+        assert axe_violations(phone) == []
+        submit(phone, "Sign the Burgerbesluit")
+        assert "1 of 200 members have signed" in phone.content()
+        signatures = phone.request.get(phone.url.split("#")[0] + "/signatures.json").json()
+        assert signatures["document_sha256"] == digest and len(signatures["signatures"]) == 1

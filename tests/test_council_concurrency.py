@@ -1,0 +1,141 @@
+"""1,000 simultaneous ballots on PostgreSQL: every ballot counted once, re-votes replace."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from summit import council as uc
+from summit import repository
+from summit.db import Database, upgrade
+from summit.domain.voting import receipt_key
+from summit.models import Ballot, Participant
+from tests.conftest import PG_URL, fresh_database_url
+
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.postgres,
+    pytest.mark.skipif(not PG_URL, reason="SUMMIT_TEST_DATABASE_URL is not set"),
+]
+
+MEMBERS = 1000
+CHOICES = ("for", "against", "abstain")
+
+
+async def _setup(db: Database) -> tuple[int, int, list[int], list[int]]:
+    async with db.session() as session:
+        summit = await repository.create_summit(
+            session, actor="test", slug="concurrency", name="G1000 Load", municipality="Load"
+        )
+        for _ in range(MEMBERS):
+            session.add(
+                Participant(
+                    summit_id=summit.id,
+                    pseudonym=f"P-{secrets.token_hex(4).upper()}",
+                    role="resident",
+                )
+            )
+        await session.flush()
+        proposals = [
+            (
+                await uc.create_proposal(
+                    session,
+                    summit,
+                    actor="test",
+                    content=uc.ProposalText(title=f"Voorstel {i}", text="Doe iets"),
+                )
+            ).id
+            for i in (1, 2)
+        ]
+        vote = await uc.create_council_vote(
+            session, summit, actor="test", title="Load", proposal_ids=proposals
+        )
+        members = list(
+            (
+                await session.execute(
+                    select(Participant.id)
+                    .where(Participant.summit_id == summit.id)
+                    .order_by(Participant.id)
+                )
+            ).scalars()
+        )
+        return summit.id, vote.id, proposals, members
+
+
+@pytest.fixture
+def pg_url(tmp_path: Path) -> str:
+    url = fresh_database_url("postgresql", tmp_path)
+    asyncio.run(upgrade(url))
+    return url
+
+
+async def test_a_thousand_simultaneous_ballots_are_counted_exactly(pg_url: str) -> None:
+    db = Database(pg_url)
+    key = receipt_key("concurrency-test-secret-0123456789")
+    try:
+        summit_id, vote_id, proposals, members = await _setup(db)
+        async with db.session() as session:
+            await uc.open_council_vote(session, summit_id, vote_id, actor="test", key=key)
+
+        async def cast(pid: int, choices: dict[int, str]) -> None:
+            async def work(session: object) -> None:
+                await uc.cast_ballots(
+                    session,  # type: ignore[arg-type]
+                    summit_id=summit_id,
+                    vote_id=vote_id,
+                    participant_id=pid,
+                    choices=choices,
+                    key=key,
+                )
+
+            await uc.with_retries(db, work)
+
+        final: dict[int, dict[int, str]] = {}
+        first_wave = []
+        for i, pid in enumerate(members):
+            choices = {proposals[0]: CHOICES[i % 3], proposals[1]: CHOICES[(i + 1) % 3]}
+            final[pid] = dict(choices)
+            first_wave.append(cast(pid, choices))
+        await asyncio.gather(*first_wave)
+
+        # Second wave, all at once: 200 members change both votes, 50 of them press twice.
+        second_wave = []
+        for i, pid in enumerate(members[:200]):
+            changed = {p: CHOICES[(CHOICES.index(c) + 1) % 3] for p, c in final[pid].items()}
+            final[pid] = changed
+            second_wave.append(cast(pid, changed))
+            if i < 50:
+                second_wave.append(cast(pid, changed))
+        await asyncio.gather(*second_wave)
+
+        async with db.session() as session:
+            assert await uc.voters(session, vote_id) == MEMBERS
+            superseded = await session.scalar(
+                select(func.count()).select_from(Ballot).where(Ballot.superseded.is_(True))
+            )
+            assert superseded == 200 * 2
+
+            def render(context: dict[str, object]) -> str:
+                return f"<article>{sorted(context)}</article>"
+
+            outcome, _decision = await uc.close_council_vote(
+                session, summit_id, vote_id, actor="test", render_document=render
+            )
+        expected = {p: Counter(final[m][p] for m in members) for p in proposals}
+        for row in outcome.rows:
+            counts = expected[row.item.proposal_id]
+            assert (row.result.votes_for, row.result.against, row.result.abstain) == (
+                counts["for"],
+                counts["against"],
+                counts["abstain"],
+            )
+            assert row.result.cast == MEMBERS
+        assert outcome.meta.ballots_counted == 2 * MEMBERS
+        assert outcome.meta.threshold == 501
+    finally:
+        await db.dispose()

@@ -1,0 +1,124 @@
+"""In a real Chromium: a table host adds ideas, a second member sees them live, the moderator
+groups them into themes on the board and merges two; axe checks the pages."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.browser import Server, chromium, needs_chromium, run_server
+from tests.test_browser import axe_violations
+
+pytestmark = [pytest.mark.browser, needs_chromium]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
+    folder = tmp_path_factory.mktemp("browser-ideas")
+    with run_server(folder) as running:
+        yield running, folder
+
+
+def second_member_link(folder: Path, host_link: str) -> str:
+    """A fresh personal link for another member of the host's table (written to the server's
+    database, as the organiser's page would)."""
+    from sqlalchemy import select
+
+    from summit import repository
+    from summit.db import Database
+    from summit.models import Participant, Seat
+
+    async def issue() -> str:
+        db = Database(f"sqlite+aiosqlite:///{folder / 'summit.db'}")
+        try:
+            async with db.session() as session:
+                host, _link = await repository.resolve_link(session, host_link.split("/p/")[1])
+                seat = await session.scalar(
+                    select(Seat).where(Seat.participant_id == host.id, Seat.is_host.is_(True))
+                )
+                assert seat is not None
+                other = await session.scalar(
+                    select(Seat).where(
+                        Seat.round_id == seat.round_id,
+                        Seat.table_id == seat.table_id,
+                        Seat.is_host.is_(False),
+                    )
+                )
+                assert other is not None
+                member = await session.get(Participant, other.participant_id)
+                assert member is not None
+                return await repository.issue_link(session, member, actor="test", log=False)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(issue())
+
+
+def test_host_adds_ideas_member_sees_them_moderator_groups_and_merges(
+    server: tuple[Server, Path],
+) -> None:
+    running, folder = server
+    host_link = running.links()["table host (online)"]
+    member_token = second_member_link(folder, host_link)
+    with chromium() as browser:
+        host_ctx = browser.new_context(locale="en-GB")
+        host = host_ctx.new_page()
+        host.goto(host_link)
+        host.goto(running.url + "/me/ideas?lang=en")
+        member_ctx = browser.new_context(locale="en-GB")
+        member = member_ctx.new_page()
+        member.goto(f"{running.url}/p/{member_token}")
+        member.goto(running.url + "/me/ideas?lang=en")
+        assert member.locator("#idea-form").count() == 0  # only the host records
+        member.wait_for_function("document.getElementById('idea-capture').dataset.live === '1'")
+        assert axe_violations(host) == []
+
+        titles = ["Fietsbrug over het kanaal", "Gratis fietsenstalling bij het station"]
+        for title in titles:
+            host.locator("#idea-title").fill(title)
+            host.get_by_role("button", name="Add idea").click()
+        for title in titles:
+            member.wait_for_function(
+                f"document.getElementById('idea-list').textContent.includes({title!r})",
+                timeout=15000,
+            )
+        host.wait_for_function("document.querySelectorAll('#idea-pending li').length === 0")
+        assert host.locator("#idea-list .idea").count() >= 2
+
+        staff_ctx = browser.new_context(locale="en-GB")
+        board = staff_ctx.new_page()
+        board.goto(running.url + "/login?lang=en")
+        board.get_by_label("User name").fill("moderator")
+        board.get_by_label("Password").fill(running.credential("moderator"))
+        board.get_by_role("button", name="Log in").click()
+        board.goto(running.url + "/moderator/themes")
+        board.get_by_role("button", name="Group the ideas into themes").click()
+        board.wait_for_function(
+            "document.querySelectorAll('.theme-card').length >= 2", timeout=60000
+        )
+        text = board.locator("#theme-board").inner_text()
+        assert all(title in text for title in titles)
+        before = board.locator(".theme-card").count()
+        assert axe_violations(board) == []
+
+        first = board.locator(".theme-card").first
+        first.locator("summary").click()
+        target = first.locator("select[name=other] option").first.inner_text()
+        first.get_by_role("button", name="Merge").click()
+        board.wait_for_function(
+            f"document.querySelectorAll('.theme-card').length === {before - 1}", timeout=15000
+        )
+        assert "merge" in board.locator(".decision-list").inner_text()
+        assert target.split(" (")[0] not in [
+            card.inner_text() for card in board.locator(".theme-label").all()
+        ]
+
+        plenary = staff_ctx.new_page()
+        plenary.goto(running.url + "/plenary")
+        assert plenary.locator("#plenary-themes li").count() == before - 1
+        assert axe_violations(plenary) == []
+        for context in (host_ctx, member_ctx, staff_ctx):
+            context.close()

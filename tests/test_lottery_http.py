@@ -1,0 +1,266 @@
+"""The lottery through the real app: upload, commit, draw, letters, registration, selection."""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from typing import Any
+
+from sqlalchemy import func, select
+
+from summit import lottery, repository
+from summit.models import Participant, Registration
+from summit.models.lottery import WithdrawalLink
+from summit.security import token_hash
+from tests.test_http import csrf_of, login
+
+SEED = "1234567890 0987654321"
+HEADER = "BSN;Geslacht;Geboortedatum;Wijk;Adres"
+WIJKEN = ("Centrum", "Noord", "Oost", "Zuid", "West", "Haven")
+
+
+def register_csv(n: int, seed: int = 7) -> str:
+    rng = random.Random(seed)
+    rows = [HEADER]
+    for i in range(n):
+        rows.append(
+            f"{500000 + i};{rng.choice('MV')};{rng.randint(1945, 2004)}-05-0{rng.randint(1, 9)};"
+            f"{rng.choice(WIJKEN)};Weg {i}"
+        )
+    rows.append("999999;M;2016-01-01;Noord;Weg 0")  # under 16
+    return "\n".join(rows) + "\n"
+
+
+MAP = {
+    "map_id": "BSN",
+    "map_gender": "Geslacht",
+    "map_birth_date": "Geboortedatum",
+    "map_district": "Wijk",
+    "map_address": "Adres",
+}
+
+
+def upload(client: Any, text: str) -> Any:
+    token = csrf_of(client.get("/organiser/lottery").text)
+    return client.post(
+        "/organiser/lottery/register",
+        data={"csrf_token": token, **MAP},
+        files={"file": ("register.csv", text.encode("utf-8"), "text/csv")},
+    )
+
+
+def test_the_whole_lottery_over_http(demo_client: Any) -> None:
+    client, info = demo_client
+    client.get("/?lang=en")  # the assertions below read the English text
+    assert login(client, "organiser", info.organiser_password).status_code == 303
+
+    bad = upload(client, register_csv(10) + "12;Q;1980-01-01;Noord;X\n13;M;1980-13-45;Oost;Y\n")
+    assert bad.status_code == 400
+    assert "The file was not imported" in bad.text
+    assert re.search(r"<td>13</td><td>gender</td>", bad.text)
+    assert re.search(r"<td>14</td><td>birth_date</td>", bad.text)
+    assert client.get("/lottery/extract.csv").status_code == 404  # nothing was written
+
+    assert upload(client, register_csv(150)).status_code == 303
+    page = client.get("/organiser/lottery").text
+    assert "excluded: younger than 16" in page and 'class="bar"' in page
+
+    token = csrf_of(page)
+    committed = client.post(
+        "/organiser/lottery/commit",
+        data={"csrf_token": token, "sample_size": "60", "one_per_household": "yes"},
+    )
+    assert committed.status_code == 303
+    commitment = client.get("/lottery/commitment.json")
+    assert commitment.status_code == 200
+    assert lottery.sha256_hex(commitment.content) in client.get("/lottery").text
+    drawn = client.post("/organiser/lottery/draw", data={"csrf_token": token, "seed": SEED})
+    assert drawn.status_code == 303
+    extract = client.get("/lottery/extract.csv").text
+    result = client.get("/lottery/result.csv").text
+    assert str(lottery.verify_files(commitment.text, extract, SEED, result)) == "MATCH"
+    assert "500000" not in extract  # pseudonymised
+
+    letters = client.get("/organiser/lottery/letters").text
+    assert letters.count('class="letter"') == 60 and letters.count("<svg") == 60
+    merge = client.get("/organiser/lottery/mailmerge.csv").text.splitlines()
+    assert merge[0] == "pseudonym,code,link" and len(merge) == 61
+    code = merge[1].split(",")[1]
+    assert code in letters
+
+    named = client.post("/organiser/lottery/named", data={"csrf_token": token, "role": "employer"})
+    assert named.status_code == 200 and "/register?code=" in named.text
+
+    client.post("/logout", data={"csrf_token": token})
+    assert client.get("/organiser/lottery/mailmerge.csv").status_code in (401, 303)
+
+    # The invitee arrives from the QR code, fills in the form, and gets a withdrawal link.
+    arrive = client.get(f"/register?code={code}")
+    assert arrive.status_code == 200 and 'name="first_name"' in arrive.text
+    form = {
+        "csrf_token": csrf_of(arrive.text),
+        "step": "details",
+        "code": code,
+        "first_name": "Bea",
+        "email": "bea@example.org",
+        "attendance": "online",
+        "feature_age_band": "35-49",
+        "feature_gender": "female",
+        "feature_district": "Oost",
+        "consent": "yes",
+    }
+    missing = client.post("/register", data={**form, "consent": ""})
+    assert missing.status_code == 400 and "consent" in missing.text
+    done = client.post("/register", data=form)
+    assert done.status_code == 200 and "/register/withdraw/" in done.text
+    again = client.post("/register", data=form)
+    assert again.status_code == 400 and "already been used" in again.text
+    unknown = client.post("/register", data={**form, "code": "ZZZZZ-ZZZZZ"})
+    assert unknown.status_code == 400 and "not known" in unknown.text
+    audit_page = client.get("/audit").text
+    assert "registration.create" in audit_page and "bea@example.org" not in audit_page
+
+
+def _register_everyone(client: Any, summit_id: int) -> None:
+    async def go() -> None:
+        async with client.db.session() as session:
+            summit = await repository.get_summit(session, summit_id)
+            draw = await lottery.invitation_draw(session, summit_id)
+            assert draw is not None
+            secret = client.app.state.settings.secret_key
+            entries = {e.pseudonym: e for e in await _entries(session, summit_id)}
+            for pseudonym in draw.result["pseudonyms"]:
+                features = entries[pseudonym].features
+                parsed = lottery.parse_registration_form(
+                    {
+                        "consent": "yes",
+                        "first_name": "R",
+                        "phone": "0600000000",
+                        **{f"feature_{k}": v for k, v in features.items()},
+                    },
+                    summit,
+                    languages=["nl", "en"],
+                    questions=[(k, []) for k in ("age_band", "gender", "district")],
+                )
+                code = lottery.invitation_code(secret, summit_id, pseudonym)
+                await lottery.register_with_code(session, summit, code, parsed, actor="public")
+
+    client.run(go())
+
+
+async def _entries(session: Any, summit_id: int) -> list[Any]:
+    from summit.models import RegisterEntry
+
+    return list(
+        (await session.execute(select(RegisterEntry).where(RegisterEntry.summit_id == summit_id)))
+        .scalars()
+        .all()
+    )
+
+
+def test_selection_in_the_background_then_the_public_draw_and_a_withdrawal(
+    demo_client: Any,
+) -> None:
+    client, info = demo_client
+    client.get("/?lang=en")  # the assertions below read the English text
+    assert login(client, "organiser", info.organiser_password).status_code == 303
+    assert upload(client, register_csv(150)).status_code == 303
+    token = csrf_of(client.get("/organiser/lottery").text)
+    client.post("/organiser/lottery/commit", data={"csrf_token": token, "sample_size": "50"})
+    client.post("/organiser/lottery/draw", data={"csrf_token": token, "seed": SEED})
+    summit_id = _summit_id(client)
+    _register_everyone(client, summit_id)
+    before = _count(client, Participant, Participant.status != "withdrawn")
+
+    started = client.post(
+        "/organiser/selection/run",
+        data={
+            "csrf_token": token,
+            "role": "resident",
+            "seats": "15",
+            "tolerance": "0.3",
+            "algorithm": "maximin",
+            "panels": "200",
+        },
+        headers={"accept": "application/json"},
+    )
+    assert started.status_code == 202
+    deadline = time.monotonic() + 60
+    state = "running"
+    while state == "running" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        state = client.get("/organiser/selection/status.json").json()["resident"]["state"]
+    assert state == "done", client.get("/organiser/selection/status.json").json()
+    page = client.get("/organiser/selection").text
+    assert "Panels hash" in page and "Chances of selection" in page
+
+    drawn = client.post(
+        "/organiser/selection/draw",
+        data={"csrf_token": token, "role": "resident", "seed": "11111 22222 33333 44444"},
+    )
+    assert drawn.status_code == 200
+    assert drawn.text.count("/p/") == 15
+    assert _count(client, Participant, Participant.status != "withdrawn") == before + 15
+    report = client.get("/organiser/selection").text
+    assert "Panel and population per feature" in report
+
+    # A selected resident withdraws with the link from their confirmation: a reserve takes over.
+    async def withdrawal_token() -> tuple[int, str]:
+        async with client.db.session() as session:
+            registration = await session.scalar(
+                select(Registration).where(Registration.status == "selected").limit(1)
+            )
+            assert registration is not None
+            link = await session.scalar(
+                select(WithdrawalLink).where(WithdrawalLink.registration_id == registration.id)
+            )
+            assert link is not None
+            # Only the hash is stored; give this test a known token by replacing it.
+            link.token_hash = token_hash("known-withdrawal-token")
+            return registration.id, "known-withdrawal-token"
+
+    _reg_id, secret = client.run(withdrawal_token())
+    confirm = client.get(f"/register/withdraw/{secret}")
+    assert confirm.status_code == 200
+    out = client.post(f"/register/withdraw/{secret}", data={"csrf_token": csrf_of(confirm.text)})
+    assert out.status_code == 200 and "You have withdrawn" in out.text
+    assert _count(client, Participant, Participant.status != "withdrawn") == before + 15
+    assert "selection.replace" in client.get("/audit").text
+    assert (
+        client.post(
+            "/register/withdraw/nonsense", data={"csrf_token": csrf_of(confirm.text)}
+        ).status_code
+        == 404
+    )
+
+
+def _summit_id(client: Any) -> int:
+    async def go() -> int:
+        async with client.db.session() as session:
+            summit = await repository.current_summit(session)
+            assert summit is not None
+            return int(summit.id)
+
+    return int(client.run(go()))
+
+
+def _count(client: Any, model: Any, *where: Any) -> int:
+    async def go() -> int:
+        async with client.db.session() as session:
+            return int(await session.scalar(select(func.count()).select_from(model).where(*where)))
+
+    return int(client.run(go()))
+
+
+def test_code_tries_are_rate_limited_and_cancel_needs_the_organiser(demo_client: Any) -> None:
+    from summit.ratelimit import RateLimiter
+
+    client, _info = demo_client
+    client.app.state.link_limiter = RateLimiter(3)
+    statuses = [client.get("/register?code=AAAAA-BBBBB").status_code for _ in range(4)]
+    assert statuses == [400, 400, 400, 429]
+    token = csrf_of(client.get("/login").text)
+    denied = client.post("/organiser/selection/cancel", data={"csrf_token": token, "role": "x"})
+    assert denied.status_code == 401
+    assert client.get("/organiser/selection/status.json").status_code == 401

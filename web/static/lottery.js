@@ -1,0 +1,18 @@
+// Selection progress: poll the status while a selection runs; reload when it ends.
+const bars = document.querySelectorAll(".selection-progress");
+if (bars.length) {
+  const tick = async () => {
+    const response = await fetch("/organiser/selection/status.json", { headers: { accept: "application/json" } });
+    if (!response.ok) return;
+    const jobs = await response.json();
+    let running = false;
+    for (const [role, job] of Object.entries(jobs)) {
+      const bar = document.getElementById(`progress-${role}`);
+      if (bar) bar.value = job.progress;
+      if (job.state === "running") running = true;
+    }
+    if (running) setTimeout(tick, 1000);
+    else window.location.reload();
+  };
+  setTimeout(tick, 1000);
+}
