@@ -36,6 +36,8 @@ from summit.domain.roles import council_threshold
 from summit.domain.voting import (
     MAX_BALLOT_VERSIONS,
     Choice,
+    Membership,
+    MembershipKind,
     ProposalResult,
     Shortlist,
     VotingError,
@@ -44,6 +46,7 @@ from summit.domain.voting import (
     parse_choice,
     receipt_versions,
     receipts_digest,
+    select_members,
     shortlist,
     tally,
     validate_allocation,
@@ -869,8 +872,28 @@ async def create_council_vote(
     title: str,
     proposal_ids: Sequence[int],
     closes_at: dt.datetime | None = None,
+    membership: Membership | None = None,
 ) -> CouncilVote:
-    """A Burgerraad vote over proposals; members are fixed when it opens."""
+    """A Burgerraad vote over proposals; ``membership`` says who the members will be (everyone
+    by default) and the members themselves are fixed when it opens."""
+    rule = membership or Membership()
+    if rule.kind is MembershipKind.LIST:
+        known = set(
+            (
+                await session.execute(
+                    select(Participant.pseudonym).where(
+                        Participant.summit_id == summit.id,
+                        Participant.pseudonym.in_(rule.pseudonyms),
+                        Participant.status != "withdrawn",
+                    )
+                )
+            ).scalars()
+        )
+        missing = [name for name in rule.pseudonyms if name not in known]
+        if missing:
+            raise InvalidInput(
+                "member_list", f"{missing[0]} is not a participant of this summit (or withdrew)"
+            )
     clean = _text(title, "title", required=True, limit=200)
     if not proposal_ids:
         raise InvalidInput("proposals", "choose at least one proposal to vote on")
@@ -893,7 +916,7 @@ async def create_council_vote(
                 position=position,
             )
         )
-    session.add(CouncilVoteMeta(council_vote_id=vote.id))
+    session.add(CouncilVoteMeta(council_vote_id=vote.id, membership=rule.to_json()))
     await session.flush()
     await audit.append(
         session,
@@ -904,6 +927,7 @@ async def create_council_vote(
         payload={
             "title": clean,
             "proposals": list(proposal_ids),
+            "membership": rule.to_json(),
             "closes_at": closes_at.isoformat() if closes_at else None,
         },
     )
@@ -951,10 +975,15 @@ async def vote_meta(session: AsyncSession, vote_id: int) -> CouncilVoteMeta:
     return meta
 
 
+async def vote_membership(session: AsyncSession, vote_id: int) -> Membership:
+    """The vote's membership rule (who the members are or will be)."""
+    return Membership.from_json((await vote_meta(session, vote_id)).membership)
+
+
 async def open_council_vote(
     session: AsyncSession, summit_id: int, vote_id: int, *, actor: str, key: bytes
 ) -> CouncilVote:
-    """Open the vote: fix its members (the summit's selected participants) and the threshold."""
+    """Open the vote: fix its members (by its membership rule) and the threshold."""
     vote = await _lock(session, CouncilVote, vote_id, exclusive=True)
     if vote is None or vote.summit_id != summit_id:
         raise NotFound(f"council vote {vote_id} does not exist")
@@ -962,17 +991,16 @@ async def open_council_vote(
         raise VotingError("status", f"a {vote.status} vote cannot be opened")
     if vote.closes_at is not None and vote.closes_at <= utcnow():
         raise VotingError("closes_at", "the deadline has passed; create a new vote")
-    members = list(
-        (
-            await session.execute(
-                select(Participant.id)
-                .where(Participant.summit_id == summit_id, Participant.status != "withdrawn")
-                .order_by(Participant.id)
-            )
-        ).scalars()
+    meta = await vote_meta(session, vote.id)
+    rule = Membership.from_json(meta.membership)
+    rows = await session.execute(
+        select(Participant.id, Participant.pseudonym, Participant.role, Participant.status).where(
+            Participant.summit_id == summit_id
+        )
     )
+    members = select_members(rule, [(r[0], r[1], r[2], r[3]) for r in rows])
     if not members:
-        raise VotingError("members", "the summit has no participants to vote")
+        raise VotingError("members", "no participant of the summit matches the membership rule")
     for pid in members:
         session.add(CouncilMember(council_vote_id=vote.id, participant_id=pid))
     items = await vote_items(session, vote.id)
@@ -983,7 +1011,6 @@ async def open_council_vote(
     vote.members = len(members)
     vote.status = "open"
     vote.opens_at = utcnow()
-    meta = await vote_meta(session, vote.id)
     meta.key_check = key_check(key)
     meta.threshold = council_threshold(len(members))
     for pid in versions:
@@ -999,6 +1026,7 @@ async def open_council_vote(
         summit_id=summit_id,
         payload={
             "members": len(members),
+            "membership": rule.to_json(),
             "threshold": meta.threshold,
             "rule": "adopted when votes for >= floor(members / 2) + 1",
             "proposals": [[i.proposal_id, i.proposal_version] for i in items],

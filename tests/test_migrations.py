@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import inspect
 
@@ -13,6 +15,32 @@ pytestmark = pytest.mark.anyio
 async def _tables(db: Database) -> set[str]:
     async with db.engine.connect() as conn:
         return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+
+
+async def _columns(db: Database) -> dict[str, set[str]]:
+    def read(conn: Any) -> dict[str, set[str]]:
+        inspector = inspect(conn)
+        tables = inspector.get_table_names()
+        return {t: {c["name"] for c in inspector.get_columns(t)} for t in tables}
+
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(read)
+
+
+async def test_the_migrations_create_every_column_of_the_models(empty_db_url: str) -> None:
+    db = Database(empty_db_url)
+    try:
+        await upgrade(empty_db_url)
+        found = await _columns(db)
+        missing = [
+            f"{name}.{column.name}"
+            for name, table in Base.metadata.tables.items()
+            for column in table.columns
+            if column.name not in found.get(name, set())
+        ]
+        assert not missing
+    finally:
+        await db.dispose()
 
 
 async def test_upgrade_an_empty_database_to_head_and_back(empty_db_url: str) -> None:

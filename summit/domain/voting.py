@@ -284,6 +284,101 @@ def council_results(
     ]
 
 
+# --- Who the members are ------------------------------------------------------------------------
+
+#: The most names a membership list may hold (a council of the largest summits fits many times).
+MAX_MEMBER_LIST = 5000
+
+
+class MembershipKind(enum.StrEnum):
+    ALL = "all"  # every participant of the summit who has not withdrawn (the default)
+    ROLES = "roles"  # participants of some roles, e.g. residents only
+    LIST = "list"  # a named list of participants, e.g. those who came to the Burgerraad meeting
+
+
+@dataclass(frozen=True)
+class Membership:
+    """Who votes in a Burgerraad vote. Members are fixed from this rule when the vote opens;
+    a participant who withdrew by then is never a member."""
+
+    kind: MembershipKind = MembershipKind.ALL
+    roles: tuple[str, ...] = ()
+    pseudonyms: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        if self.kind is MembershipKind.ROLES:
+            return {"kind": self.kind.value, "roles": list(self.roles)}
+        if self.kind is MembershipKind.LIST:
+            return {"kind": self.kind.value, "pseudonyms": list(self.pseudonyms)}
+        return {"kind": self.kind.value}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object] | None) -> Membership:
+        """The stored rule; an empty one (votes from before the rule existed) means everyone."""
+        if not data:
+            return cls()
+        roles, names = data.get("roles"), data.get("pseudonyms")
+        return cls(
+            MembershipKind(str(data.get("kind", "all"))),
+            tuple(str(r) for r in roles) if isinstance(roles, list) else (),
+            tuple(str(n) for n in names) if isinstance(names, list) else (),
+        )
+
+
+def parse_membership(
+    kind: str, roles: Iterable[str], pseudonyms: Iterable[str], known_roles: Collection[str]
+) -> Membership:
+    """Check a membership rule as typed by an organiser; the error names the field."""
+    try:
+        chosen = MembershipKind(kind or "all")
+    except ValueError:
+        raise VotingError("membership", f"must be all, roles or list, got {kind!r}") from None
+    if chosen is MembershipKind.ROLES:
+        picked = sorted({r.strip() for r in roles if r.strip()})
+        if not picked:
+            raise VotingError("member_roles", "choose at least one role")
+        for role in picked:
+            if role not in known_roles:
+                raise VotingError("member_roles", f"unknown role {role!r}")
+        return Membership(chosen, roles=tuple(picked))
+    if chosen is MembershipKind.LIST:
+        names: list[str] = []
+        seen: set[str] = set()
+        for raw in pseudonyms:
+            name = raw.strip()
+            if not name:
+                continue
+            if name in seen:
+                raise VotingError("member_list", f"{name} is listed twice")
+            seen.add(name)
+            names.append(name)
+        if not names:
+            raise VotingError("member_list", "list at least one participant code")
+        if len(names) > MAX_MEMBER_LIST:
+            raise VotingError("member_list", f"at most {MAX_MEMBER_LIST} members")
+        return Membership(chosen, pseudonyms=tuple(sorted(names)))
+    return Membership()
+
+
+def select_members(
+    rule: Membership, participants: Iterable[tuple[int, str, str, str]]
+) -> list[int]:
+    """The members' participant ids under ``rule`` from ``(id, pseudonym, role, status)`` rows,
+    in id order. Withdrawn participants are never members."""
+    wanted_roles = set(rule.roles)
+    wanted_names = set(rule.pseudonyms)
+    members = []
+    for pid, pseudonym, role, status in participants:
+        if status == "withdrawn":
+            continue
+        if rule.kind is MembershipKind.ROLES and role not in wanted_roles:
+            continue
+        if rule.kind is MembershipKind.LIST and pseudonym not in wanted_names:
+            continue
+        members.append(pid)
+    return sorted(members)
+
+
 # --- Receipts ----------------------------------------------------------------------------------
 
 

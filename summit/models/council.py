@@ -9,9 +9,9 @@ Burgerraad (the core tables ``council_votes``, ``ballots``, ``voter_participatio
 and ``decision_signatures`` hold the vote itself):
 ``council_members`` who may vote (fixed when the vote opens); ``council_vote_items`` the
 proposals on a vote and, once closed, their counts; ``council_vote_meta`` the receipt-key
-fingerprint and the published receipts' hash; ``decision_documents`` the exact bytes of a
-Burgerbesluit whose SHA-256 the members sign; ``display_links`` revocable links for the plenary
-screen (only a hash of the token is kept).
+fingerprint, the membership rule and the published receipts' hash; ``decision_documents`` the
+exact bytes of a Burgerbesluit whose SHA-256 the members sign; ``display_links`` revocable links
+for the plenary screen (only a hash of the token is kept).
 """
 
 from __future__ import annotations
@@ -131,6 +131,9 @@ class CouncilVoteMeta(Base):
     ballots_counted: Mapped[int] = mapped_column(Integer, default=0)
     ballots_superseded: Mapped[int] = mapped_column(Integer, default=0)
     receipts_sha256: Mapped[str] = mapped_column(String(64), default="")
+    # who the members are, as chosen when the vote was created: {"kind": "all"} |
+    # {"kind": "roles", "roles": [...]} | {"kind": "list", "pseudonyms": [...]}
+    membership: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

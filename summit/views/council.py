@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
@@ -20,8 +21,14 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from summit import council as uc
-from summit.domain.roles import Principal, council_threshold
-from summit.domain.voting import normalise_receipt, receipt_key, shortlist
+from summit.domain.roles import Principal, Role, council_threshold
+from summit.domain.voting import (
+    Membership,
+    normalise_receipt,
+    parse_membership,
+    receipt_key,
+    shortlist,
+)
 from summit.errors import InvalidInput, NotFound, PermissionDenied
 from summit.events import MemoryBus
 from summit.i18n import gettext as _
@@ -432,8 +439,19 @@ async def create_vote(request: Request) -> Response:
             title=_text(form, "title"),
             proposal_ids=_ids(form, "proposals"),
             closes_at=_deadline(form),
+            membership=_membership(form),
         )
     return RedirectResponse(f"/council/votes/{vote.id}/manage", status_code=303)
+
+
+def _membership(form: FormData) -> Membership:
+    listed = re.split(r"[\s,;]+", _text(form, "member_list"))
+    return parse_membership(
+        _text(form, "membership") or "all",
+        [str(r) for r in form.getlist("member_roles")],
+        listed,
+        [role.value for role in Role],
+    )
 
 
 @page("/council/votes/{vid:int}/manage", allow=STAFF)
@@ -444,6 +462,7 @@ async def vote_manage(request: Request) -> Response:
         items = await uc.vote_items(session, vote.id)
         latest = await uc.latest_versions(session, [i.proposal_id for i in items])
         voted = await uc.voters(session, vote.id)
+        membership = await uc.vote_membership(session, vote.id)
         decision = next(
             (d for d in await uc.decisions(session, summit.id) if d.council_vote_id == vote.id),
             None,
@@ -456,6 +475,7 @@ async def vote_manage(request: Request) -> Response:
             "items": items,
             "latest": latest,
             "voted": voted,
+            "membership": membership,
             "threshold": council_threshold(vote.members) if vote.members else None,
             "decision": decision,
         },
