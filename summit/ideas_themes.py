@@ -162,7 +162,10 @@ class ThemeService:
         await self.bus.publish(f"staff:{summit_id}", {"type": "recluster", **progress})
 
     async def _published(self, summit_id: int, generation: int) -> None:
-        await self.bus.publish(f"staff:{summit_id}", {"type": "themes", "generation": generation})
+        event = {"type": "themes", "generation": generation}
+        await self.bus.publish(f"staff:{summit_id}", event)
+        # the plenary screens (display links, the public /plenary) refetch the themes
+        await self.bus.publish(f"display:{summit_id}", event)
 
     # ---------------------------------------------------------------- loading
     async def _summit(self, session: AsyncSession, summit_id: int) -> Summit:

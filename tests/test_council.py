@@ -693,6 +693,8 @@ def test_the_plenary_display_link_works_without_login_until_revoked(council: Cou
     screen = client.get(url)
     assert screen.status_code == 200 and "data-plenary" in screen.text
     assert client.get(url + "/state.json").json() == {"priority": None, "council": None}
+    themes = client.get(url + "/themes.json").json()
+    assert themes["ideas"] == client.get("/plenary.json").json()["ideas"] > 0
     with client.websocket_connect(url + "/ws") as ws:
         assert ws.receive_json()["type"] == "hello"
         bus = client.app.state.bus  # type: ignore[attr-defined]
@@ -707,4 +709,5 @@ def test_the_plenary_display_link_works_without_login_until_revoked(council: Cou
     gone = client.get(url + "?lang=en")
     assert gone.status_code == 404 and "has been revoked" in gone.text
     assert client.get(url + "/state.json").status_code == 404
+    assert client.get(url + "/themes.json").status_code == 404
     check_pages_for_each_role(council)

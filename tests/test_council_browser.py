@@ -117,6 +117,19 @@ def test_prioritise_vote_and_sign_the_burgerbesluit(server: Server, data_dir: Pa
         screen.goto(display_url)
         screen.wait_for_function("document.body.dataset.councilLive === '1'")
         screen.wait_for_selector("[data-priority-items] li")
+        # The same screen shows the theme board, live: the moderator groups the day's ideas.
+        total = (
+            "[...document.querySelectorAll('[data-themes-list] li')]"
+            ".reduce((n, li) => n + Number(li.dataset.count), 0)"
+        )
+        assert screen.evaluate(total) == 0  # the three themes above have no ideas yet
+        organiser.goto(server.url + "/moderator/themes")
+        organiser.locator("button[name=granularity][value=same]").click()  # group (again)
+        screen.wait_for_function(f"{total} === 36", timeout=60000)
+        counts = screen.locator("[data-themes-list] li").evaluate_all(
+            "items => items.map(li => Number(li.dataset.count))"
+        )
+        assert sum(counts) == 36 and counts == sorted(counts, reverse=True)
         assert axe_violations(screen) == []
 
         # A resident at home, on a phone, gives three votes.

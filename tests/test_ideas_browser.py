@@ -104,6 +104,12 @@ def test_host_adds_ideas_member_sees_them_moderator_groups_and_merges(
         before = board.locator(".theme-card").count()
         assert axe_violations(board) == []
 
+        # The public plenary screen is open before the merge and follows it without a reload.
+        plenary = browser.new_context(locale="en-GB").new_page()
+        plenary.goto(running.url + "/plenary")
+        plenary.wait_for_function("document.body.dataset.plenaryLive === '1'", timeout=15000)
+        assert plenary.locator("#plenary-themes li").count() == before
+
         first = board.locator(".theme-card").first
         first.locator("summary").click()
         target = first.locator("select[name=other] option").first.inner_text()
@@ -116,9 +122,10 @@ def test_host_adds_ideas_member_sees_them_moderator_groups_and_merges(
             card.inner_text() for card in board.locator(".theme-label").all()
         ]
 
-        plenary = staff_ctx.new_page()
-        plenary.goto(running.url + "/plenary")
-        assert plenary.locator("#plenary-themes li").count() == before - 1
+        plenary.wait_for_function(
+            f"document.querySelectorAll('#plenary-themes li').length === {before - 1}",
+            timeout=10000,
+        )
         assert axe_violations(plenary) == []
         for context in (host_ctx, member_ctx, staff_ctx):
             context.close()

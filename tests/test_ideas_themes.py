@@ -7,6 +7,7 @@ import io
 import re
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -226,6 +227,52 @@ def test_exports_summary_and_the_plenary_screen(demo: Any) -> None:
     # Exports and the board are for staff only.
     assert client.get("/moderator/themes/export.csv").status_code == 401
     assert client.get("/moderator/themes", headers={"accept": "text/html"}).status_code == 303
+
+
+def test_the_public_plenary_socket_says_when_themes_change_and_nothing_else(
+    demo: Any, monkeypatch: Any
+) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    from summit.views import _util
+
+    client, info = demo
+    csrf = moderator(client)
+    with client.websocket_connect("/plenary/ws") as ws:
+        assert ws.receive_json()["type"] == "hello"
+        # Events the public must not see are not passed on; a themes event is stripped.
+        bus = client.app.state.bus  # type: ignore[attr-defined]
+        client.run(bus.publish(f"display:{info.summit_id}", {"type": "council.ballot"}))
+        client.run(bus.publish(f"summit:{info.summit_id}", {"type": "idea", "title": "secret"}))
+        client.run(
+            bus.publish(f"display:{info.summit_id}", {"type": "round", "ends_at": "x", "n": 1})
+        )
+        assert ws.receive_json() == {"type": "round"}
+        recluster(client, csrf)
+        event = ws.receive_json()
+        assert event == {"type": "themes", "generation": event["generation"]}
+        shown = client.get("/plenary.json").json()
+        assert shown["generation"] == event["generation"] and shown["themes"]
+        # A moderator's rename reaches the public screen as a new generation.
+        key = next(iter(themes_of(client)))
+        assert edit(client, csrf, action="rename", theme=key, label="Groen").status_code == 303
+        renamed = ws.receive_json()
+        assert renamed["type"] == "themes" and renamed["generation"] > event["generation"]
+        labels = [t["label"] for t in client.get("/plenary.json").json()["themes"]]
+        assert "Groen" in labels
+    # Public sockets are capped per address: the next one is refused with 4429.
+    monkeypatch.setattr(_util, "PUBLIC_SOCKETS_PER_ADDRESS", 1)
+    client.cookies.clear()
+    with client.websocket_connect("/plenary/ws") as first:
+        assert first.receive_json()["type"] == "hello"
+        with (
+            pytest.raises(WebSocketDisconnect) as refused,
+            client.websocket_connect("/plenary/ws") as second,
+        ):
+            second.receive_json()
+        assert refused.value.code == 4429
+    with client.websocket_connect("/plenary/ws") as again:  # the slot was given back
+        assert again.receive_json()["type"] == "hello"
 
 
 def test_staff_pages_need_the_moderator_role_and_csrf(demo: Any) -> None:

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from summit.db import Database
 from summit.events import EventBus
@@ -43,3 +50,69 @@ def safe_next(value: str | None, default: str) -> str:
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
     return default
+
+
+#: A public live socket (no login) is capped per client address and per process, so nobody can
+#: hold the server's connections; the venue's screens use display links, which are not capped.
+PUBLIC_SOCKETS_PER_ADDRESS = 200
+PUBLIC_SOCKETS_PER_PROCESS = 5000
+
+
+async def forward_events(
+    websocket: WebSocket,
+    channels: Sequence[str],
+    types: tuple[str, ...],
+    *,
+    still_valid: Callable[[], Awaitable[bool]] | None = None,
+    public: bool = False,
+    strip: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> None:
+    """Accept the socket and send it the events on ``channels`` whose type starts with one of
+    ``types`` (optionally reduced by ``strip``), until the client leaves. Every minute without a
+    message, ``still_valid`` is asked again (a revoked display link closes with 4403). Answers
+    "ping" with a "pong". ``public`` sockets are counted against the caps above (4429 when full).
+    """
+    counts: dict[str, int] = websocket.app.state.__dict__.setdefault("_public_sockets", {})
+    address = websocket.client.host if websocket.client else "unknown"
+    if public:
+        if (
+            counts.get(address, 0) >= PUBLIC_SOCKETS_PER_ADDRESS
+            or sum(counts.values()) >= PUBLIC_SOCKETS_PER_PROCESS
+        ):
+            await websocket.close(code=4429, reason="too many live connections")
+            return
+        counts[address] = counts.get(address, 0) + 1
+    try:
+        event_bus: EventBus = websocket.app.state.bus
+        await websocket.accept()
+        async with event_bus.subscribe(*channels) as events:
+            await websocket.send_text(json.dumps({"type": "hello"}))
+
+            async def forward(stream: AsyncIterator[dict[str, Any]]) -> None:
+                async for event in stream:
+                    if str(event.get("type", "")).startswith(types):
+                        await websocket.send_text(json.dumps(strip(event) if strip else event))
+
+            sender = asyncio.create_task(forward(events))
+            try:
+                while True:
+                    try:
+                        message = await asyncio.wait_for(websocket.receive_text(), timeout=60)
+                    except TimeoutError:
+                        if still_valid is not None and not await still_valid():
+                            await websocket.close(code=4403, reason="link revoked")
+                            return
+                        continue
+                    if message == "ping":
+                        await websocket.send_text(json.dumps({"type": "pong"}))
+            except WebSocketDisconnect:
+                pass
+            finally:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sender
+    finally:
+        if public:
+            counts[address] -= 1
+            if counts[address] <= 0:
+                del counts[address]

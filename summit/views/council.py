@@ -7,10 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import re
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +17,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from summit import council as uc
 from summit.domain.roles import Principal, Role, council_threshold
@@ -30,14 +29,14 @@ from summit.domain.voting import (
     shortlist,
 )
 from summit.errors import InvalidInput, NotFound, PermissionDenied
-from summit.events import MemoryBus
 from summit.i18n import gettext as _
+from summit.ideas_board import plenary_data
 from summit.models import CouncilVote, Participant, Summit
 from summit.routing import ORGANISER, PARTICIPANT, PUBLIC, STAFF, page, socket
 from summit.templating import render
-from summit.views._util import bus, db, identity, summit_or_404
+from summit.views._util import bus, db, forward_events, identity, summit_or_404
 
-PLENARY_EVENTS = ("priority.", "council.", "decision.", "programme", "round")
+PLENARY_EVENTS = ("priority.", "council.", "decision.", "programme", "round", "themes")
 
 # --- helpers ------------------------------------------------------------------------------------
 
@@ -809,7 +808,11 @@ async def plenary(request: Request) -> Response:
     return render(
         request,
         "council/plenary.html",
-        {"state_url": "/council/plenary/state.json", "socket_url": "/council/live"},
+        {
+            "state_url": "/council/plenary/state.json",
+            "themes_url": "/plenary.json",
+            "socket_url": "/council/live",
+        },
     )
 
 
@@ -868,7 +871,11 @@ async def display(request: Request) -> Response:
     return render(
         request,
         "council/plenary.html",
-        {"state_url": f"/display/{token}/state.json", "socket_url": f"/display/{token}/ws"},
+        {
+            "state_url": f"/display/{token}/state.json",
+            "themes_url": f"/display/{token}/themes.json",
+            "socket_url": f"/display/{token}/ws",
+        },
     )
 
 
@@ -879,35 +886,22 @@ async def display_state(request: Request) -> Response:
         return JSONResponse(await uc.plenary_state(session, link.summit_id))
 
 
+@page("/display/{token}/themes.json", allow=PUBLIC)
+async def display_themes(request: Request) -> Response:
+    """The theme board for the display link's summit (labels and counts, no personal data)."""
+    link = await _display(request)
+    async with db(request).session() as session:
+        data = await plenary_data(session, link.summit_id)
+    return JSONResponse(data, headers={"cache-control": "no-store"})
+
+
 async def _forward(websocket: WebSocket, summit_id: int, still_valid: Any) -> None:
-    event_bus: MemoryBus = websocket.app.state.bus
-    await websocket.accept()
-    async with event_bus.subscribe(f"display:{summit_id}", f"summit:{summit_id}") as events:
-        await websocket.send_text(json.dumps({"type": "hello"}))
-
-        async def forward(stream: AsyncIterator[dict[str, Any]]) -> None:
-            async for event in stream:
-                if str(event.get("type", "")).startswith(PLENARY_EVENTS):
-                    await websocket.send_text(json.dumps(event))
-
-        sender = asyncio.create_task(forward(events))
-        try:
-            while True:
-                try:
-                    message = await asyncio.wait_for(websocket.receive_text(), timeout=60)
-                except TimeoutError:
-                    if not await still_valid():
-                        await websocket.close(code=4403, reason="display link revoked")
-                        return
-                    continue
-                if message == "ping":
-                    await websocket.send_text(json.dumps({"type": "pong"}))
-        except WebSocketDisconnect:
-            pass
-        finally:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
+    await forward_events(
+        websocket,
+        [f"display:{summit_id}", f"summit:{summit_id}"],
+        PLENARY_EVENTS,
+        still_valid=still_valid,
+    )
 
 
 @socket("/display/{token}/ws", allow=PUBLIC)
@@ -983,6 +977,7 @@ routes = [
     display_link_revoke,
     display,
     display_state,
+    display_themes,
     display_socket,
     staff_socket,
 ]

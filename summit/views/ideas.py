@@ -18,16 +18,17 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.websockets import WebSocket
 
 from summit import ideas, repository
 from summit.errors import InvalidInput, PermissionDenied
 from summit.i18n import gettext as _
 from summit.ideas_board import board_data, export_csv, export_json, plenary_data
 from summit.ideas_themes import EDIT_KINDS, theme_service
-from summit.models import Idea, Participant, SummitTable
-from summit.routing import ORGANISER, PARTICIPANT, PUBLIC, STAFF, page
+from summit.models import Idea, Participant, Summit, SummitTable
+from summit.routing import ORGANISER, PARTICIPANT, PUBLIC, STAFF, page, socket
 from summit.templating import render
-from summit.views._util import bus, db, identity, summit_or_404
+from summit.views._util import bus, db, forward_events, identity, summit_or_404
 
 _JSON_MAX = 64_000
 
@@ -455,6 +456,27 @@ async def plenary(request: Request) -> Response:
     return render(request, "ideas/plenary.html", {"plenary": data})
 
 
+#: What the public plenary socket passes on: that something changed, never what.
+PUBLIC_PLENARY_EVENTS = ("themes", "programme", "round")
+
+
+@socket("/plenary/ws", allow=PUBLIC)
+async def plenary_socket(websocket: WebSocket) -> None:
+    """Tells the public plenary screen when to refetch (themes, the programme, rounds); the
+    events carry no content, only their type and the board's generation."""
+    summit = websocket.state.summit
+    if not isinstance(summit, Summit):
+        await websocket.close(code=4404, reason="no summit")
+        return
+    await forward_events(
+        websocket,
+        [f"display:{summit.id}", f"summit:{summit.id}"],
+        PUBLIC_PLENARY_EVENTS,
+        public=True,
+        strip=lambda event: {k: event[k] for k in ("type", "generation") if k in event},
+    )
+
+
 @page("/plenary.json", allow=PUBLIC)
 async def plenary_json(request: Request) -> Response:
     summit = summit_or_404(request)
@@ -484,4 +506,5 @@ routes = [
     summary,
     plenary,
     plenary_json,
+    plenary_socket,
 ]

@@ -26,6 +26,7 @@ function listen(url, onEvent) {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${location.host}${url}`);
     socket.addEventListener("open", () => {
+      if (attempt > 0) onEvent({ type: "reconnected" }); // catch up on what was missed
       attempt = 0;
       document.body.dataset.councilLive = "1";
       if (status) status.textContent = "";
@@ -163,15 +164,60 @@ if (plenary) {
     }));
   }
 
+  // The theme board: the biggest themes first, each bar as wide as its share of the largest.
+  function renderThemes(board) {
+    const block = $("[data-plenary-themes]");
+    block.hidden = !board.themes.length;
+    const top = Math.max(1, ...board.themes.map((theme) => theme.count));
+    $("[data-themes-stats]").textContent = interpolate(text.themeStats, {
+      ideas: board.ideas, tables: board.tables, themes: board.themes.length,
+    });
+    $("[data-themes-list]").replaceChildren(...board.themes.map((theme) => {
+      const li = document.createElement("li");
+      li.style.setProperty("--size", `${(theme.count / top) * 100}%`);
+      li.dataset.count = String(theme.count);
+      const title = document.createElement("h3");
+      title.textContent = theme.label;
+      const count = document.createElement("p");
+      count.className = "count";
+      count.textContent = theme.count === 1 ? text.oneIdea : interpolate(text.manyIdeas, { num: theme.count });
+      li.append(title, count);
+      if (theme.representative) {
+        const rep = document.createElement("p");
+        rep.className = "rep";
+        rep.textContent = `“${theme.representative}”`;
+        li.append(rep);
+      }
+      return li;
+    }));
+    plenary.dataset.generation = String(board.generation);
+  }
+
+  const shown = { themes: false, votes: false };
+  const showEmpty = () => { $("[data-plenary-empty]").hidden = shown.themes || shown.votes; };
   const refresh = throttled(async () => {
     const response = await fetch(plenary.dataset.stateUrl, { headers: { accept: "application/json" } });
     if (!response.ok) return;
     const state = await response.json();
     renderPriority(state.priority);
     renderCouncil(state.council);
-    $("[data-plenary-empty]").hidden = Boolean(state.priority || state.council);
+    shown.votes = Boolean(state.priority || state.council);
+    showEmpty();
     plenary.dataset.loaded = String(Number(plenary.dataset.loaded || "0") + 1);
   });
+  const refreshThemes = throttled(async () => {
+    if (!plenary.dataset.themesUrl) return;
+    const response = await fetch(plenary.dataset.themesUrl, { headers: { accept: "application/json" }, cache: "no-store" });
+    if (!response.ok) return;
+    const board = await response.json();
+    renderThemes(board);
+    shown.themes = board.themes.length > 0;
+    showEmpty();
+  }, 1000);
   refresh();
-  listen(plenary.dataset.socketUrl, () => refresh());
+  refreshThemes();
+  listen(plenary.dataset.socketUrl, (event) => {
+    if (event.type !== "themes") refresh();
+    if (event.type === "themes" || event.type === "reconnected") refreshThemes();
+  });
 }

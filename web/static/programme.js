@@ -1,12 +1,14 @@
 // The programme of the day, live: fills every [data-programme-now] panel from /programme.json,
 // ticks the countdown every second (against the server's clock), shows how far the day runs
-// behind, and refetches on "programme" and "round" events from /ws (signed-in pages) or by
-// polling (the public venue screen and display links, which have no /ws).
+// behind, and refetches on "programme" and "round" events from the page's live socket: /ws on
+// signed-in pages, the one named by <body data-live-url> on the plenary screens (the public
+// /plenary/ws, a display link's socket); a page without one polls.
 const body = document.body;
 let data = null;
 let offset = 0; // server time minus this browser's time, in ms
 const POLL_LIVE_MS = 60000;
 const POLL_PUBLIC_MS = 5000;
+const liveUrl = body.dataset.liveUrl || (body.dataset.live === "1" ? "/ws" : "");
 
 function texts(root) {
   const node = root.querySelector("[data-programme-text]");
@@ -115,7 +117,7 @@ async function refresh() {
 
 function connect(attempt = 0) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/ws`);
+  const socket = new WebSocket(`${scheme}://${location.host}${liveUrl}`);
   socket.addEventListener("open", () => {
     attempt = 0;
     body.dataset.programmeLive = "1";
@@ -137,7 +139,7 @@ if (!window.__programmeLive && document.querySelector("[data-programme-now]")) {
   window.__programmeLive = true;
   refresh().catch(() => {});
   setInterval(tick, 1000);
-  const live = body.dataset.live === "1" && "WebSocket" in window;
+  const live = Boolean(liveUrl) && "WebSocket" in window;
   if (live) connect();
   else body.dataset.programmeLive = "poll";
   setInterval(() => refresh().catch(() => {}), live ? POLL_LIVE_MS : POLL_PUBLIC_MS);
