@@ -17,6 +17,7 @@ The last line is one JSON object. Usage::
 
     .venv/bin/python scripts/bench_voting.py [--voters 1000] [--rate 25]
         [--postgresql postgresql+asyncpg://postgres@127.0.0.1/bench]   # wiped first!
+        [--app-workers 2 [--redis redis://127.0.0.1:6379/14]]     # PostgreSQL, several processes
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Setup:
 @dataclass
 class Voter:
     token: str
+    server: Any = None
     client: Any = None
     csrf: str = ""
     cookie: str = ""
@@ -139,7 +141,7 @@ async def prepare(url: str, voters: int, secret: str) -> Setup:
 
 
 class Server:
-    def __init__(self, data_dir: Path, url: str, secret: str) -> None:
+    def __init__(self, data_dir: Path, url: str, secret: str, bus_url: str = "") -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {
@@ -150,10 +152,11 @@ class Server:
             "SUMMIT_LINK_RATE_PER_MINUTE": "1000000",
             "SUMMIT_LOGIN_RATE_PER_MINUTE": "1000",
             "SUMMIT_LOG_LEVEL": "warning",
+            **({"SUMMIT_EVENT_BUS_URL": bus_url} if bus_url else {}),
         }
         command = [sys.executable, "-m", "summit", "serve", "--port", str(self.port), "--no-demo"]
         # The server's log goes to a file: an unread pipe would fill up and stall the server.
-        self.log_path = data_dir / "server.log"
+        self.log_path = data_dir / f"server-{self.port}.log"
         self.log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             command, env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT
@@ -203,7 +206,9 @@ def csrf_of(page: str) -> str:
     return page.split(marker, 1)[1].split('"', 1)[0]
 
 
-async def run_backend(name: str, url: str, voters: int, rate: float) -> dict[str, Any]:
+async def run_backend(
+    name: str, url: str, voters: int, rate: float, workers: int = 1, bus_url: str = ""
+) -> dict[str, Any]:
     import httpx
     import websockets
 
@@ -215,11 +220,16 @@ async def run_backend(name: str, url: str, voters: int, rate: float) -> dict[str
         started = time.perf_counter()
         setup = await prepare(url, voters, secret)
         prepare_s = time.perf_counter() - started
-        server = Server(data_dir, url, secret)
+        # Several app workers (PostgreSQL only) share events through Redis; each member is sent
+        # to one of them, as a reverse proxy would spread them.
+        servers = [
+            Server(data_dir, url, secret, bus_url if workers > 1 else "") for _ in range(workers)
+        ]
+        server = servers[0]
         transport = httpx.AsyncHTTPTransport(
             limits=httpx.Limits(max_connections=voters + 50, max_keepalive_connections=voters + 50)
         )
-        people = [Voter(token) for token in setup.tokens]
+        people = [Voter(t, servers[i % workers]) for i, t in enumerate(setup.tokens)]
         sockets: list[Any] = []
         try:
             gate = asyncio.Semaphore(64)
@@ -227,7 +237,7 @@ async def run_backend(name: str, url: str, voters: int, rate: float) -> dict[str
             async def sign_in(voter: Voter) -> None:
                 async with gate:
                     voter.client = httpx.AsyncClient(
-                        base_url=server.base, transport=transport, timeout=120
+                        base_url=voter.server.base, transport=transport, timeout=120
                     )
                     opened = await send(voter.client, "GET", f"/p/{voter.token}")
                     assert opened.status_code == 303, opened.status_code
@@ -243,7 +253,7 @@ async def run_backend(name: str, url: str, voters: int, rate: float) -> dict[str
             async def listen(voter: Voter) -> Any:
                 async with gate:
                     ws = await websockets.connect(
-                        f"ws://127.0.0.1:{server.port}/ws",
+                        f"ws://127.0.0.1:{voter.server.port}/ws",
                         additional_headers={"Cookie": f"summit_session={voter.cookie}"},
                         max_queue=None,
                     )
@@ -349,6 +359,7 @@ async def run_backend(name: str, url: str, voters: int, rate: float) -> dict[str
             return {
                 "backend": name,
                 "voters": voters,
+                "app_workers": workers,
                 "prepare_s": round(prepare_s, 1),
                 "paced": {"rate_per_s": rate, **summary(paced_results, paced_wall)},
                 "burst": summary(burst_results, burst_wall),
@@ -373,7 +384,8 @@ async def run_backend(name: str, url: str, voters: int, rate: float) -> dict[str
                 if voter.client is not None:
                     await voter.client.aclose()
             await transport.aclose()
-            server.stop()
+            for running in servers:
+                running.stop()
 
 
 async def main() -> None:
@@ -386,6 +398,17 @@ async def main() -> None:
         help="postgresql+asyncpg://… (WIPED first); empty: SQLite only",
     )
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument(
+        "--app-workers",
+        type=int,
+        default=1,
+        help="PostgreSQL: also run with this many app processes sharing events through Redis",
+    )
+    parser.add_argument(
+        "--redis",
+        default=os.environ.get("SUMMIT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
+        help="the event bus of the app workers (with --app-workers > 1)",
+    )
     args = parser.parse_args()
     runs = []
     if not args.no_sqlite:
@@ -394,6 +417,12 @@ async def main() -> None:
     if args.postgresql:
         runs.append(await run_backend("postgresql", args.postgresql, args.voters, args.rate))
         print(json.dumps(runs[-1]), flush=True)
+    workers = None
+    if args.postgresql and args.app_workers > 1:
+        workers = await run_backend(
+            "postgresql", args.postgresql, args.voters, args.rate, args.app_workers, args.redis
+        )
+        print(json.dumps(workers), flush=True)
     by = {run["backend"]: run for run in runs}
     pg = by.get("postgresql")
     lite = by.get("sqlite")
@@ -406,12 +435,18 @@ async def main() -> None:
         "p99_ms_postgresql_burst": pg["burst"]["p99_ms"] if pg else None,
         "throughput_burst_sqlite": lite["burst"]["throughput_per_s"] if lite else None,
         "throughput_burst_postgresql": pg["burst"]["throughput_per_s"] if pg else None,
-        "ballots_lost": sum(run["ballots_lost"] for run in runs),
+        "ballots_lost": sum(run["ballots_lost"] for run in runs + ([workers] if workers else [])),
         "fanout_ms_1000": max((run["fanout"]["max_ms"] or 0.0) for run in runs),
         "fanout_ms_sqlite": lite["fanout"]["max_ms"] if lite else None,
         "fanout_ms_postgresql": pg["fanout"]["max_ms"] if pg else None,
         "goal_p99_ms_postgresql": 200,
     }
+    if workers:
+        n = workers["app_workers"]
+        final[f"p99_ms_postgresql_{n}_workers"] = workers["paced"]["p99_ms"]
+        final[f"p99_ms_postgresql_burst_{n}_workers"] = workers["burst"]["p99_ms"]
+        final[f"throughput_burst_postgresql_{n}_workers"] = workers["burst"]["throughput_per_s"]
+        final[f"fanout_ms_postgresql_{n}_workers"] = workers["fanout"]["max_ms"]
     print(json.dumps(final))
 
 

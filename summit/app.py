@@ -68,19 +68,25 @@ class RequestContext:
                     session_data.pop("staff_id", None)
             link_id = session_data.get("link_id")
             if isinstance(link_id, int):
-                link = await session.get(PersonalLink, link_id)
-                participant = await session.get(Participant, link.participant_id) if link else None
-                if (
-                    link is not None
-                    and link.revoked_at is None
-                    and participant is not None
-                    and participant.status != "withdrawn"
-                ):
+                # One round trip for the link, its participant and their summit (every request).
+                row = (
+                    await session.execute(
+                        select(Participant, Summit)
+                        .join(PersonalLink, PersonalLink.participant_id == Participant.id)
+                        .join(Summit, Summit.id == Participant.summit_id)
+                        .where(
+                            PersonalLink.id == link_id,
+                            PersonalLink.revoked_at.is_(None),
+                            Participant.status != "withdrawn",
+                        )
+                    )
+                ).first()
+                if row is not None:
+                    participant, summit = row
                     identity.participant_id = participant.id
                     identity.participant_pseudonym = participant.pseudonym
                     identity.summit_id = participant.summit_id
                     identity.principals.add(Principal.PARTICIPANT)
-                    summit = await session.get(Summit, participant.summit_id)
                 else:
                     session_data.pop("link_id", None)
             if summit is None:
