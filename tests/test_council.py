@@ -710,4 +710,9 @@ def test_the_plenary_display_link_works_without_login_until_revoked(council: Cou
     assert gone.status_code == 404 and "has been revoked" in gone.text
     assert client.get(url + "/state.json").status_code == 404
     assert client.get(url + "/themes.json").status_code == 404
+    from starlette.websockets import WebSocketDisconnect
+
+    with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect(url + "/ws") as ws:
+        ws.receive_json()
+    assert refused.value.code == 4404
     check_pages_for_each_role(council)

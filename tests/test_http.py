@@ -236,6 +236,34 @@ def test_live_updates_reach_a_signed_in_page(demo_client: Any) -> None:
         }
 
 
+def test_a_revoked_link_ends_the_live_socket(demo_client: Any, monkeypatch: Any) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    from summit import repository
+    from summit.models import Participant
+    from summit.views import _util
+
+    monkeypatch.setattr(_util, "REVALIDATE_SECONDS", 0.2)
+    client, info = demo_client
+    _desc, path = info.links[0]
+    client.get(path)
+
+    async def revoke(pid: int) -> None:
+        async with client.db.session() as session:
+            participant = await session.get(Participant, pid)
+            await repository.revoke_links(session, participant, actor="test")
+
+    with client.websocket_connect("/ws") as ws:
+        hello = ws.receive_json()
+        pid = int(next(c for c in hello["channels"] if c.startswith("participant:")).split(":")[1])
+        ws.send_text("ping")
+        assert ws.receive_json()["type"] == "pong"  # still open after a quiet check
+        client.run(revoke(pid))
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4403
+
+
 def test_live_updates_need_a_session(demo_client: Any) -> None:
     from starlette.websockets import WebSocketDisconnect
 

@@ -56,6 +56,8 @@ def safe_next(value: str | None, default: str) -> str:
 #: hold the server's connections; the venue's screens use display links, which are not capped.
 PUBLIC_SOCKETS_PER_ADDRESS = 200
 PUBLIC_SOCKETS_PER_PROCESS = 5000
+#: How often a quiet socket checks that its link still holds (seconds).
+REVALIDATE_SECONDS = 60.0
 
 
 async def forward_events(
@@ -66,11 +68,14 @@ async def forward_events(
     still_valid: Callable[[], Awaitable[bool]] | None = None,
     public: bool = False,
     strip: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    hello: dict[str, Any] | None = None,
 ) -> None:
     """Accept the socket and send it the events on ``channels`` whose type starts with one of
-    ``types`` (optionally reduced by ``strip``), until the client leaves. Every minute without a
-    message, ``still_valid`` is asked again (a revoked display link closes with 4403). Answers
-    "ping" with a "pong". ``public`` sockets are counted against the caps above (4429 when full).
+    ``types`` (optionally reduced by ``strip``), until the client leaves. Every
+    ``REVALIDATE_SECONDS`` without a message, ``still_valid`` is asked again (a revoked link
+    closes the socket with 4403). Answers "ping" with a "pong"; the first message is
+    ``{"type": "hello", **hello}``. ``public`` sockets are counted against the caps above (4429
+    when full).
     """
     counts: dict[str, int] = websocket.app.state.__dict__.setdefault("_public_sockets", {})
     address = websocket.client.host if websocket.client else "unknown"
@@ -86,7 +91,7 @@ async def forward_events(
         event_bus: EventBus = websocket.app.state.bus
         await websocket.accept()
         async with event_bus.subscribe(*channels) as events:
-            await websocket.send_text(json.dumps({"type": "hello"}))
+            await websocket.send_text(json.dumps({"type": "hello", **(hello or {})}))
 
             async def forward(stream: AsyncIterator[dict[str, Any]]) -> None:
                 async for event in stream:
@@ -97,7 +102,9 @@ async def forward_events(
             try:
                 while True:
                     try:
-                        message = await asyncio.wait_for(websocket.receive_text(), timeout=60)
+                        message = await asyncio.wait_for(
+                            websocket.receive_text(), timeout=REVALIDATE_SECONDS
+                        )
                     except TimeoutError:
                         if still_valid is not None and not await still_valid():
                             await websocket.close(code=4403, reason="link revoked")

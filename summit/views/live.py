@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
+from sqlalchemy import select
+from starlette.websockets import WebSocket
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
-
+from summit.db import Database
 from summit.domain.roles import Principal
-from summit.events import EventBus
-from summit.models import Summit
+from summit.models import Participant, PersonalLink, Summit
 from summit.routing import Identity, socket
+from summit.views._util import forward_events
 
 
 @socket("/ws", allow={Principal.PARTICIPANT, Principal.MODERATOR, Principal.ORGANISER})
@@ -21,32 +19,33 @@ async def live(websocket: WebSocket) -> None:
     if not isinstance(summit, Summit):
         await websocket.close(code=4404, reason="no summit")
         return
-    bus: EventBus = websocket.app.state.bus
     channels = [f"summit:{summit.id}"]
     if identity.participant_id is not None:
         channels.append(f"participant:{identity.participant_id}")
     if identity.staff_id is not None:
         channels.append(f"staff:{summit.id}")
-    await websocket.accept()
-    async with bus.subscribe(*channels) as events:
-        await websocket.send_text(json.dumps({"type": "hello", "channels": channels}))
+    link_id = websocket.scope.get("session", {}).get("link_id")
 
-        async def forward() -> None:
-            async for event in events:
-                await websocket.send_text(json.dumps(event))
+    async def still_valid() -> bool:
+        """A participant's socket ends within a minute of their link being revoked."""
+        if identity.participant_id is None or not isinstance(link_id, int):
+            return True
+        database: Database = websocket.app.state.db
+        async with database.session() as session:
+            found = await session.scalar(
+                select(PersonalLink.id)
+                .join(Participant, Participant.id == PersonalLink.participant_id)
+                .where(
+                    PersonalLink.id == link_id,
+                    PersonalLink.revoked_at.is_(None),
+                    Participant.status != "withdrawn",
+                )
+            )
+        return found is not None
 
-        sender = asyncio.create_task(forward())
-        try:
-            while True:
-                message = await websocket.receive_text()
-                if message == "ping":
-                    await websocket.send_text(json.dumps({"type": "pong"}))
-        except WebSocketDisconnect:
-            pass
-        finally:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
+    await forward_events(
+        websocket, channels, ("",), still_valid=still_valid, hello={"channels": channels}
+    )
 
 
 routes = [live]

@@ -1,5 +1,6 @@
 // Council pages: votes-left counter for dot voting, live totals, and the plenary screen.
 // Pages declare what they need with data attributes; nothing here runs on other pages.
+import { themeCards } from "./theme_cards.js";
 
 function interpolate(template, values) {
   return template.replace(/%\((\w+)\)s/g, (_, name) => String(values[name] ?? ""));
@@ -168,27 +169,14 @@ if (plenary) {
   function renderThemes(board) {
     const block = $("[data-plenary-themes]");
     block.hidden = !board.themes.length;
-    const top = Math.max(1, ...board.themes.map((theme) => theme.count));
     $("[data-themes-stats]").textContent = interpolate(text.themeStats, {
       ideas: board.ideas, tables: board.tables, themes: board.themes.length,
     });
-    $("[data-themes-list]").replaceChildren(...board.themes.map((theme) => {
-      const li = document.createElement("li");
-      li.style.setProperty("--size", `${(theme.count / top) * 100}%`);
-      li.dataset.count = String(theme.count);
-      const title = document.createElement("h3");
-      title.textContent = theme.label;
-      const count = document.createElement("p");
-      count.className = "count";
-      count.textContent = theme.count === 1 ? text.oneIdea : interpolate(text.manyIdeas, { num: theme.count });
-      li.append(title, count);
-      if (theme.representative) {
-        const rep = document.createElement("p");
-        rep.className = "rep";
-        rep.textContent = `“${theme.representative}”`;
-        li.append(rep);
-      }
-      return li;
+    $("[data-themes-list]").replaceChildren(...themeCards(board.themes, {
+      heading: "h3",
+      countClass: "count",
+      repClass: "rep",
+      countText: (n) => (n === 1 ? text.oneIdea : interpolate(text.manyIdeas, { num: n })),
     }));
     plenary.dataset.generation = String(board.generation);
   }

@@ -1,6 +1,8 @@
 // The public plenary screen: themes growing during the day. A public socket (/plenary/ws) says
 // when the themes changed (never what); the page then refetches the small /plenary.json (no
 // personal data). If the socket cannot be held, it falls back to polling.
+import { themeCards } from "./theme_cards.js";
+
 const list = document.getElementById("plenary-themes");
 const FALLBACK_POLL_MS = 60000;
 const SOCKET_URL = document.body.dataset.liveUrl || "/plenary/ws";
@@ -12,24 +14,7 @@ function countText(n) {
 
 function render(data) {
   if (!list || String(data.generation) === list.dataset.generation && list.children.length === data.themes.length) return;
-  const top = Math.max(1, ...data.themes.map((t) => t.count));
-  const items = data.themes.map((theme) => {
-    const li = document.createElement("li");
-    li.style.setProperty("--size", `${(theme.count / top) * 100}%`);
-    const h2 = document.createElement("h2");
-    h2.textContent = theme.label;
-    const count = document.createElement("p");
-    count.className = "plenary-count";
-    count.textContent = countText(theme.count);
-    li.append(h2, count);
-    if (theme.representative) {
-      const rep = document.createElement("p");
-      rep.className = "plenary-rep";
-      rep.textContent = `“${theme.representative}”`;
-      li.append(rep);
-    }
-    return li;
-  });
+  const items = themeCards(data.themes, { heading: "h2", countClass: "plenary-count", repClass: "plenary-rep", countText });
   list.replaceChildren(...items);
   list.dataset.generation = String(data.generation);
   if (data.themes.length) document.getElementById("plenary-empty")?.remove();
