@@ -174,6 +174,43 @@ def test_participant_page_shows_their_own_table_from_the_database(demo_client: A
     assert len(calls) == 1 and calls[0].actor.startswith("P-")
 
 
+def test_a_revoked_link_leaves_the_video_table(demo_client: Any, monkeypatch: Any) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    from summit import repository
+    from summit.models import Participant, PersonalLink
+    from summit.security import token_hash
+    from summit.views import _util
+
+    monkeypatch.setattr(_util, "REVALIDATE_SECONDS", 0.2)
+    client, info = demo_client
+    client.app.state.video_settings = VideoSettings.from_env(  # type: ignore[attr-defined]
+        {"SUMMIT_MEDIA_WORKERS": "0", "SUMMIT_MEDIA_LOOPBACK": "1"}
+    )
+    online = next(path for desc, path in info.links if desc == "table host (online)")
+    client.get(online)
+
+    async def revoke() -> None:
+        async with client.db.session() as session:
+            link = await session.scalar(
+                select(PersonalLink).where(
+                    PersonalLink.token_hash == token_hash(online.rsplit("/", 1)[1])
+                )
+            )
+            assert link is not None
+            participant = await session.get(Participant, link.participant_id)
+            await repository.revoke_links(session, participant, actor="test")
+
+    with client.websocket_connect("/ws/video") as ws:
+        ws.send_text('{"v": 1, "id": 1, "type": "ping"}')
+        assert ws.receive_json()["type"] in {"pong", "welcome", "state"}
+        client.run(revoke())
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                ws.receive_json()
+        assert closed.value.code == 4403
+
+
 def test_a_venue_participant_has_no_video_table(demo_client: Any) -> None:
     client, info = demo_client
     venue = next(path for desc, path in info.links if desc.endswith("(venue)"))

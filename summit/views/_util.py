@@ -8,13 +8,14 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
+from sqlalchemy import select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from summit.db import Database
 from summit.events import EventBus
-from summit.models import Summit
+from summit.models import Participant, PersonalLink, Summit
 from summit.routing import Identity
 
 
@@ -123,3 +124,33 @@ async def forward_events(
             counts[address] -= 1
             if counts[address] <= 0:
                 del counts[address]
+
+
+async def participant_link_valid(websocket: WebSocket) -> bool:
+    """Whether the personal link this socket's session was opened with still holds (not revoked,
+    the participant not withdrawn); staff sockets are always valid here."""
+    link_id = websocket.scope.get("session", {}).get("link_id")
+    if not isinstance(link_id, int):
+        return True
+    database: Database = websocket.app.state.db
+    async with database.session() as session:
+        found = await session.scalar(
+            select(PersonalLink.id)
+            .join(Participant, Participant.id == PersonalLink.participant_id)
+            .where(
+                PersonalLink.id == link_id,
+                PersonalLink.revoked_at.is_(None),
+                Participant.status != "withdrawn",
+            )
+        )
+    return found is not None
+
+
+async def close_when_link_revoked(websocket: WebSocket) -> None:
+    """Returns (after closing the socket with 4403) once the participant's link stops holding."""
+    while True:
+        await asyncio.sleep(REVALIDATE_SECONDS)
+        if not await participant_link_valid(websocket):
+            with contextlib.suppress(Exception):
+                await websocket.close(code=4403, reason="link revoked")
+            return

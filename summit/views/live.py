@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from functools import partial
+
 from starlette.websockets import WebSocket
 
-from summit.db import Database
 from summit.domain.roles import Principal
-from summit.models import Participant, PersonalLink, Summit
+from summit.models import Summit
 from summit.routing import Identity, socket
-from summit.views._util import forward_events
+from summit.views._util import forward_events, participant_link_valid
 
 
 @socket("/ws", allow={Principal.PARTICIPANT, Principal.MODERATOR, Principal.ORGANISER})
@@ -24,27 +24,13 @@ async def live(websocket: WebSocket) -> None:
         channels.append(f"participant:{identity.participant_id}")
     if identity.staff_id is not None:
         channels.append(f"staff:{summit.id}")
-    link_id = websocket.scope.get("session", {}).get("link_id")
-
-    async def still_valid() -> bool:
-        """A participant's socket ends within a minute of their link being revoked."""
-        if identity.participant_id is None or not isinstance(link_id, int):
-            return True
-        database: Database = websocket.app.state.db
-        async with database.session() as session:
-            found = await session.scalar(
-                select(PersonalLink.id)
-                .join(Participant, Participant.id == PersonalLink.participant_id)
-                .where(
-                    PersonalLink.id == link_id,
-                    PersonalLink.revoked_at.is_(None),
-                    Participant.status != "withdrawn",
-                )
-            )
-        return found is not None
-
+    # a participant's socket closes (4403) within a minute of their link being revoked
     await forward_events(
-        websocket, channels, ("",), still_valid=still_valid, hello={"channels": channels}
+        websocket,
+        channels,
+        ("",),
+        still_valid=partial(participant_link_valid, websocket),
+        hello={"channels": channels},
     )
 
 

@@ -24,7 +24,7 @@ from summit.routing import PARTICIPANT, STAFF, Identity, page, socket
 from summit.seating_day import MoveRefused, move_participant
 from summit.templating import render
 from summit.video_hub import Connection, Visit, hub_for, running_hub, settings_for
-from summit.views._util import bus, db, identity, summit_or_404
+from summit.views._util import bus, close_when_link_revoked, db, identity, summit_or_404
 from summit.views.ideas import table_panel_data
 
 BACK = "/moderator/video"
@@ -409,12 +409,15 @@ async def video_socket(websocket: WebSocket) -> None:
 
     sender = asyncio.create_task(send())
     receiver = asyncio.create_task(_receive(websocket, hub, conn))
+    # a revoked personal link leaves the table within a minute
+    watchdog = asyncio.create_task(close_when_link_revoked(websocket))
+    tasks = {sender, receiver, watchdog}
     try:
-        await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (sender, receiver):
+        for task in tasks:
             task.cancel()
-        for task in (sender, receiver):
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await hub.disconnect(conn)
