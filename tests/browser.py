@@ -118,3 +118,12 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def log_in(page: Any, base_url: str, username: str, password: str, then: str = "/") -> None:
+    """Sign a staff member in through the login form (English) and wait for ``then`` to load."""
+    page.goto(f"{base_url}/login?lang=en&next={then}")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"**{then}")

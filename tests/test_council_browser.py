@@ -18,7 +18,7 @@ from summit import council as uc
 from summit.db import Database
 from summit.domain.voting import receipt_key
 from summit.models import Participant
-from tests.browser import Server, chromium, needs_chromium, run_server
+from tests.browser import Server, chromium, log_in, needs_chromium, run_server
 from tests.test_browser import axe_violations
 
 pytestmark = [pytest.mark.browser, needs_chromium]
@@ -93,11 +93,7 @@ def submit(page: Any, name: str) -> None:
 def test_prioritise_vote_and_sign_the_burgerbesluit(server: Server, data_dir: Path) -> None:
     with chromium() as browser:
         organiser = browser.new_context(locale="en-GB").new_page()
-        organiser.goto(server.url + "/login?lang=en")
-        organiser.get_by_label("User name").fill("organiser")
-        organiser.get_by_label("Password").fill(server.credential("organiser"))
-        submit(organiser, "Log in")
-        organiser.goto(server.url + "/council")
+        log_in(organiser, server.url, "organiser", server.credential("organiser"), "/council")
         for label in ("Cycling", "Housing", "Green"):
             organiser.get_by_label("New theme").fill(label)
             submit(organiser, "Add theme")

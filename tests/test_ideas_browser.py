@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import Server, chromium, needs_chromium, run_server
+from tests.browser import Server, chromium, log_in, needs_chromium, run_server
 from tests.test_browser import axe_violations
 
 pytestmark = [pytest.mark.browser, needs_chromium]
@@ -90,11 +90,8 @@ def test_host_adds_ideas_member_sees_them_moderator_groups_and_merges(
 
         staff_ctx = browser.new_context(locale="en-GB")
         board = staff_ctx.new_page()
-        board.goto(running.url + "/login?lang=en")
-        board.get_by_label("User name").fill("moderator")
-        board.get_by_label("Password").fill(running.credential("moderator"))
-        board.get_by_role("button", name="Log in").click()
-        board.goto(running.url + "/moderator/themes")
+        password = running.credential("moderator")
+        log_in(board, running.url, "moderator", password, "/moderator/themes")
         board.get_by_role("button", name="Group the ideas into themes").click()
         board.wait_for_function(
             "document.querySelectorAll('.theme-card').length >= 2", timeout=60000

@@ -9,7 +9,7 @@ import pytest
 
 from summit import lottery, repository
 from summit.db import Database, upgrade
-from tests.browser import Server, chromium, needs_chromium, run_server
+from tests.browser import Server, chromium, log_in, needs_chromium, run_server
 from tests.test_lottery import DAY, MAPPING, SEED, register_csv
 
 pytestmark = [pytest.mark.browser, needs_chromium]
@@ -106,11 +106,7 @@ def test_the_organiser_pages_are_accessible(lottery_server: tuple[Server, str]) 
     server, _code = lottery_server
     with chromium() as browser:
         page = browser.new_context(locale="en-GB").new_page()
-        page.goto(server.url + "/login?lang=en&next=/organiser/lottery")
-        page.get_by_label("User name").fill("organiser")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url("**/organiser/lottery")
+        log_in(page, server.url, "organiser", PASSWORD, "/organiser/lottery")
         assert page.locator("table.shares").count() >= 2  # population shares per feature
         assert axe_violations(page) == []
         page.goto(server.url + "/organiser/selection")

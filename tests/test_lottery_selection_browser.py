@@ -14,7 +14,7 @@ from sqlalchemy import select
 from summit import lottery, repository
 from summit.db import Database, upgrade
 from summit.models import RegisterEntry
-from tests.browser import chromium, needs_chromium, run_server
+from tests.browser import chromium, log_in, needs_chromium, run_server
 from tests.test_lottery import DAY, SEED, form, register_csv
 
 pytestmark = [pytest.mark.browser, needs_chromium]
@@ -81,11 +81,7 @@ def test_the_organiser_runs_both_stages_and_sees_the_report(tmp_path: Path) -> N
         chromium() as browser,
     ):
         page = browser.new_context(locale="en-GB").new_page()
-        page.goto(server.url + "/login?lang=en&next=/organiser/lottery")
-        page.get_by_label("User name").fill("organiser")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url("**/organiser/lottery")
+        log_in(page, server.url, "organiser", PASSWORD, "/organiser/lottery")
 
         page.get_by_label("Register file (CSV)").set_input_files(str(register_file))
         page.get_by_role("button", name="Import the register").click()

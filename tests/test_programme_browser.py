@@ -13,7 +13,7 @@ from summit import programme as uc
 from summit import repository
 from summit.db import Database, upgrade
 from summit.models import Summit
-from tests.browser import Server, chromium, needs_chromium, run_server
+from tests.browser import Server, chromium, log_in, needs_chromium, run_server
 from tests.test_seating_usecases import make_seated_summit
 
 pytestmark = [pytest.mark.browser, needs_chromium]
@@ -67,11 +67,7 @@ def test_the_participant_page_follows_the_programme_live(
     with chromium() as browser:
         organiser = browser.new_context(locale="en-GB")
         page = organiser.new_page()
-        page.goto(server.url + "/login?lang=en&next=/programme/manage")
-        page.get_by_label("User name").fill("organiser")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url("**/programme/manage")
+        log_in(page, server.url, "organiser", PASSWORD, "/programme/manage")
         assert page.locator("tr[data-item]").count() == 2
         assert axe_violations(page) == []
 

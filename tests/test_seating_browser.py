@@ -9,7 +9,7 @@ import pytest
 
 from summit import repository
 from summit.db import Database, upgrade
-from tests.browser import Server, chromium, needs_chromium, run_server
+from tests.browser import Server, chromium, log_in, needs_chromium, run_server
 from tests.test_seating_usecases import make_seated_summit
 
 pytestmark = [pytest.mark.browser, needs_chromium]
@@ -46,11 +46,7 @@ def test_a_manual_move_shows_its_violations_and_reaches_the_participant(
     with chromium() as browser:
         organiser = browser.new_context(locale="en-GB")
         page = organiser.new_page()
-        page.goto(server.url + "/login?lang=en&next=/seating")
-        page.get_by_label("User name").fill("organiser")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url("**/seating")
+        log_in(page, server.url, "organiser", PASSWORD, "/seating")
         assert page.locator(".seat-card").count() == 6
         assert axe_violations(page) == []
 
