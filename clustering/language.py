@@ -2,7 +2,7 @@
 
 English-centred models place Dutch, French and English texts in separate regions, so a mixed pool
 clusters by language; subtracting each language's mean vector removes most of that (measured in
-docs/bench/clustering.md). The guess only counts stop words: it needs no model.
+docs/benchmarks.md). The guess only counts stop words: it needs no model.
 """
 
 from __future__ import annotations

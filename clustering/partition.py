@@ -9,8 +9,8 @@
 3. The cut's centroids seed a k-means (Lloyd) refinement in which must-link groups move as one and
    every anchored group (a moderator's theme) owns its own cluster, so two anchors never merge.
 
-Everything is deterministic given the vectors, the groups and the seed. The threshold 0.0055 was
-chosen on five labelled sets (docs/bench/clustering.md); silhouette was not used because it is an
+Everything is deterministic given the vectors, the groups and the seed. The threshold 0.006 was
+chosen on five labelled sets (docs/benchmarks.md); silhouette was not used because it is an
 unreliable guide to k on sentence embeddings.
 """
 
@@ -28,7 +28,7 @@ from clustering.errors import InputError
 
 __all__ = ["DEFAULT_THRESHOLD", "ClusterSettings", "choose_k", "partition"]
 
-DEFAULT_THRESHOLD = 0.0055
+DEFAULT_THRESHOLD = 0.006
 
 
 @dataclass(frozen=True)
