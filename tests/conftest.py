@@ -10,9 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from starlette.testclient import TestClient
 
 from summit.config import Settings
+
+# Property tests: no per-example deadline (a loaded CI machine is not a failing property), and
+# in CI (.ci/run sets SUMMIT_TEST_CI=1) the same examples every run, so a red CI is always
+# reproducible; locally every run explores new examples.
+hypothesis_settings.register_profile("summit", deadline=None, print_blob=True)
+hypothesis_settings.register_profile("summit-ci", deadline=None, print_blob=True, derandomize=True)
+hypothesis_settings.load_profile(
+    "summit-ci" if os.environ.get("SUMMIT_TEST_CI") == "1" else "summit"
+)
 
 PG_URL = os.environ.get("SUMMIT_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("SUMMIT_TEST_REDIS_URL", "")
