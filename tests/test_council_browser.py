@@ -166,6 +166,8 @@ def test_prioritise_vote_and_sign_the_burgerbesluit(server: Server, data_dir: Pa
             organiser.get_by_label("The proposal").fill(text)
             submit(organiser, "Save the proposal")
         organiser.goto(server.url + "/council")
+        assert organiser.get_by_label("All participants of the summit").is_checked()
+        assert axe_violations(organiser) == []  # the vote form with its membership choices
         organiser.locator("#cv-title").fill("Burgerraad December")
         submit(organiser, "Create vote")
         submit(organiser, "Open voting")
