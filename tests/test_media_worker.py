@@ -334,6 +334,24 @@ def test_killed_worker_process_is_replaced_and_bots_reconnect() -> None:
             stats = await supervisor.stats()
             assert stats[index]["tables"]["t1"]["members"] == ["p0", "p1"]
             assert stats[other]["tables"]["t2"]["members"] == ["p2"]
+            # p2 reconnects as told and meets p3 at t2 on the other worker; t1 no longer gets p2.
+            newcomer = make_bot(3)
+            bots.append(newcomer)
+            await supervisor.assign("p3", "t2")
+            for bot in bots:
+                bot.mark()
+            await asyncio.gather(
+                join(supervisor, bots[2], "t2", slots=2), join(supervisor, newcomer, "t2", slots=2)
+            )
+            assert await wait_until(
+                lambda: hears_and_sees(bots[2], [3], minimum=5)
+                and hears_and_sees(newcomer, [2], minimum=5)
+                and hears_and_sees(bots[0], [1], minimum=5),
+                15,
+            )
+            assert foreign(bots[2], [3]) == (set(), set())
+            assert foreign(newcomer, [2]) == (set(), set())
+            assert foreign(bots[0], [1]) == (set(), set())
         finally:
             for bot in bots:
                 await bot.close()

@@ -96,13 +96,17 @@ async def repository_people(session: Any, summit_id: int) -> list[Any]:
     )
 
 
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Prepared]]:
+# With one media worker a round change re-points the slots; with two, the new table lives on the
+# other worker and the browsers are told to reconnect (the default runs one worker per core).
+@pytest.fixture(scope="module", params=[1, 2], ids=["one-media-worker", "two-media-workers"])
+def prepared(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[tuple[Server, Prepared, int]]:
     data_dir = tmp_path_factory.mktemp("video-browser")
     ready = asyncio.run(_prepare(data_dir))
-    env = {"SUMMIT_MEDIA_WORKERS": "1", "SUMMIT_MEDIA_LOOPBACK": "1"}
+    env = {"SUMMIT_MEDIA_WORKERS": str(request.param), "SUMMIT_MEDIA_LOOPBACK": "1"}
     with run_server(data_dir, env=env, args=["--no-demo"]) as server:
-        yield server, ready
+        yield server, ready, request.param
 
 
 PLAYING = """async ([mediaId]) => {
@@ -141,9 +145,9 @@ def organiser_switches_round(server: Server, password: str) -> None:
 
 
 def test_two_browsers_see_each_other_and_follow_the_round_change(
-    prepared: tuple[Server, Prepared],
+    prepared: tuple[Server, Prepared, int],
 ) -> None:
-    server, ready = prepared
+    server, ready, workers = prepared
     with chromium() as browser:
         pages = {}
         for key in ("a", "b"):
@@ -178,3 +182,8 @@ def test_two_browsers_see_each_other_and_follow_the_round_change(
             )
             history = page.evaluate("window.summitVideo.history")
             assert any(entry.endswith(" moving") for entry in history), history
+            reconnects = [entry for entry in history if " reconnect " in entry]
+            if workers == 1:
+                assert reconnects == [], history
+            else:
+                assert reconnects and reconnects[0].endswith("reconnect moved"), history

@@ -181,7 +181,11 @@ function onServerMessage(message) {
   switch (message.type) {
     case "layout": onLayout(message); break;
     case "visitor": $("video-visitor").hidden = !message.present; break;
-    case "reconnect": if (state.joined) negotiate().catch(() => reconnectLater()); break;
+    case "reconnect":
+      // the table lives on another media worker (or that worker restarted): negotiate again
+      history.push(`${Math.round(performance.now())} reconnect ${message.reason}`);
+      if (state.joined) negotiate().catch(() => reconnectLater());
+      break;
     case "speaking": onSpeaking(message.table); break;
     case "error":
       if (message.code === "access_denied") { loadInfo(); }
