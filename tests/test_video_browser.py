@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.browser import Server, chromium, needs_chromium, run_server
+from tests.browser import Server, chromium, log_in, needs_chromium, run_server
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.timeout(240)]
 
@@ -187,3 +187,30 @@ def test_two_browsers_see_each_other_and_follow_the_round_change(
                 assert reconnects == [], history
             else:
                 assert reconnects and reconnects[0].endswith("reconnect moved"), history
+
+
+def test_the_moderator_sees_a_call_at_once(prepared: tuple[Server, Prepared, int]) -> None:
+    server, ready, _workers = prepared
+    with chromium() as browser:
+        moderator = browser.new_context(locale="en-GB").new_page()
+        log_in(moderator, server.url, "organiser", ready.organiser_password, "/moderator/video")
+        moderator.wait_for_function(
+            "document.getElementById('moderator-video').dataset.live === '1'", timeout=10_000
+        )
+        calls = moderator.locator("[data-calls] li")
+        before = calls.count()
+        participant = browser.new_context(locale="en-GB").new_page()
+        participant.goto(server.url + ready.links["a"])
+        participant.goto(server.url + "/me/video?lang=en")
+        participant.get_by_role("button", name="Call the moderator").click()
+        # The call reaches the moderator through /ws, not the next five-second poll.
+        moderator.wait_for_function(
+            f"document.querySelectorAll('[data-calls] li button').length > 0"
+            f" && document.querySelectorAll('[data-calls] li').length >= {max(before, 1)}",
+            timeout=10_000,
+        )
+        assert (
+            moderator.evaluate("document.getElementById('moderator-video').dataset.refreshedBy")
+            == "event"
+        )
+        assert "Table" in calls.first.inner_text()

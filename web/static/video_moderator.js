@@ -1,5 +1,6 @@
-// The moderator's view of the online tables: live state every few seconds, actions without a
-// page reload, and listening in at a table through /ws/video (protocol v1, receive only).
+// The moderator's view of the online tables: calls and round changes at once (over /ws), speaking
+// time re-read every few seconds, actions without a page reload, and listening in at a table
+// through /ws/video (protocol v1, receive only).
 const root = document.getElementById("moderator-video");
 const text = JSON.parse(document.getElementById("video-text").textContent);
 const csrf = document.body.dataset.csrf;
@@ -199,6 +200,37 @@ for (const form of document.querySelectorAll("form[data-visit-form]")) {
   });
 }
 
+// Calls, answers, rounds and moves arrive at once over /ws; speaking time changes all the time,
+// so the table cards are also re-read every few seconds.
+const LIVE_EVENTS = new Set(["video.call", "video.answer", "round", "seating", "broadcast"]);
+let pending = null;
+function refreshSoon() {
+  if (pending) return;
+  pending = setTimeout(() => {
+    pending = null;
+    refresh().then(() => { root.dataset.refreshedBy = "event"; }).catch(() => {});
+  }, 150);
+}
+
+function live(attempt = 0) {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/ws`);
+  socket.addEventListener("open", () => {
+    root.dataset.live = "1";
+    if (attempt > 0) refreshSoon();
+    attempt = 0;
+  });
+  socket.addEventListener("message", (message) => {
+    const event = JSON.parse(message.data);
+    if (LIVE_EVENTS.has(event.type)) refreshSoon();
+  });
+  socket.addEventListener("close", () => {
+    root.dataset.live = "0";
+    setTimeout(() => live(attempt + 1), Math.min(30000, 500 * 2 ** attempt));
+  });
+}
+
 setInterval(tick, 1000);
-setInterval(() => refresh().catch(() => {}), 3000);
+setInterval(() => refresh().then(() => { root.dataset.refreshedBy = "poll"; }).catch(() => {}), 5000);
 refresh().catch(() => {});
+if ("WebSocket" in window) live();
