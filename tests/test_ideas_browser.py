@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Route
 
 from tests.browser import Server, chromium, log_in, needs_chromium, run_server
 from tests.test_browser import axe_violations
@@ -126,3 +127,57 @@ def test_host_adds_ideas_member_sees_them_moderator_groups_and_merges(
         assert axe_violations(plenary) == []
         for context in (host_ctx, member_ctx, staff_ctx):
             context.close()
+
+
+def test_a_tablet_keeps_ideas_through_a_network_drop_and_a_lost_answer(
+    server: tuple[Server, Path],
+) -> None:
+    running, _folder = server
+    with chromium() as browser:
+        context = browser.new_context(locale="en-GB")
+        host = context.new_page()
+        host.goto(running.links()["table host (online)"])
+        host.goto(running.url + "/me/ideas?lang=en")
+        before = host.locator("#idea-list .idea").count()
+
+        # The network drops: two ideas wait in the tablet's queue (localStorage), nothing is lost.
+        context.set_offline(True)
+        for title in ("Bankjes langs de rivier", "Waterpunt op het plein"):
+            host.locator("#idea-title").fill(title)
+            host.get_by_role("button", name="Add idea").click()
+        host.wait_for_function("document.querySelectorAll('#idea-pending li').length === 2")
+        context.set_offline(False)
+        host.wait_for_function(
+            "document.querySelectorAll('#idea-pending li').length === 0", timeout=15_000
+        )
+        host.wait_for_function(
+            f"document.querySelectorAll('#idea-list .idea').length === {before + 2}",
+            timeout=15_000,
+        )
+
+        # The server saves an idea but its answer is lost: the retry with the same idempotency
+        # key does not add it twice.
+        answered: list[int] = []
+
+        def lose_first_answer(route: Route) -> None:
+            response = route.fetch()
+            answered.append(response.status)
+            if len(answered) == 1:
+                route.abort()
+            else:
+                route.fulfill(response=response)
+
+        host.route("**/api/ideas", lose_first_answer)
+        host.locator("#idea-title").fill("Schaduw op het schoolplein")
+        host.get_by_role("button", name="Add idea").click()
+        host.wait_for_function(
+            "document.querySelectorAll('#idea-pending li').length === 0", timeout=20_000
+        )
+        assert len(answered) >= 2 and answered[0] in (200, 201)
+        host.unroute("**/api/ideas")
+        host.reload()
+        titles = host.locator("#idea-list .idea").all_inner_texts()
+        assert sum("Schaduw op het schoolplein" in t for t in titles) == 1
+        assert sum("Bankjes langs de rivier" in t for t in titles) == 1
+        assert len(titles) == before + 3
+        context.close()
