@@ -78,7 +78,10 @@ async def forward_events(
     ``{"type": "hello", **hello}``. ``public`` sockets are counted against the caps above (4429
     when full).
     """
-    counts: dict[str, int] = websocket.app.state.__dict__.setdefault("_public_sockets", {})
+    state = websocket.app.state
+    counts: dict[str, int] | None = getattr(state, "public_sockets", None)
+    if counts is None:
+        counts = state.public_sockets = {}
     address = websocket.client.host if websocket.client else "unknown"
     if public:
         if (
