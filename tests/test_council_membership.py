@@ -118,6 +118,10 @@ def test_a_vote_of_residents_only_counts_its_majority_over_the_residents(
     council.post(f"/council/votes/{vote}/close", {}, "/council")
     result = council.client.get(f"/council/votes/{vote}/result.json").json()
     assert result["members"] == len(residents) and result["threshold"] == threshold
+    assert result["membership"] == {"kind": "roles", "roles": ["resident"]}
+    council.client.cookies.clear()  # the public result page names the rule
+    public = council.client.get(f"/council/votes/{vote}/result?lang=en").text
+    assert 'data-membership="roles"' in public and "Residents" in public
 
 
 def test_a_listed_council_fixes_its_members_when_it_opens(council: Council) -> None:

@@ -617,6 +617,7 @@ async def vote_result(request: Request) -> Response:
             "decision": decision,
             "found": found,
             "titles": titles,
+            "membership": Membership.from_json(outcome.meta.membership) if outcome else None,
         },
     )
 
@@ -628,6 +629,7 @@ async def vote_result_json(request: Request) -> Response:
         raise HTTPException(409, "vote: results are hidden until the vote closes")
     data = outcome.as_json()
     data["decision"] = decision.id if decision else None
+    data["membership"] = Membership.from_json(outcome.meta.membership).to_json()
     return JSONResponse(data)
 
 
