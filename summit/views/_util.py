@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -73,8 +74,8 @@ async def forward_events(
 ) -> None:
     """Accept the socket and send it the events on ``channels`` whose type starts with one of
     ``types`` (optionally reduced by ``strip``), until the client leaves. Every
-    ``REVALIDATE_SECONDS`` without a message, ``still_valid`` is asked again (a revoked link
-    closes the socket with 4403). Answers "ping" with a "pong"; the first message is
+    ``REVALIDATE_SECONDS``, ``still_valid`` is asked again (a revoked link closes the socket with
+    4403). Answers "ping" with a "pong"; the first message is
     ``{"type": "hello", **hello}``. ``public`` sockets are counted against the caps above (4429
     when full).
     """
@@ -103,17 +104,20 @@ async def forward_events(
                         await websocket.send_text(json.dumps(strip(event) if strip else event))
 
             sender = asyncio.create_task(forward(events))
+            next_check = time.monotonic() + REVALIDATE_SECONDS
             try:
                 while True:
+                    # the link is re-checked on schedule, however chatty the client is
+                    wait = max(0.0, next_check - time.monotonic())
                     try:
-                        message = await asyncio.wait_for(
-                            websocket.receive_text(), timeout=REVALIDATE_SECONDS
-                        )
+                        message = await asyncio.wait_for(websocket.receive_text(), timeout=wait)
                     except TimeoutError:
+                        message = None
+                    if time.monotonic() >= next_check:
+                        next_check = time.monotonic() + REVALIDATE_SECONDS
                         if still_valid is not None and not await still_valid():
                             await websocket.close(code=4403, reason="link revoked")
                             return
-                        continue
                     if message == "ping":
                         await websocket.send_text(json.dumps({"type": "pong"}))
             except WebSocketDisconnect:
