@@ -27,6 +27,7 @@ from summit.events import make_bus
 from summit.logs import RequestLog
 from summit.models import Participant, PersonalLink, StaffUser, Summit
 from summit.ratelimit import RateLimiter
+from summit.repository import link_still_holds
 from summit.routing import Identity
 from summit.templating import make_environment, render
 
@@ -74,11 +75,7 @@ class RequestContext:
                         select(Participant, Summit)
                         .join(PersonalLink, PersonalLink.participant_id == Participant.id)
                         .join(Summit, Summit.id == Participant.summit_id)
-                        .where(
-                            PersonalLink.id == link_id,
-                            PersonalLink.revoked_at.is_(None),
-                            Participant.status != "withdrawn",
-                        )
+                        .where(*link_still_holds(link_id))
                     )
                 ).first()
                 if row is not None:

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -325,6 +325,16 @@ async def revoke_links(session: AsyncSession, participant: Participant, *, actor
 
 class LinkRejected(Exception):
     """A personal link that is unknown, revoked or expired (the message says which)."""
+
+
+def link_still_holds(link_id: int) -> tuple[ColumnElement[bool], ...]:
+    """Conditions (over ``personal_links`` joined to ``participants``) under which a session
+    opened with link ``link_id`` still stands: the link is not revoked, the person not withdrawn."""
+    return (
+        PersonalLink.id == link_id,
+        PersonalLink.revoked_at.is_(None),
+        Participant.status != "withdrawn",
+    )
 
 
 async def resolve_link(session: AsyncSession, token: str) -> tuple[Participant, PersonalLink]:

@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from summit.db import Database
 from summit.events import EventBus
 from summit.models import Participant, PersonalLink, Summit
+from summit.repository import link_still_holds
 from summit.routing import Identity
 
 
@@ -144,11 +145,7 @@ async def participant_link_valid(websocket: WebSocket) -> bool:
         found = await session.scalar(
             select(PersonalLink.id)
             .join(Participant, Participant.id == PersonalLink.participant_id)
-            .where(
-                PersonalLink.id == link_id,
-                PersonalLink.revoked_at.is_(None),
-                Participant.status != "withdrawn",
-            )
+            .where(*link_still_holds(link_id))
         )
     return found is not None
 
