@@ -14,9 +14,9 @@ import time
 
 import numpy as np
 
-from summit.domain.roles import DEFAULT_MIX, seats_per_role
-from summit.domain.seating import Host, Participant, SeatingSettings, evaluate, seat_rounds
-from summit.domain.seating_rounds import make_plan, to_seating
+from summit.core.rules.roles import DEFAULT_MIX, seats_per_role
+from summit.seating.rules import Host, Participant, SeatingSettings, evaluate, seat_rounds
+from summit.seating.rules.rounds import make_plan, to_seating
 
 FEATURES = ("age_band", "gender", "district")
 

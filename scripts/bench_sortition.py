@@ -51,7 +51,7 @@ BIAS = {
 def synthetic(n: int, seats: int, seed: int) -> tuple[str, str]:
     """(features CSV ``feature,value,min,max``, people CSV with an ``id`` column)."""
     sys.path.insert(0, str(ROOT))
-    from summit.domain.selection import quotas_from_shares
+    from summit.lottery.rules.selection import quotas_from_shares
 
     rng = np.random.default_rng(seed)
     columns = {}
@@ -100,11 +100,11 @@ def _cpu_s() -> float:
 
 def child_ours(features: Path, people: Path, seats: int, algorithm: str) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
-    from summit.domain.selection import round_lottery
-    from summit.selection_files import read_selection_input
+    from summit.lottery.rules.selection import round_lottery
+    from summit.lottery.selection_files import read_selection_input
 
     data = read_selection_input(features, people)
-    from summit.domain.selection import find_distribution
+    from summit.lottery.rules.selection import find_distribution
 
     started, cpu = time.perf_counter(), _cpu_s()
     distribution = find_distribution(data.people, data.quotas, seats, algorithm=algorithm)

@@ -78,12 +78,12 @@ def percentile(values: list[float], q: float) -> float:
 
 async def prepare(url: str, voters: int, secret: str) -> Setup:
     """A summit, N members with personal links, two proposals and an open vote."""
-    from summit import council as uc
-    from summit import repository
-    from summit.db import Database, upgrade
-    from summit.domain.voting import receipt_key
-    from summit.models import Participant, PersonalLink
-    from summit.security import new_token, token_hash
+    from summit.core import service as repository
+    from summit.core.db import Database, upgrade
+    from summit.core.models import Participant, PersonalLink
+    from summit.core.security import new_token, token_hash
+    from summit.council import service as uc
+    from summit.council.rules.voting import receipt_key
 
     if url.startswith("postgresql"):
         import asyncpg

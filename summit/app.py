@@ -18,18 +18,18 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from summit import i18n
 from summit.config import Settings
-from summit.db import Database
-from summit.domain.roles import Principal
-from summit.errors import InvalidInput, NotFound, PermissionDenied, SummitError
-from summit.events import make_bus
-from summit.logs import RequestLog
-from summit.models import Participant, PersonalLink, StaffUser, Summit
-from summit.ratelimit import RateLimiter
-from summit.repository import link_still_holds
-from summit.routing import Identity
-from summit.templating import make_environment, render
+from summit.core import i18n
+from summit.core.db import Database
+from summit.core.errors import InvalidInput, NotFound, PermissionDenied, SummitError
+from summit.core.events import make_bus
+from summit.core.logs import RequestLog
+from summit.core.models import Participant, PersonalLink, StaffUser, Summit
+from summit.core.ratelimit import RateLimiter
+from summit.core.routing import Identity
+from summit.core.rules.roles import Principal
+from summit.core.service import link_still_holds
+from summit.core.templating import make_environment, render
 
 log = logging.getLogger("summit.app")
 
@@ -137,19 +137,13 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 
 def routes() -> list[BaseRoute]:
-    from summit.views import (
-        auth,
-        council,
-        ideas,
-        live,
-        lottery,
-        organiser,
-        participant,
-        programme,
-        public,
-        seating,
-        video,
-    )
+    from summit.core.views import auth, live, organiser, participant, public
+    from summit.council import views as council
+    from summit.ideas import views as ideas
+    from summit.lottery import views as lottery
+    from summit.programme import views as programme
+    from summit.seating import views as seating
+    from summit.video import views as video
 
     modules = (
         public,
@@ -179,7 +173,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
-            from summit.video_hub import shutdown as video_shutdown
+            from summit.video.hub import shutdown as video_shutdown
 
             await video_shutdown(app)
             await app.state.bus.stop()

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from summit import __version__
-from summit.errors import SummitError
+from summit.core.errors import SummitError
 
 T = TypeVar("T")
 
@@ -63,9 +63,9 @@ def serve(host: str, port: int, demo: bool) -> None:
     """Start the platform (one process) and print where to open it."""
     import uvicorn
 
-    from summit import logs
     from summit.app import create_app
-    from summit.db import Database, upgrade
+    from summit.core import logs
+    from summit.core.db import Database, upgrade
     from summit.demo import create_demo, credentials_path, has_summit, save_credentials
 
     base = f"http://{host}:{port}"
@@ -110,7 +110,7 @@ def _env_has(name: str) -> bool:
 )
 def demo(participants: int, rounds: int) -> None:
     """Create the demo summit in an empty database and print its logins and links."""
-    from summit.db import Database, upgrade
+    from summit.core.db import Database, upgrade
     from summit.demo import create_demo, has_summit, save_credentials
 
     settings = _settings()
@@ -145,7 +145,7 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 def db_upgrade(revision: str) -> None:
     """Migrate the database schema (creates it on an empty database)."""
-    from summit.db import Database, upgrade
+    from summit.core.db import Database, upgrade
 
     settings = _settings()
 
@@ -164,7 +164,7 @@ def db_upgrade(revision: str) -> None:
 @db.command("current")
 def db_current() -> None:
     """Print the database's schema revision and whether it is the newest."""
-    from summit.db import Database, head_revision
+    from summit.core.db import Database, head_revision
 
     settings = _settings()
 
@@ -199,8 +199,8 @@ def user() -> None:
 )
 def user_add(username: str, role: str, password_stdin: bool) -> None:
     """Add an organiser or moderator who logs in with a password."""
-    from summit import repository
-    from summit.db import Database
+    from summit.core import service as repository
+    from summit.core.db import Database
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -230,8 +230,8 @@ def audit() -> None:
 @audit.command("verify")
 def audit_verify() -> None:
     """Re-check every link of the audit chain; exit 1 at the first broken one."""
-    from summit import audit as audit_log
-    from summit.db import Database
+    from summit.core import audit as audit_log
+    from summit.core.db import Database
 
     settings = _settings()
 
@@ -257,9 +257,12 @@ def audit_verify() -> None:
 
 
 def _register_parts() -> None:
-    from summit.commands import council, ideas, lottery, seating, video
+    from summit.council import commands as council
+    from summit.ideas import commands as ideas
+    from summit.lottery import commands as lottery
+    from summit.seating import commands as seating
 
-    for module in (lottery, seating, ideas, video, council):
+    for module in (lottery, seating, ideas, council):
         module.register(main)
 
 

@@ -11,11 +11,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from summit import audit, repository, seating
-from summit.db import Database
-from summit.domain.roles import DEFAULT_MIX, Role, seats_per_role
-from summit.models import (
-    Idea,
+from summit.core import audit
+from summit.core import service as repository
+from summit.core.db import Database
+from summit.core.models import (
     Participant,
     Partner,
     Round,
@@ -25,6 +24,9 @@ from summit.models import (
     SummitTable,
     utcnow,
 )
+from summit.core.rules.roles import DEFAULT_MIX, Role, seats_per_role
+from summit.ideas.models import Idea
+from summit.seating import service as seating
 
 DEMO_SEED = "demo-lindeveld-2026"
 FIRST_NAMES = (

@@ -72,7 +72,7 @@ def empty_db_url(backend: str, tmp_path: Path) -> str:
 @pytest.fixture
 def db_url(empty_db_url: str) -> str:
     """A database migrated to the newest schema."""
-    from summit.db import upgrade
+    from summit.core.db import upgrade
 
     asyncio.run(upgrade(empty_db_url))
     return empty_db_url
@@ -80,7 +80,7 @@ def db_url(empty_db_url: str) -> str:
 
 @pytest.fixture
 async def database(db_url: str) -> AsyncIterator[Any]:
-    from summit.db import Database
+    from summit.core.db import Database
 
     db = Database(db_url)
     try:

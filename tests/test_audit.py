@@ -8,8 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from summit import audit
-from summit.domain.audit_chain import GENESIS, ChainEntry, entry_hash, payload_digest, verify_chain
+from summit.core import audit
+from summit.core.rules.audit_chain import (
+    GENESIS,
+    ChainEntry,
+    entry_hash,
+    payload_digest,
+    verify_chain,
+)
 
 pytestmark = pytest.mark.anyio
 

@@ -93,7 +93,7 @@ def test_audit_verify_names_the_first_broken_entry(env: dict[str, str], db_url: 
 
     from sqlalchemy import text
 
-    from summit.db import Database
+    from summit.core.db import Database
 
     for name in ("ann", "ben", "cas"):
         summit(

@@ -10,19 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, inspect, select
 
-from summit import council as uc
-from summit import repository
-from summit.domain.voting import receipt_key, receipt_versions
-from summit.models import (
-    AuditEntry,
-    Ballot,
-    Participant,
-    Seat,
-    ShortlistItem,
-    SummitTable,
-    Theme,
-    VoterParticipation,
-)
+from summit.core import service as repository
+from summit.core.models import AuditEntry, Participant, Seat, SummitTable
+from summit.council import service as uc
+from summit.council.models import Ballot, ShortlistItem, VoterParticipation
+from summit.council.rules.voting import receipt_key, receipt_versions
+from summit.ideas.models import Theme
 from tests.conftest import Client
 from tests.test_http import csrf_of, login
 

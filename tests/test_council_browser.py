@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from summit import council as uc
-from summit.db import Database
-from summit.domain.voting import receipt_key
-from summit.models import Participant
+from summit.core.db import Database
+from summit.core.models import Participant
+from summit.council import service as uc
+from summit.council.rules.voting import receipt_key
 from tests.browser import Server, chromium, log_in, needs_chromium, run_server
 from tests.test_browser import axe_violations
 
@@ -74,8 +74,8 @@ def cast_for_many(data_dir: Path, vote_id: int, proposal: int, skip: str, count:
 
 
 async def _participant_of_link(db: Database, link: str) -> int:
-    from summit.models import PersonalLink
-    from summit.security import token_hash
+    from summit.core.models import PersonalLink
+    from summit.core.security import token_hash
 
     async with db.session() as session:
         row = await session.scalar(

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from summit import council as uc
-from summit import repository
-from summit.db import Database, upgrade
-from summit.domain.voting import receipt_key
-from summit.models import Ballot, Participant
+from summit.core import service as repository
+from summit.core.db import Database, upgrade
+from summit.core.models import Participant
+from summit.council import service as uc
+from summit.council.models import Ballot
+from summit.council.rules.voting import receipt_key
 from tests.conftest import PG_URL, fresh_database_url
 
 pytestmark = [

@@ -9,16 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from summit.domain.roles import Role
-from summit.domain.voting import (
+from summit.core.models import Participant
+from summit.core.rules.roles import Role
+from summit.council.models import CouncilMember, CouncilVote
+from summit.council.rules.voting import (
     Membership,
     MembershipKind,
     VotingError,
     parse_membership,
     select_members,
 )
-from summit.models import CouncilVote, Participant
-from summit.models.council import CouncilMember
 from tests.test_council import Council
 
 ROLES = [r.value for r in Role]

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from summit.domain.roles import council_threshold
-from summit.domain.voting import (
+from summit.core.rules.roles import council_threshold
+from summit.council.rules.voting import (
     MAX_BALLOT_VERSIONS,
     VotingError,
     council_results,

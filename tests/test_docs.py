@@ -10,7 +10,7 @@ from starlette.routing import Mount
 from summit.app import create_app
 from summit.cli import main
 from summit.config import ENVIRONMENT_VARIABLES, Settings
-from summit.routing import access_of
+from summit.core.routing import access_of
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from summit.domain.draw import (
+from summit.lottery.rules.draw import (
     MATCH,
     Commitment,
     DrawEntry,

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from summit.events import MemoryBus, make_bus
+from summit.core.events import MemoryBus, make_bus
 from tests.browser import run_server
 from tests.conftest import REDIS_URL
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from starlette.routing import Mount
 
-from summit import repository
 from summit.app import create_app
-from summit.routing import access_of
+from summit.core import service as repository
+from summit.core.routing import access_of
 from tests.conftest import Client, make_settings
 
 
@@ -183,7 +183,7 @@ def test_public_audit_page_shows_the_head_and_no_personal_data(demo_client: Any)
     async def names() -> list[str]:
         from sqlalchemy import select
 
-        from summit.models import Person
+        from summit.core.models import Person
 
         async with client.db.session() as session:
             return [
@@ -240,9 +240,9 @@ def test_live_updates_reach_a_signed_in_page(demo_client: Any) -> None:
 def test_a_revoked_link_ends_the_live_socket(demo_client: Any, monkeypatch: Any) -> None:
     from starlette.websockets import WebSocketDisconnect
 
-    from summit import repository
-    from summit.models import Participant
-    from summit.views import _util
+    from summit.core import service as repository
+    from summit.core import web as _util
+    from summit.core.models import Participant
 
     monkeypatch.setattr(_util, "REVALIDATE_SECONDS", 0.2)
     client, info = demo_client
@@ -301,7 +301,7 @@ def test_logs_carry_route_templates_and_pseudonyms_never_tokens_or_names(
 ) -> None:
     import logging
 
-    from summit.logs import JsonFormatter
+    from summit.core.logs import JsonFormatter
 
     client, info = demo_client
     _desc, path = info.links[0]
@@ -320,7 +320,7 @@ def test_logs_carry_route_templates_and_pseudonyms_never_tokens_or_names(
     async def names() -> list[str]:
         from sqlalchemy import select
 
-        from summit.models import Person
+        from summit.core.models import Person
 
         async with client.db.session() as session:
             return [p.first_name for p in (await session.execute(select(Person))).scalars()]

@@ -28,9 +28,9 @@ def second_member_link(folder: Path, host_link: str) -> str:
     database, as the organiser's page would)."""
     from sqlalchemy import select
 
-    from summit import repository
-    from summit.db import Database
-    from summit.models import Participant, Seat
+    from summit.core import service as repository
+    from summit.core.db import Database
+    from summit.core.models import Participant, Seat
 
     async def issue() -> str:
         db = Database(f"sqlite+aiosqlite:///{folder / 'summit.db'}")

@@ -18,10 +18,12 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 from sqlalchemy import func, select
 
-from summit import ideas, repository
-from summit.errors import InvalidInput
-from summit.ideas_themes import ThemeService
-from summit.models import Idea, IdeaRevision, Participant, Round, Seat
+from summit.core import service as repository
+from summit.core.errors import InvalidInput
+from summit.core.models import Participant, Round, Seat
+from summit.ideas import service as ideas
+from summit.ideas.models import Idea, IdeaRevision
+from summit.ideas.themes import ThemeService
 from tests.conftest import Client, fresh_database_url, make_settings
 
 
@@ -100,7 +102,7 @@ def post_idea(client: Client, csrf: str, key: str | None = None, **body: Any) ->
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     """The demo summit built once as a SQLite file; each test gets a copy (fast)."""
-    from summit.db import Database, upgrade
+    from summit.core.db import Database, upgrade
     from summit.demo import create_demo
 
     folder = tmp_path_factory.mktemp("ideas-demo")
@@ -123,7 +125,7 @@ def demo(
 ) -> Iterator[tuple[Client, Any]]:
     """The app on a demo summit (48 participants, round 1 open) with cheap embeddings."""
     from summit.app import create_app
-    from summit.db import upgrade
+    from summit.core.db import upgrade
     from summit.demo import create_demo
 
     if backend == "sqlite":

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from summit import ideas
-from summit.models import Idea
+from summit.ideas import service as ideas
+from summit.ideas.models import Idea
 from tests import test_ideas_capture as capture
 from tests.conftest import Client
 from tests.test_http import csrf_of, login
@@ -141,7 +141,7 @@ def test_import_is_all_or_nothing(demo_template: Any, tmp_path_factory: Any, row
     """Any mix of rows: either every row is imported, or none and each bad row is named."""
     import shutil
 
-    from summit.db import Database
+    from summit.core.db import Database
 
     folder = tmp_path_factory.mktemp("prop")
     shutil.copy(demo_template[0], folder / "summit.db")

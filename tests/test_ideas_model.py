@@ -47,9 +47,8 @@ def test_themes_recluster_groups_dutch_ideas_with_the_multilingual_model(
 
     from sqlalchemy import select
 
-    from summit.db import Database
-    from summit.models import Idea, Theme
-    from summit.models.ideas import ThemeBoardState
+    from summit.core.db import Database
+    from summit.ideas.models import Idea, Theme, ThemeBoardState
 
     async def read() -> tuple[dict[str, int | None], str]:
         db = Database(f"sqlite+aiosqlite:///{tmp_path / 'summit.db'}")

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from clustering import Constraints
-from summit.ideas_themes import ThemeService, _pruned, model_setting
-from summit.models import Idea, ThemeConstraint
+from summit.ideas.models import Idea, ThemeConstraint
+from summit.ideas.themes import ThemeService, _pruned, model_setting
 from tests import test_ideas_capture as capture
 from tests.conftest import Client
 from tests.test_http import csrf_of, login
@@ -216,7 +216,7 @@ def test_exports_summary_and_the_plenary_screen(demo: Any) -> None:
     # The public screen and its data carry no names and no idea bodies.
 
     async def names() -> set[str]:
-        from summit.models import Person
+        from summit.core.models import Person
 
         async with client.db.session() as session:
             return {p.first_name for p in (await session.execute(select(Person))).scalars()}
@@ -234,7 +234,7 @@ def test_the_public_plenary_socket_says_when_themes_change_and_nothing_else(
 ) -> None:
     from starlette.websockets import WebSocketDisconnect
 
-    from summit.views import _util
+    from summit.core import web as _util
 
     client, info = demo
     csrf = moderator(client)

@@ -13,12 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from summit import audit, lottery, repository
-from summit import lottery_selection as sel
-from summit.domain.register import RegisterError
-from summit.domain.selection import SelectionCancelled
-from summit.errors import InvalidInput
-from summit.models import AuditEntry, Invitation, Participant, RegisterEntry, Registration
+from summit.core import audit
+from summit.core import service as repository
+from summit.core.errors import InvalidInput
+from summit.core.models import AuditEntry, Participant
+from summit.lottery import selection as sel
+from summit.lottery import service as lottery
+from summit.lottery.models import Invitation, RegisterEntry, Registration
+from summit.lottery.rules.register import RegisterError
+from summit.lottery.rules.selection import SelectionCancelled
 
 pytestmark = pytest.mark.anyio
 

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from summit import lottery, repository
-from summit.db import Database, upgrade
+from summit.core import service as repository
+from summit.core.db import Database, upgrade
+from summit.lottery import service as lottery
 from tests.browser import Server, chromium, log_in, needs_chromium, run_server
 from tests.test_lottery import DAY, MAPPING, SEED, register_csv
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from summit import lottery, repository
-from summit.db import Database
+from summit.core import service as repository
+from summit.core.db import Database
+from summit.lottery import service as lottery
 from tests.test_cli import summit
 from tests.test_lottery import DAY, SEED, register_csv
 

@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from summit import lottery, repository
-from summit.models import Participant, Registration
-from summit.models.lottery import WithdrawalLink
-from summit.security import token_hash
+from summit.core import service as repository
+from summit.core.models import Participant
+from summit.core.security import token_hash
+from summit.lottery import service as lottery
+from summit.lottery.models import Registration, WithdrawalLink
 from tests.test_http import csrf_of, login
 
 SEED = "1234567890 0987654321"
@@ -150,7 +151,7 @@ def _register_everyone(client: Any, summit_id: int) -> None:
 
 
 async def _entries(session: Any, summit_id: int) -> list[Any]:
-    from summit.models import RegisterEntry
+    from summit.lottery.models import RegisterEntry
 
     return list(
         (await session.execute(select(RegisterEntry).where(RegisterEntry.summit_id == summit_id)))
@@ -254,7 +255,7 @@ def _count(client: Any, model: Any, *where: Any) -> int:
 
 
 def test_code_tries_are_rate_limited_and_cancel_needs_the_organiser(demo_client: Any) -> None:
-    from summit.ratelimit import RateLimiter
+    from summit.core.ratelimit import RateLimiter
 
     client, _info = demo_client
     client.app.state.link_limiter = RateLimiter(3)

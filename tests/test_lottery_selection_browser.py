@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from summit import lottery, repository
-from summit.db import Database, upgrade
-from summit.models import RegisterEntry
+from summit.core import service as repository
+from summit.core.db import Database, upgrade
+from summit.lottery import service as lottery
+from summit.lottery.models import RegisterEntry
 from tests.browser import chromium, log_in, needs_chromium, run_server
 from tests.test_lottery import DAY, SEED, form, register_csv
 

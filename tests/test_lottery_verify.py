@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from summit import lottery_selection as sel
-from summit import repository
-from summit.domain.draw import canonical_json, draw_index, normalise_seed, sha256_hex
-from summit.errors import InvalidInput
+from summit.core import service as repository
+from summit.core.errors import InvalidInput
+from summit.lottery import selection as sel
+from summit.lottery.rules.draw import canonical_json, draw_index, normalise_seed, sha256_hex
 from tests.test_cli import summit as run_summit
 from tests.test_lottery import SEED, _pool
 

@@ -5,9 +5,9 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect
 
-from summit.db import Database, downgrade, head_revision, upgrade
-from summit.errors import DatabaseError
-from summit.models import Base
+from summit.core.db import Database, downgrade, head_revision, upgrade
+from summit.core.errors import DatabaseError
+from summit.schema import Base
 
 pytestmark = pytest.mark.anyio
 

@@ -11,10 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from summit import programme as uc
-from summit import repository
-from summit.errors import InvalidInput
-from summit.models import AuditEntry, Round, Summit
+from summit.core import service as repository
+from summit.core.errors import InvalidInput
+from summit.core.models import AuditEntry, Round, Summit
+from summit.programme import service as uc
 from tests.test_seating_usecases import make_seated_summit
 
 pytestmark = pytest.mark.anyio

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from summit import programme as uc
-from summit import repository
-from summit.db import Database, upgrade
-from summit.models import Summit
+from summit.core import service as repository
+from summit.core.db import Database, upgrade
+from summit.core.models import Summit
+from summit.programme import service as uc
 from tests.browser import Server, chromium, log_in, needs_chromium, run_server
 from tests.test_seating_usecases import make_seated_summit
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from summit import repository
-from summit.models import AuditEntry, Round
+from summit.core import service as repository
+from summit.core.models import AuditEntry, Round
 from tests.conftest import Client
 from tests.test_http import csrf_of, login
 from tests.test_seating_usecases import make_seated_summit

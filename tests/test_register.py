@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from summit.domain.draw import extract_digest
-from summit.domain.register import (
+from summit.core.errors import InvalidInput
+from summit.lottery.rules.draw import extract_digest
+from summit.lottery.rules.register import (
     ColumnMapping,
     RegisterError,
     age_band,
@@ -15,7 +16,6 @@ from summit.domain.register import (
     parse_register,
     pseudonymise,
 )
-from summit.errors import InvalidInput
 
 KEY = b"k" * 32
 SUMMIT = date(2026, 5, 16)

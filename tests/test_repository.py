@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from summit import audit, repository
-from summit.errors import InvalidInput
-from summit.models import Participant, Person, PersonalLink
+from summit.core import audit
+from summit.core import service as repository
+from summit.core.errors import InvalidInput
+from summit.core.models import Participant, Person, PersonalLink
 
 pytestmark = pytest.mark.anyio
 
@@ -152,8 +153,9 @@ async def test_duplicate_summit_slug_is_refused(database: Any) -> None:
 
 
 async def test_demo_summit_has_everything_the_issue_names(database: Any) -> None:
+    from summit.core.models import Round, Seat, StaffUser, SummitTable
     from summit.demo import create_demo
-    from summit.models import Idea, Round, Seat, StaffUser, SummitTable
+    from summit.ideas.models import Idea
 
     info = await create_demo(database, participants=200)
     async with database.session() as session:

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from summit.domain.roles import (
+from summit.core.rules.roles import (
     DEFAULT_MIX,
     Phase,
     Role,

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from summit.domain.roles import DEFAULT_MIX, seats_per_role
-from summit.domain.seating import (
+from summit.core.rules.roles import DEFAULT_MIX, seats_per_role
+from summit.seating.rules import (
     ONLINE,
     Constraints,
     Host,
@@ -30,8 +30,8 @@ from summit.domain.seating import (
     seat_rounds,
     seat_topics,
 )
-from summit.domain.seating_construct import Ring, choose_ring, pair_bound, pools, split_bound
-from summit.domain.seating_rounds import (
+from summit.seating.rules.construct import Ring, choose_ring, pair_bound, pools, split_bound
+from summit.seating.rules.rounds import (
     construct_rounds,
     count_repeats,
     make_plan,

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from summit import repository
-from summit.db import Database, upgrade
+from summit.core import service as repository
+from summit.core.db import Database, upgrade
 from tests.browser import Server, chromium, log_in, needs_chromium, run_server
 from tests.test_seating_usecases import make_seated_summit
 

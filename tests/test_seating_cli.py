@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from summit.db import Database
-from summit.models.seating import SeatingRun
+from summit.core.db import Database
+from summit.seating.models import SeatingRun
 from tests.test_cli import summit
 from tests.test_seating_usecases import make_seated_summit
 

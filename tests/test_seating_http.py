@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from summit import repository
-from summit import seating as uc
-from summit.models import AuditEntry
-from summit.seating_day import move_participant
+from summit.core import service as repository
+from summit.core.models import AuditEntry
+from summit.seating import service as uc
+from summit.seating.day import move_participant
 from tests.conftest import Client
 from tests.test_http import csrf_of, login
 from tests.test_seating_usecases import make_seated_summit
@@ -221,7 +221,9 @@ def test_participants_choose_topics_and_the_organiser_forms_topic_tables(seated:
 
 
 def test_topics_come_from_the_agenda_shortlist(seated: Any) -> None:
-    from summit.models import ShortlistItem, Summit, Theme
+    from summit.core.models import Summit
+    from summit.council.models import ShortlistItem
+    from summit.ideas.models import Theme
 
     client, _tokens = seated
     token = as_organiser(client)

@@ -10,19 +10,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from summit import repository
-from summit import seating as uc
-from summit.domain.seating import Table
-from summit.errors import InvalidInput
-from summit.models import AuditEntry, Participant, Round, Seat
-from summit.models.seating import SeatingRun
-from summit.seating_day import (
+from summit.core import service as repository
+from summit.core.errors import InvalidInput
+from summit.core.models import AuditEntry, Participant, Round, Seat
+from summit.seating import service as uc
+from summit.seating.day import (
     MoveRefused,
     check_manual_move,
     load_seating,
     move_participant,
     rebalance_round,
 )
+from summit.seating.models import SeatingRun
+from summit.seating.rules import Table
 
 pytestmark = pytest.mark.anyio
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from summit.domain.selection import (
+from summit.lottery.rules.selection import (
     Distribution,
     InfeasibleQuotas,
     NoReplacement,
@@ -27,7 +27,7 @@ from summit.domain.selection import (
     reserve_order,
     round_lottery,
 )
-from summit.selection_files import SelectionFileError, run_selection_files
+from summit.lottery.selection_files import SelectionFileError, run_selection_files
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sortition"
 SMALL_20 = DATA / "example_small_20"

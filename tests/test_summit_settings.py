@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from summit import repository
-from summit.domain.summit_spec import SpecError, parse_summit_form, structural_changes
+from summit.core import service as repository
+from summit.core.rules.summit_spec import SpecError, parse_summit_form, structural_changes
 from tests.conftest import Client
 
 GOOD = {

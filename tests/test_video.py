@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from summit import video as uc
-from summit.models import AuditEntry, Round
-from summit.video_hub import VideoConfigError, VideoSettings
+from summit.core.models import AuditEntry, Round
+from summit.video import service as uc
+from summit.video.hub import VideoConfigError, VideoSettings
 
 # --- settings -----------------------------------------------------------------------------------
 
@@ -151,7 +151,7 @@ def test_participant_page_shows_their_own_table_from_the_database(demo_client: A
 
     async def seat() -> Any:
         async with client.db.session() as session:
-            from summit.models import Participant
+            from summit.core.models import Participant
 
             me = await session.get(Participant, int(data["me"]["media_id"][1:]))
             return await uc.video_seat(session, me)
@@ -177,10 +177,10 @@ def test_participant_page_shows_their_own_table_from_the_database(demo_client: A
 def test_a_revoked_link_leaves_the_video_table(demo_client: Any, monkeypatch: Any) -> None:
     from starlette.websockets import WebSocketDisconnect
 
-    from summit import repository
-    from summit.models import Participant, PersonalLink
-    from summit.security import token_hash
-    from summit.views import _util
+    from summit.core import service as repository
+    from summit.core import web as _util
+    from summit.core.models import Participant, PersonalLink
+    from summit.core.security import token_hash
 
     monkeypatch.setattr(_util, "REVALIDATE_SECONDS", 0.2)
     client, info = demo_client

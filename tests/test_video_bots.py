@@ -24,12 +24,12 @@ import uvicorn
 from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection, connect
 
-from summit import repository
+from summit.core import service as repository
+from summit.core.models import AuditEntry, Participant, Round, Seat, SummitTable
 from summit.media import _aiortc_seam as seam
 from summit.media import parse_server_message
 from summit.media.bots import Bot, Clip, make_clip
-from summit.models import AuditEntry, Participant, Round, Seat, SummitTable
-from summit.video_hub import VideoHub, VideoSettings, hub_for, shutdown
+from summit.video.hub import VideoHub, VideoSettings, hub_for, shutdown
 from tests.browser import free_port
 from tests.conftest import make_settings
 

@@ -30,11 +30,11 @@ class Prepared:
 
 
 async def _prepare(data_dir: Path) -> Prepared:
-    from summit import repository
-    from summit.db import Database, upgrade
+    from summit.core import service as repository
+    from summit.core.db import Database, upgrade
+    from summit.core.models import Round, Seat, Summit, SummitTable
     from summit.demo import create_demo
-    from summit.models import Round, Seat, Summit, SummitTable
-    from summit.seating_day import move_participant
+    from summit.seating.day import move_participant
 
     url = f"sqlite+aiosqlite:///{data_dir / 'summit.db'}"
     await upgrade(url)
@@ -87,7 +87,7 @@ async def _prepare(data_dir: Path) -> Prepared:
 
 
 async def repository_people(session: Any, summit_id: int) -> list[Any]:
-    from summit.models import Participant
+    from summit.core.models import Participant
 
     return list(
         (await session.execute(select(Participant).where(Participant.summit_id == summit_id)))

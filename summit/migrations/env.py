@@ -7,8 +7,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from summit.db import make_engine
-from summit.models import Base
+from summit.core.db import make_engine
+from summit.schema import Base
 
 target_metadata = Base.metadata
 

@@ -1,1 +1,0 @@
-"""``summit`` sub-commands of the platform's parts; each module has ``register(main)``."""

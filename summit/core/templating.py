@@ -1,0 +1,57 @@
+"""Jinja2 templates with gettext, the CSRF token and the caller's identity in every page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from summit import __version__
+from summit.core import i18n
+from summit.core.i18n import LANGUAGE_NAMES
+from summit.core.routing import Identity, csrf_token
+
+
+def make_environment(template_dir: Path) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(template_dir)),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    env.filters["datetime"] = _format_datetime
+    env.globals["version"] = __version__
+    env.globals["language_names"] = LANGUAGE_NAMES
+    return env
+
+
+def _format_datetime(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    env: Environment = request.app.state.templates
+    identity = getattr(request.state, "identity", None) or Identity()
+    values = {
+        "request": request,
+        "identity": identity,
+        "csrf_token": csrf_token(request),
+        "lang": i18n.current_language(),
+        "languages": i18n.available(),
+        "summit": getattr(request.state, "summit", None),
+    }
+    values.update(context or {})
+    html = env.get_template(template).render(values)
+    return HTMLResponse(html, status_code=status_code)

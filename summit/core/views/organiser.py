@@ -1,0 +1,231 @@
+"""The organiser's dashboard and the moderator's overview of the day."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from sqlalchemy import func, select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from summit.core import audit
+from summit.core import service as repository
+from summit.core.errors import InvalidInput
+from summit.core.models import Participant, Seat, SummitTable
+from summit.core.routing import ORGANISER, STAFF, page
+from summit.core.rules.roles import Phase, Role
+from summit.core.rules.summit_spec import SpecError, parse_summit_form
+from summit.core.templating import render
+from summit.core.web import bus, db, identity, summit_or_404
+from summit.ideas.models import Idea
+
+
+async def _dashboard_data(request: Request) -> dict[str, object]:
+    summit = summit_or_404(request)
+    async with db(request).session() as session:
+        counts = await repository.counts(session, summit.id)
+        head_seq, head_hash = await audit.head(session)
+        current = await repository.current_round(session, summit.id)
+    return {
+        "counts": counts,
+        "head_seq": head_seq,
+        "head_hash": head_hash,
+        "round": current,
+        "phases": list(Phase),
+        "roles": list(Role),
+    }
+
+
+@page("/organiser", allow=ORGANISER)
+async def dashboard(request: Request) -> Response:
+    if getattr(request.state, "summit", None) is None:
+        return RedirectResponse("/organiser/summit", status_code=303)
+    return render(request, "organiser/dashboard.html", await _dashboard_data(request))
+
+
+@page("/organiser/status.json", allow=STAFF)
+async def status_json(request: Request) -> Response:
+    data = await _dashboard_data(request)
+    counts = data["counts"]
+    summit = summit_or_404(request)
+    return JSONResponse(
+        {
+            "phase": summit.phase,
+            "counts": dataclasses.asdict(counts),  # type: ignore[call-overload]
+            "audit_head": {"seq": data["head_seq"], "hash": data["head_hash"]},
+        }
+    )
+
+
+@page("/organiser/phase", allow=ORGANISER, methods=("POST",))
+async def advance_phase(request: Request) -> Response:
+    summit = summit_or_404(request)
+    form = await request.form()
+    target = str(form.get("phase", ""))
+    async with db(request).session() as session:
+        fresh = await repository.get_summit(session, summit.id)
+        await repository.advance_phase(session, fresh, actor=identity(request).actor, to=target)
+    await bus(request).publish(f"summit:{summit.id}", {"type": "phase", "phase": target})
+    return RedirectResponse("/organiser", status_code=303)
+
+
+@page("/organiser/participants", allow=ORGANISER)
+async def participants(request: Request) -> Response:
+    summit = summit_or_404(request)
+    role = request.query_params.get("role")
+    async with db(request).session() as session:
+        query = select(Participant).where(Participant.summit_id == summit.id)
+        if role:
+            query = query.where(Participant.role == role)
+        rows = list((await session.execute(query.order_by(Participant.id).limit(500))).scalars())
+    return render(request, "organiser/participants.html", {"participants": rows, "role": role})
+
+
+@page("/organiser/participants/{pid:int}/link", allow=ORGANISER, methods=("POST",))
+async def participant_link(request: Request) -> Response:
+    """Revoke a participant's personal link, or issue a new one (shown once)."""
+    summit = summit_or_404(request)
+    form = await request.form()
+    action = str(form.get("action", ""))
+    token = None
+    async with db(request).session() as session:
+        participant = await repository.get_participant(
+            session, summit.id, request.path_params["pid"]
+        )
+        if action == "revoke":
+            await repository.revoke_links(session, participant, actor=identity(request).actor)
+        elif action == "issue":
+            token = await repository.issue_link(session, participant, actor=identity(request).actor)
+        else:
+            raise InvalidInput("action", "must be revoke or issue")
+    base = request.app.state.settings.base_url
+    return render(
+        request,
+        "organiser/link.html",
+        {"participant": participant, "link": f"{base}/p/{token}" if token else None},
+    )
+
+
+@page("/organiser/participants/{pid:int}/erase", allow=ORGANISER, methods=("POST",))
+async def participant_erase(request: Request) -> Response:
+    summit = summit_or_404(request)
+    async with db(request).session() as session:
+        participant = await repository.get_participant(
+            session, summit.id, request.path_params["pid"]
+        )
+        await repository.erase_person(session, participant, actor=identity(request).actor)
+    return RedirectResponse("/organiser/participants", status_code=303)
+
+
+@page("/moderator", allow=STAFF)
+async def moderator(request: Request) -> Response:
+    summit = summit_or_404(request)
+    async with db(request).session() as session:
+        current = await repository.current_round(session, summit.id)
+        tables: list[Any] = []
+        if current is not None:
+            seated = (
+                select(Seat.table_id, func.count().label("people"))
+                .where(Seat.round_id == current.id)
+                .group_by(Seat.table_id)
+                .subquery()
+            )
+            ideas = (
+                select(Idea.table_id, func.count().label("ideas"))
+                .where(Idea.round_id == current.id, Idea.status == "active")
+                .group_by(Idea.table_id)
+                .subquery()
+            )
+            query = (
+                select(SummitTable, seated.c.people, ideas.c.ideas)
+                .join(seated, seated.c.table_id == SummitTable.id)
+                .outerjoin(ideas, ideas.c.table_id == SummitTable.id)
+                .where(SummitTable.summit_id == summit.id)
+                .order_by(SummitTable.number)
+            )
+            tables = list((await session.execute(query)).all())
+    return render(request, "moderator.html", {"round": current, "tables": tables})
+
+
+routes = [
+    dashboard,
+    status_json,
+    advance_phase,
+    participants,
+    participant_link,
+    participant_erase,
+    moderator,
+]
+
+
+@page("/organiser/summit", allow=ORGANISER, methods=("GET", "POST"))
+async def summit_settings(request: Request) -> Response:
+    """Create the summit (when there is none yet) or edit its settings."""
+    summit = getattr(request.state, "summit", None)
+    error = None
+    values: dict[str, str] = {}
+    if request.method == "POST":
+        form = await request.form()
+        values = {k: str(v) for k, v in form.items()}
+        try:
+            spec = parse_summit_form(values)
+        except SpecError as exc:
+            error = (exc.field, exc.detail)
+        else:
+            async with db(request).session() as session:
+                fresh = await repository.get_summit(session, summit.id) if summit else None
+                try:
+                    saved = await repository.save_summit(
+                        session, spec, actor=identity(request).actor, summit=fresh
+                    )
+                except InvalidInput as exc:
+                    error = (exc.field, exc.detail)
+                    await session.rollback()
+                else:
+                    await bus(request).publish(f"summit:{saved.id}", {"type": "summit"})
+            if error is None:
+                return RedirectResponse("/organiser", status_code=303)
+    return render(
+        request,
+        "organiser/summit.html",
+        {"values": values, "error": error, "roles": list(Role), "editing": summit is not None},
+        status_code=400 if error else 200,
+    )
+
+
+@page("/organiser/partners", allow=ORGANISER, methods=("GET", "POST"))
+async def partners_page(request: Request) -> Response:
+    summit = summit_or_404(request)
+    error = None
+    values: dict[str, str] = {}
+    if request.method == "POST":
+        form = await request.form()
+        values = {k: str(v) for k, v in form.items()}
+        try:
+            async with db(request).session() as session:
+                fresh = await repository.get_summit(session, summit.id)
+                await repository.add_partner(
+                    session,
+                    fresh,
+                    actor=identity(request).actor,
+                    name=values.get("name", ""),
+                    kind=values.get("kind", ""),
+                    commitment=values.get("commitment", ""),
+                    signed_on=values.get("signed_on", ""),
+                )
+        except InvalidInput as exc:
+            error = (exc.field, exc.detail)
+        else:
+            return RedirectResponse("/organiser/partners", status_code=303)
+    async with db(request).session() as session:
+        partners = await repository.partners(session, summit.id)
+    return render(
+        request,
+        "organiser/partners.html",
+        {"partners": partners, "values": values, "error": error},
+        status_code=400 if error else 200,
+    )
+
+
+routes += [summit_settings, partners_page]

@@ -1,0 +1,1 @@
+"""Prioritisation, proposals, the Burgerraad vote and the Burgerbesluit."""

@@ -1,0 +1,272 @@
+"""Tables of the council part (registered on the metadata by `summit.schema`).
+
+Prioritisation (dot voting):
+``priority_votes`` one round of dot voting over themes or proposals, with its public tie-break seed;
+``priority_items`` the themes/proposals on it; ``priority_ballots`` one participant's dots (they
+are not secret, like stickers on a wall); ``priority_table_tallies`` a venue table's paper dots.
+
+Burgerraad (the core tables ``council_votes``, ``ballots``, ``voter_participation``, ``decisions``
+and ``decision_signatures`` hold the vote itself):
+``council_members`` who may vote (fixed when the vote opens); ``council_vote_items`` the
+proposals on a vote and, once closed, their counts; ``council_vote_meta`` the receipt-key
+fingerprint, the membership rule and the published receipts' hash; ``decision_documents`` the
+exact bytes of a Burgerbesluit whose SHA-256 the members sign; ``display_links`` revocable links
+for the plenary screen (only a hash of the token is kept).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from summit.core.models import Base, UTCDateTime, created_column, utcnow
+
+
+class PriorityVote(Base):
+    """A round of dot voting (prioritering) over themes or proposals."""
+
+    __tablename__ = "priority_votes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    summit_id: Mapped[int] = mapped_column(ForeignKey("summits.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    stage: Mapped[str] = mapped_column(String(16), default="agenda")  # agenda | proposals
+    item_kind: Mapped[str] = mapped_column(String(16), default="theme")  # theme | proposal
+    votes_per_participant: Mapped[int] = mapped_column(Integer, default=5)
+    max_per_item: Mapped[int | None] = mapped_column(Integer)
+    shortlist_size: Mapped[int] = mapped_column(Integer, default=12)
+    seed: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="planned")  # planned|open|closed
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class PriorityItem(Base):
+    __tablename__ = "priority_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    priority_vote_id: Mapped[int] = mapped_column(
+        ForeignKey("priority_votes.id", ondelete="CASCADE"), index=True
+    )
+    theme_id: Mapped[int | None] = mapped_column(ForeignKey("themes.id", ondelete="SET NULL"))
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id", ondelete="SET NULL"))
+    key: Mapped[str] = mapped_column(String(32))  # "theme:12" / "proposal:7": the tie-break input
+    label: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PriorityBallot(Base):
+    """One participant's dots on a priority vote; a new submission replaces the old one."""
+
+    __tablename__ = "priority_ballots"
+    __table_args__ = (UniqueConstraint("priority_vote_id", "participant_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    priority_vote_id: Mapped[int] = mapped_column(
+        ForeignKey("priority_votes.id", ondelete="CASCADE"), index=True
+    )
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    dots: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # item key -> votes
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PriorityTableTally(Base):
+    """A venue table's paper dots, entered by its host or a moderator."""
+
+    __tablename__ = "priority_table_tallies"
+    __table_args__ = (UniqueConstraint("priority_vote_id", "table_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    priority_vote_id: Mapped[int] = mapped_column(
+        ForeignKey("priority_votes.id", ondelete="CASCADE"), index=True
+    )
+    table_id: Mapped[int] = mapped_column(ForeignKey("tables.id", ondelete="CASCADE"))
+    voters: Mapped[int] = mapped_column(Integer, default=0)
+    dots: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    entered_by: Mapped[str] = mapped_column(String(32), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CouncilMember(Base):
+    """A member of the Burgerraad for one vote (fixed when the vote opens)."""
+
+    __tablename__ = "council_members"
+    __table_args__ = (UniqueConstraint("council_vote_id", "participant_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_vote_id: Mapped[int] = mapped_column(
+        ForeignKey("council_votes.id", ondelete="CASCADE"), index=True
+    )
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+
+
+class CouncilVoteItem(Base):
+    """A proposal on a Burgerraad vote; the counts are filled in when the vote closes."""
+
+    __tablename__ = "council_vote_items"
+    __table_args__ = (UniqueConstraint("council_vote_id", "proposal_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_vote_id: Mapped[int] = mapped_column(
+        ForeignKey("council_votes.id", ondelete="CASCADE"), index=True
+    )
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    proposal_version: Mapped[int] = mapped_column(Integer, default=0)  # the text voted on
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    votes_for: Mapped[int | None] = mapped_column(Integer)
+    against: Mapped[int | None] = mapped_column(Integer)
+    abstain: Mapped[int | None] = mapped_column(Integer)
+    adopted: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class CouncilVoteMeta(Base):
+    """What a Burgerraad vote needs beyond the core row: key fingerprint and published hashes."""
+
+    __tablename__ = "council_vote_meta"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_vote_id: Mapped[int] = mapped_column(
+        ForeignKey("council_votes.id", ondelete="CASCADE"), unique=True
+    )
+    key_check: Mapped[str] = mapped_column(String(64), default="")
+    threshold: Mapped[int] = mapped_column(Integer, default=0)
+    voters: Mapped[int] = mapped_column(Integer, default=0)
+    ballots_counted: Mapped[int] = mapped_column(Integer, default=0)
+    ballots_superseded: Mapped[int] = mapped_column(Integer, default=0)
+    receipts_sha256: Mapped[str] = mapped_column(String(64), default="")
+    # who the members are, as chosen when the vote was created: {"kind": "all"} |
+    # {"kind": "roles", "roles": [...]} | {"kind": "list", "pseudonyms": [...]}
+    membership: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DecisionDocument(Base):
+    """The exact bytes of a Burgerbesluit (HTML); ``decisions.document_hash`` is their SHA-256."""
+
+    __tablename__ = "decision_documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(
+        ForeignKey("decisions.id", ondelete="CASCADE"), unique=True
+    )
+    html: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8), default="nl")
+
+
+class DisplayLink(Base):
+    """A revocable link for the plenary screen in the hall; only the token's hash is kept."""
+
+    __tablename__ = "display_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    summit_id: Mapped[int] = mapped_column(ForeignKey("summits.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class Proposal(Base):
+    """A proposal worked out from a theme (voorstel)."""
+
+    __tablename__ = "proposals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    summit_id: Mapped[int] = mapped_column(ForeignKey("summits.id", ondelete="CASCADE"), index=True)
+    theme_id: Mapped[int | None] = mapped_column(ForeignKey("themes.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    created_at: Mapped[dt.datetime] = created_column()
+
+
+class ProposalVersion(Base):
+    __tablename__ = "proposal_versions"
+    __table_args__ = (UniqueConstraint("proposal_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    problem: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    who_acts: Mapped[str] = mapped_column(Text, default="")
+    cost: Mapped[str] = mapped_column(Text, default="")
+    author_table_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tables.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = created_column()
+
+
+class ShortlistItem(Base):
+    __tablename__ = "shortlist_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    summit_id: Mapped[int] = mapped_column(ForeignKey("summits.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(16), default="agenda")  # agenda | proposals
+    theme_id: Mapped[int | None] = mapped_column(ForeignKey("themes.id", ondelete="SET NULL"))
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id", ondelete="SET NULL"))
+    rank: Mapped[int] = mapped_column(Integer)
+    votes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CouncilVote(Base):
+    """A Burgerraad voting session over the reworked proposals."""
+
+    __tablename__ = "council_votes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    summit_id: Mapped[int] = mapped_column(ForeignKey("summits.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default="planned")  # planned|open|closed
+    members: Mapped[int] = mapped_column(Integer, default=0)
+    opens_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    closes_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class Ballot(Base):
+    """A secret ballot: no column links it to its voter."""
+
+    __tablename__ = "ballots"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_vote_id: Mapped[int] = mapped_column(
+        ForeignKey("council_votes.id", ondelete="CASCADE"), index=True
+    )
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    choice: Mapped[str] = mapped_column(String(8))  # for | against | abstain
+    receipt: Mapped[str] = mapped_column(String(64), unique=True)
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class VoterParticipation(Base):
+    """That a member voted (never how); kept apart from the ballots."""
+
+    __tablename__ = "voter_participation"
+    __table_args__ = (UniqueConstraint("council_vote_id", "participant_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_vote_id: Mapped[int] = mapped_column(
+        ForeignKey("council_votes.id", ondelete="CASCADE"), index=True
+    )
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+
+
+class Decision(Base):
+    """The Burgerbesluit: the adopted proposals, signed by the members."""
+
+    __tablename__ = "decisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    summit_id: Mapped[int] = mapped_column(ForeignKey("summits.id", ondelete="CASCADE"), index=True)
+    council_vote_id: Mapped[int | None] = mapped_column(
+        ForeignKey("council_votes.id", ondelete="SET NULL")
+    )
+    document_hash: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = created_column()
+
+
+class DecisionSignature(Base):
+    __tablename__ = "decision_signatures"
+    __table_args__ = (UniqueConstraint("decision_id", "participant_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    signed_at: Mapped[dt.datetime] = created_column()

@@ -1,0 +1,1 @@
+"""Pure voting rules: dot-vote tallies, the shortlist, the Burgerraad result, receipts."""

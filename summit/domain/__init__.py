@@ -1,1 +1,0 @@
-"""Pure domain rules: no web, database or I/O imports (sortition, seating, voting, audit chain)."""

@@ -1,0 +1,1 @@
+"""Ideas recorded at the tables (ideeën) and the live theme board (themabord)."""

@@ -1,0 +1,469 @@
+"""On the summit day: no-shows, late arrivals, people leaving, and the organiser's manual moves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
+
+from summit.seating.rules.model import MODES, Move, Participant, Seating, SeatingError, Violation
+from summit.seating.rules.rounds import Plan, make_plan, rng_for, tabs_of, to_seating
+from summit.seating.rules.search import RoundSearch, neighbours
+
+__all__ = ["apply_move", "check_move", "rebalance"]
+
+
+def _check_round(seating: Seating, round_no: int) -> int:
+    if not isinstance(round_no, int) or not 1 <= round_no <= len(seating.rounds):
+        raise SeatingError(f"round: {round_no!r} is not a round (1..{len(seating.rounds)})")
+    return round_no - 1
+
+
+def _target(
+    counts: np.ndarray, pinned: np.ndarray, present_per_type: np.ndarray
+) -> np.ndarray | None:
+    """Pattern (tables × types) for the people present that needs the fewest moves from
+    ``counts``; every type floor/ceil per table, table sizes within one; ``None`` if impossible."""
+    t, k = counts.shape
+    n = int(present_per_type.sum())
+    lo_k, hi_k = present_per_type // t, -(-present_per_type // t)
+    lo_n, hi_n = n // t, -(-n // t)
+    nv = t * k
+    # variables: x (tables × types) then surplus s (tables × types); minimise sum(s)
+    c = np.concatenate([np.zeros(nv), np.ones(nv)])
+    lb = np.concatenate([np.maximum(np.tile(lo_k, t), pinned.ravel()), np.zeros(nv)])
+    ub = np.concatenate([np.tile(hi_k, t), np.full(nv, np.inf)])
+    if (lb[:nv] > ub[:nv]).any():
+        return None
+    rows: list[np.ndarray] = []
+    lo: list[float] = []
+    hi: list[float] = []
+    for j in range(k):  # every present person has a seat of their type
+        r = np.zeros(2 * nv)
+        r[j:nv:k] = 1
+        rows.append(r)
+        lo.append(float(present_per_type[j]))
+        hi.append(float(present_per_type[j]))
+    for i in range(t):  # table sizes differ by at most one
+        r = np.zeros(2 * nv)
+        r[i * k : (i + 1) * k] = 1
+        rows.append(r)
+        lo.append(float(lo_n))
+        hi.append(float(hi_n))
+    for v in range(nv):  # s >= counts - x
+        r = np.zeros(2 * nv)
+        r[v] = 1
+        r[nv + v] = 1
+        rows.append(r)
+        lo.append(float(counts.ravel()[v]))
+        hi.append(np.inf)
+    res = milp(
+        c,
+        constraints=LinearConstraint(np.array(rows), lo, hi),
+        integrality=np.ones(2 * nv),
+        bounds=Bounds(lb, ub),
+    )
+    if res.x is None:
+        return None
+    return np.rint(res.x[:nv]).reshape(t, k).astype(np.int64)
+
+
+def _fix_round(
+    plan: Plan,
+    tab: np.ndarray,
+    arrivals: np.ndarray,
+    others: Sequence[np.ndarray],
+    rng: np.random.Generator,
+) -> list[tuple[int, int, int]]:
+    """Seat ``arrivals`` and move as few people as possible so each pool follows a valid pattern.
+    Returns (person, from table, to table) moves; ``tab`` is updated in place."""
+    pr = plan.problem
+    k_types = len(plan.type_names)
+    type_of = pr.cls // 2
+    mode_of = pr.cls % 2
+    nb, nw = neighbours(pr, others)
+    moves: list[tuple[int, int, int]] = []
+    for m in (0, 1):
+        tables = np.flatnonzero(plan.table_mode == m)
+        if tables.size == 0:
+            continue
+        local = {int(t): i for i, t in enumerate(tables)}
+        seated = np.flatnonzero((tab >= 0) & np.isin(tab, tables))
+        incoming = arrivals[np.isin(mode_of[arrivals], [m])] if arrivals.size else arrivals
+        counts = np.zeros((tables.size, k_types), dtype=np.int64)
+        pinned = np.zeros_like(counts)
+        for i in seated:
+            counts[local[int(tab[i])], type_of[i]] += 1
+            # people in remote seats, fixed people and group members stay where they are
+            if mode_of[i] != m or pr.fixed[i] >= 0 or pr.group[i] >= 0:
+                pinned[local[int(tab[i])], type_of[i]] += 1
+        anchored: dict[int, int] = {}
+        for i in incoming:
+            t = _anchor(plan, tab, int(i))
+            if t is not None and int(t) in local:
+                anchored[int(i)] = int(t)
+                pinned[local[int(t)], type_of[i]] += 1
+        per_type = counts.sum(axis=0) + np.bincount(type_of[incoming], minlength=k_types)
+        current = counts + _place(anchored, local, type_of, counts.shape)
+        for who, at in anchored.items():
+            tab[who] = at
+        loose = [int(i) for i in incoming if int(i) not in anchored]
+        ext = np.append(tab, -2)
+        fixed_here = pinned.copy()
+        best: tuple[float, list[tuple[int, int]]] | None = None
+        # several tries: a source table whose leaver would meet someone again is ruled out
+        for _ in range(6):
+            target = _target(current, fixed_here, per_type)
+            if target is None:
+                break
+            plan_moves, cost, bad = _choose_movers(
+                tables,
+                seated,
+                target,
+                current,
+                loose,
+                tab,
+                ext,
+                nb,
+                nw,
+                type_of,
+                mode_of,
+                pr.fixed,
+                pr.group,
+                m,
+                rng,
+            )
+            if best is None or cost < best[0]:
+                best = (cost, plan_moves)
+            if cost <= 0.5 or not bad:
+                break
+            for j, k in bad:
+                fixed_here[j, k] = current[j, k]
+        if best is None:  # no valid pattern: seat arrivals where there is most room, move nobody
+            sizes = current.sum(axis=1)
+            plan_moves = []
+            for inc in loose:
+                j = int(np.argmin(sizes))
+                sizes[j] += 1
+                plan_moves.append((inc, int(tables[j])))
+            best = (0.0, plan_moves)
+        for mv, dest in best[1]:
+            old = int(tab[mv])
+            tab[mv] = dest
+            moves.append((mv, old, dest))
+    return moves
+
+
+def _choose_movers(
+    tables: np.ndarray,
+    seated: np.ndarray,
+    target: np.ndarray,
+    current: np.ndarray,
+    loose: list[int],
+    tab: np.ndarray,
+    ext: np.ndarray,
+    nb: np.ndarray,
+    nw: np.ndarray,
+    type_of: np.ndarray,
+    mode_of: np.ndarray,
+    fixed: np.ndarray,
+    group: np.ndarray,
+    m: int,
+    rng: np.random.Generator,
+) -> tuple[list[tuple[int, int]], float, list[tuple[int, int]]]:
+    """Who leaves which table and where they go; total conflict; the (table, type) sources whose
+    leavers could not avoid a conflict."""
+    out: list[tuple[int, int]] = []
+    total = 0.0
+    bad: list[tuple[int, int]] = []
+    for k in range(target.shape[1]):
+        slots = np.repeat(tables, np.maximum(target[:, k] - current[:, k], 0))
+        surplus = current[:, k] - target[:, k]
+        if slots.size == 0:
+            continue
+        # every source table of this type without anyone who could join a deficit table cleanly
+        pool = seated[
+            np.isin(tab[seated], tables)
+            & (type_of[seated] == k)
+            & (mode_of[seated] == m)
+            & (fixed[seated] < 0)
+            & (group[seated] < 0)
+        ]
+        dest = np.unique(slots)
+        clean = (
+            (nw[pool][:, None, :] * (ext[nb[pool]][:, None, :] == dest[None, :, None])).sum(axis=2)
+            < 0.5
+        ).any(axis=1)
+        ok_tables = set(tab[pool[clean]].tolist())
+        for jj, t in enumerate(tables):
+            if int(t) not in ok_tables and current[jj, k] > 0:
+                bad.append((jj, k))
+        movers: list[int] = []
+        source: list[int] = []
+        for j in np.flatnonzero(surplus > 0):
+            here = seated[
+                (tab[seated] == tables[j])
+                & (type_of[seated] == k)
+                & (mode_of[seated] == m)
+                & (fixed[seated] < 0)
+                & (group[seated] < 0)
+            ]
+            to_slot = nw[here][:, None, :] * (ext[nb[here]][:, None, :] == slots[None, :, None])
+            best_cost = to_slot.sum(axis=2).min(axis=1)
+            order = np.lexsort((rng.random(here.size), best_cost))
+            chosen = here[order[: surplus[j]]]
+            movers.extend(int(x) for x in chosen)
+            source.extend([int(j)] * chosen.size)
+        movers += [i for i in loose if type_of[i] == k]
+        source += [-1] * (len(movers) - len(source))
+        if not movers:
+            continue
+        cost = np.zeros((len(movers), slots.size))
+        for a, mv in enumerate(movers):
+            cost[a] = (nw[mv][None, :] * (ext[nb[mv]][None, :] == slots[:, None])).sum(axis=1)
+        ra, ca = linear_sum_assignment(cost)
+        for a, b in zip(ra, ca, strict=True):
+            out.append((movers[a], int(slots[b])))
+            total += cost[a, b]
+            if cost[a, b] > 0.5 and source[a] >= 0:
+                bad.append((source[a], k))
+    return out, total, bad
+
+
+def _place(
+    anchored: dict[int, int], local: dict[int, int], type_of: np.ndarray, shape: tuple[int, ...]
+) -> np.ndarray:
+    out = np.zeros(shape, dtype=np.int64)
+    for i, t in anchored.items():
+        out[local[t], type_of[i]] += 1
+    return out
+
+
+def _anchor(plan: Plan, tab: np.ndarray, i: int) -> int | None:
+    """Where an arriving person must sit: their fixed table, or with their group."""
+    pr = plan.problem
+    if pr.fixed[i] >= 0:
+        return int(pr.fixed[i])
+    if pr.group[i] >= 0:
+        mates = np.flatnonzero((pr.group == pr.group[i]) & (tab >= 0))
+        if mates.size:
+            return int(tab[mates[0]])
+    return None
+
+
+def rebalance(
+    seating: Seating,
+    round_no: int,
+    absent_ids: Iterable[str] = (),
+    arrived_ids: Iterable[str] = (),
+    new_participants: Iterable[Participant] = (),
+) -> tuple[Seating, list[Move]]:
+    """Repair a seating on the day, from ``round_no`` on.
+
+    ``absent_ids`` (no-shows, people who left) leave this and later rounds; ``arrived_ids``
+    (known people who were not seated) and ``new_participants`` join them. The current round
+    changes by the fewest moves that give a valid pattern again (often none); later rounds are
+    repaired the same way and then cleared of repeated meetings. Returns the new seating and
+    every change for the audit log.
+    """
+    r0 = _check_round(seating, round_no)
+    known = {p.id for p in seating.participants}
+    absent = sorted(set(absent_ids))
+    arrived = sorted(set(arrived_ids))
+    newcomers = sorted(new_participants, key=lambda p: p.id)
+    for pid in absent:
+        if pid not in known:
+            raise SeatingError(f"absent_ids: unknown participant {pid!r}")
+        if seating.table_of(round_no, pid) is None:
+            raise SeatingError(f"absent_ids: {pid!r} is not seated in round {round_no}")
+    for pid in arrived:
+        if pid not in known:
+            raise SeatingError(
+                f"arrived_ids: unknown participant {pid!r}; pass new people as new_participants"
+            )
+        if seating.table_of(round_no, pid) is not None:
+            raise SeatingError(f"arrived_ids: {pid!r} is already seated in round {round_no}")
+        if pid in absent:
+            raise SeatingError(f"arrived_ids: {pid!r} is also listed as absent")
+    for p in newcomers:
+        if p.id in known:
+            raise SeatingError(f"new_participants: {p.id!r} is already a participant")
+    plan = make_plan(
+        tuple(seating.participants) + tuple(newcomers), seating.settings, seating.tables
+    )
+    tabs = tabs_of(plan, seating)
+    rng = rng_for(
+        seating.seed, f"rebalance:{round_no}:{absent}:{arrived}:{[p.id for p in newcomers]}"
+    )
+    joining = np.array(
+        sorted(plan.index[pid] for pid in arrived + [p.id for p in newcomers]), dtype=np.int64
+    )
+    gone = np.array(sorted(plan.index[pid] for pid in absent), dtype=np.int64)
+    moves: list[Move] = []
+    pid_of = [p.id for p in plan.people]
+    for r in range(r0, len(tabs)):
+        tab = tabs[r]
+        for i in gone:
+            if tab[i] >= 0:
+                moves.append(Move(r + 1, pid_of[i], int(tab[i]) + 1, None, "absent"))
+            tab[i] = -1
+        arrivals = joining[tab[joining] < 0] if joining.size else joining
+        others = tabs[:r] + tabs[r + 1 :]
+        for i, old, new in _fix_round(plan, tab, arrivals, others, rng):
+            reason = "arrived" if old < 0 else "rebalance"
+            moves.append(Move(r + 1, pid_of[i], old + 1 if old >= 0 else None, new + 1, reason))
+        if r > r0:
+            # later rounds have not started: repeats created by the changes can still be undone
+            nb, nw = neighbours(plan.problem, others)
+            movable = (plan.problem.fixed < 0) & (plan.problem.group < 0)
+            search = RoundSearch(plan.problem, tab, movable, nb, nw, rng)
+            search.repair(max_sweeps=20)
+            if search.conflicts().size:
+                search.tabu(max_iters=100)
+            earlier = {m.participant_id: k for k, m in enumerate(moves) if m.round == r + 1}
+            for i in np.flatnonzero((search.tab != tab) & (search.tab >= 0)):
+                final = int(search.tab[i]) + 1
+                k = earlier.get(pid_of[i])
+                if k is None:
+                    moves.append(Move(r + 1, pid_of[i], int(tab[i]) + 1, final, "no repeat"))
+                else:
+                    # one move per person and round: fold the repair into the earlier move
+                    moves[k] = replace(moves[k], to_table=final)
+            tabs[r] = search.tab.copy()
+            moves = [m for m in moves if m.from_table != m.to_table]
+    return replace(to_seating(plan, tabs, seating.seed), hosts=seating.hosts), moves
+
+
+def check_move(
+    seating: Seating, round_no: int, participant_id: str, to_table: int
+) -> list[Violation]:
+    """The rules a manual move would break, in plain words (empty when the move is fine)."""
+    r = _check_round(seating, round_no)
+    plan = make_plan(seating.participants, seating.settings, seating.tables)
+    if participant_id not in plan.index:
+        raise SeatingError(f"participant_id: unknown participant {participant_id!r}")
+    if not isinstance(to_table, int) or not 1 <= to_table <= len(plan.tables):
+        raise SeatingError(f"to_table: {to_table!r} is not a table (1..{len(plan.tables)})")
+    tabs = tabs_of(plan, seating)
+    i = plan.index[participant_id]
+    tab = tabs[r]
+    if tab[i] < 0:
+        raise SeatingError(f"participant_id: {participant_id!r} is not seated in round {round_no}")
+    src, dst = int(tab[i]), to_table - 1
+    if src == dst:
+        return []
+    pr = plan.problem
+    person = plan.people[i]
+    names = plan.type_names
+    k = int(pr.cls[i] // 2)
+    out: list[Violation] = []
+    table = plan.tables[dst]
+    remote = dict(table.remote_seats)
+    if person.mode != table.mode and not (person.mode == MODES[1] and remote.get(names[k], 0)):
+        out.append(
+            Violation(
+                "mode",
+                f"{participant_id} takes part {person.mode}; table {to_table} is a "
+                f"{table.mode} table",
+            )
+        )
+    if pr.fixed[i] >= 0:
+        out.append(
+            Violation("fixed", f"{participant_id} has a fixed seat at table {pr.fixed[i] + 1}")
+        )
+    after = tab.copy()
+    after[i] = dst
+    type_of = pr.cls // 2
+    for m in (0, 1):
+        tables = np.flatnonzero(plan.table_mode == m)
+        if tables.size == 0 or not ({src, dst} & set(tables.tolist())):
+            continue
+        here = (after >= 0) & np.isin(after, tables)
+        counts = np.zeros((len(plan.tables), len(names)), dtype=np.int64)
+        np.add.at(counts, (after[here], type_of[here]), 1)
+        per_type = counts[tables].sum(axis=0)
+        nt = tables.size
+        sizes = counts.sum(axis=1)
+        lo_n, hi_n = int(sizes[tables].sum()) // nt, -(-int(sizes[tables].sum()) // nt)
+        for t in (src, dst):
+            if plan.table_mode[t] != m:
+                continue
+            for j, nm in enumerate(names):
+                lo, hi = int(per_type[j]) // nt, -(-int(per_type[j]) // nt)
+                if counts[t, j] > hi:
+                    out.append(
+                        Violation(
+                            "pattern",
+                            f"table {t + 1} would have {counts[t, j]} {nm} seats taken; "
+                            f"the pattern allows at most {hi}",
+                        )
+                    )
+                elif counts[t, j] < lo:
+                    out.append(
+                        Violation(
+                            "pattern",
+                            f"table {t + 1} would have {counts[t, j]} {nm}; every table "
+                            f"should have at least {lo}",
+                        )
+                    )
+            if not lo_n <= sizes[t] <= hi_n:
+                out.append(
+                    Violation(
+                        "size",
+                        f"table {t + 1} would seat {sizes[t]} people; table sizes should stay "
+                        f"within {lo_n}–{hi_n}",
+                    )
+                )
+    if pr.group[i] >= 0:
+        for mate in np.flatnonzero((pr.group == pr.group[i]) & (tab == src)):
+            if mate != i:
+                out.append(
+                    Violation(
+                        "keep_together",
+                        f"{participant_id} would be separated from {plan.people[mate].id} "
+                        "(keep together)",
+                    )
+                )
+    at_dst = np.flatnonzero(tab == dst)
+    apart = set(pr.apart[i][pr.apart[i] < pr.n].tolist())
+    for mate in at_dst:
+        if int(mate) in apart:
+            out.append(
+                Violation(
+                    "keep_apart",
+                    f"{participant_id} and {plan.people[mate].id} must be seated apart",
+                )
+            )
+    for other_r, other in enumerate(tabs):
+        if other_r == r or other[i] < 0:
+            continue
+        for mate in at_dst:
+            if other[mate] == other[i] and not (pr.group[i] >= 0 and pr.group[i] == pr.group[mate]):
+                out.append(
+                    Violation(
+                        "repeat",
+                        f"{participant_id} already meets {plan.people[mate].id} in round "
+                        f"{other_r + 1}",
+                    )
+                )
+    return out
+
+
+def apply_move(
+    seating: Seating, round_no: int, participant_id: str, to_table: int
+) -> tuple[Seating, Move]:
+    """Carry out an organiser's manual move (check it first with ``check_move``)."""
+    r = _check_round(seating, round_no)
+    check_move(seating, round_no, participant_id, to_table)  # validates the arguments
+    src = seating.table_of(round_no, participant_id)
+    assert src is not None
+    rounds = [list(map(list, rnd)) for rnd in seating.rounds]
+    rounds[r][src - 1].remove(participant_id)
+    rounds[r][to_table - 1].append(participant_id)
+    new = replace(
+        seating,
+        rounds=tuple(tuple(tuple(sorted(t)) for t in rnd) for rnd in rounds),
+    )
+    return new, Move(round_no, participant_id, src, to_table, "manual")

@@ -1,0 +1,1197 @@
+"""Seating use cases (tafelindeling): seat a summit, verify it, open and close rounds, topic rounds.
+
+Every function takes an open ``AsyncSession`` inside the caller's transaction and writes its audit
+entries there. A seating is a pure function of (participants, settings, seed): the canonical inputs
+are stored with each run and their SHA-256 is logged with the seed and the tables by pseudonym, so
+``verify_round`` (and anyone with the inputs) can re-run it. Live events are returned, not sent:
+the caller publishes them after the transaction commits (``publish``).
+
+On-the-day changes (no-shows, arrivals, manual moves) are in ``summit.seating_day``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from summit import __version__
+from summit.core import audit
+from summit.core.errors import InvalidInput, NotFound
+from summit.core.models import AuditEntry, Round, Seat, Summit, SummitTable, utcnow
+from summit.core.models import Participant as ParticipantRow
+from summit.seating.models import RoundTopic, SeatingConfig, SeatingRun, TopicChoice
+from summit.seating.rules import (
+    Constraints,
+    Host,
+    Participant,
+    Seating,
+    SeatingError,
+    SeatingReport,
+    SeatingSettings,
+    Table,
+    TopicSeating,
+    VenueArea,
+    evaluate,
+    seat_rounds,
+    seat_topics,
+)
+
+Event = tuple[str, dict[str, Any]]
+
+
+class Publisher(Protocol):
+    """Anything with the event bus's ``publish`` (in-process or Redis)."""
+
+    async def publish(self, channel: str, event: dict[str, Any]) -> None: ...
+
+
+MAX_SEED = 200
+MAX_ROUNDS = 12
+
+
+# --- inputs, hashing, the pure computation ----------------------------------------------------
+
+
+def canonical_json(value: Any) -> str:
+    """The one text form that is hashed: sorted keys, no spaces, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def inputs_hash(inputs: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(inputs).encode()).hexdigest()
+
+
+def as_invalid(exc: SeatingError) -> InvalidInput:
+    """A domain error as the platform's InvalidInput, keeping the field the message names."""
+    text = str(exc)
+    field_name, _, message = text.partition(": ")
+    if not message or " " in field_name:
+        return InvalidInput("seating", text)
+    return InvalidInput(field_name, message)
+
+
+def person_of(record: dict[str, Any]) -> Participant:
+    return Participant(
+        str(record["id"]),
+        str(record["role"]),
+        {str(k): str(v) for k, v in dict(record.get("features", {})).items()},
+        str(record.get("mode", "venue")),
+    )
+
+
+def domain_settings(inputs: dict[str, Any]) -> SeatingSettings:
+    """The domain's settings from a run's canonical inputs."""
+    s = inputs["settings"]
+    constraints = Constraints(
+        keep_together=tuple(frozenset(g) for g in s.get("keep_together", [])),
+        keep_apart=tuple(frozenset(g) for g in s.get("keep_apart", [])),
+        fixed_tables={str(k): int(v) for k, v in dict(s.get("fixed_tables", {})).items()},
+    )
+    return SeatingSettings(
+        rounds=int(s.get("rounds", 1)),
+        table_size=int(s["table_size"]),
+        features=tuple(s.get("features", [])),
+        constraints=constraints,
+        hosts=tuple(Host(str(h["id"]), str(h["mode"])) for h in inputs.get("hosts", [])),
+        hosts_stay=bool(s.get("hosts_stay", True)),
+        hybrid_tables=int(s.get("hybrid_tables", 0)),
+        remote_seats_per_hybrid_table=int(s.get("remote_seats_per_hybrid_table", 0)),
+        venue_areas=tuple(
+            VenueArea(a["label"], int(a["tables"])) for a in s.get("venue_areas", [])
+        ),
+        effort=float(s.get("effort", 1.0)),
+    )
+
+
+def compute_rounds(inputs: dict[str, Any], seed: str) -> Seating:
+    """Re-run a mixed seating from its canonical inputs (pure)."""
+    try:
+        return seat_rounds(
+            [person_of(p) for p in inputs["participants"]], domain_settings(inputs), seed
+        )
+    except SeatingError as exc:
+        raise as_invalid(exc) from None
+
+
+def compute_topics(inputs: dict[str, Any], seed: str) -> TopicSeating:
+    """Re-run a topic round from its canonical inputs (pure)."""
+    settings = domain_settings(inputs)
+    previous = None
+    if inputs.get("previous"):
+        people = tuple(person_of(p) for p in inputs["participants"])
+        previous = Seating(
+            tables=(),
+            rounds=tuple(tuple(tuple(t) for t in rnd) for rnd in inputs["previous"]),
+            hosts=(),
+            participants=people,
+            settings=settings,
+            seed=seed,
+        )
+    choices = {pid: tuple(c) for pid, c in dict(inputs.get("choices", {})).items()}
+    try:
+        return seat_topics(
+            [person_of(p) for p in inputs["participants"]],
+            choices,
+            list(inputs["topics"]),
+            settings,
+            seed,
+            previous,
+        )
+    except SeatingError as exc:
+        raise as_invalid(exc) from None
+
+
+def layout_of(tables: Iterable[Table]) -> list[dict[str, Any]]:
+    return [
+        {
+            "number": t.number,
+            "mode": t.mode,
+            "area": t.area,
+            "seats": [list(s) for s in t.seats],
+            "remote_seats": [list(s) for s in t.remote_seats],
+        }
+        for t in tables
+    ]
+
+
+def tables_of_layout(layout: Iterable[dict[str, Any]]) -> tuple[Table, ...]:
+    return tuple(
+        Table(
+            number=int(t["number"]),
+            mode=str(t["mode"]),
+            area=str(t.get("area", "")),
+            seats=tuple((str(k), int(n)) for k, n in t["seats"]),
+            remote_seats=tuple((str(k), int(n)) for k, n in t.get("remote_seats", [])),
+        )
+        for t in layout
+    )
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def feature_names(summit: Summit) -> list[str]:
+    names = []
+    for feature in summit.features or []:
+        name = feature.get("name") if isinstance(feature, dict) else feature
+        if isinstance(name, str) and name:
+            names.append(name)
+    return names
+
+
+async def get_settings(session: AsyncSession, summit: Summit) -> SeatingConfig:
+    """The summit's seating settings; defaults from the summit (table size, features)."""
+    config = await session.scalar(select(SeatingConfig).where(SeatingConfig.summit_id == summit.id))
+    if config is None:
+        config = SeatingConfig(
+            summit_id=summit.id,
+            rounds=4,
+            table_size=summit.table_size or 8,
+            features=feature_names(summit),
+            hosts_stay=True,
+            hybrid_tables=0,
+            remote_seats_per_hybrid_table=0,
+            venue_areas=[],
+            keep_together=[],
+            keep_apart=[],
+            fixed_tables={},
+            effort=1.0,
+            topics=[],
+        )
+        session.add(config)
+        await session.flush()
+    return config
+
+
+def _groups(value: Any, name: str) -> list[list[str]]:
+    if not isinstance(value, list):
+        raise InvalidInput(name, "give a list of groups of pseudonyms")
+    groups = []
+    for i, group in enumerate(value, start=1):
+        if not isinstance(group, list | tuple) or len(group) < 2:
+            raise InvalidInput(name, f"group {i} needs at least two pseudonyms")
+        members = sorted({str(m).strip() for m in group if str(m).strip()})
+        if len(members) < 2:
+            raise InvalidInput(name, f"group {i} needs at least two different pseudonyms")
+        groups.append(members)
+    return groups
+
+
+async def save_settings(
+    session: AsyncSession, summit: Summit, *, actor: str, **values: Any
+) -> SeatingConfig:
+    """Change the seating settings; unknown pseudonyms and features are refused by name."""
+    config = await get_settings(session, summit)
+    known_features = set(feature_names(summit))
+    for key, value in values.items():
+        if value is None:
+            continue
+        if key in {"rounds", "table_size", "hybrid_tables", "remote_seats_per_hybrid_table"}:
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InvalidInput(key, "must be a whole number")
+            low, high = {
+                "rounds": (1, MAX_ROUNDS),
+                "table_size": (2, 30),
+                "hybrid_tables": (0, 1000),
+                "remote_seats_per_hybrid_table": (0, 10),
+            }[key]
+            if not low <= value <= high:
+                raise InvalidInput(key, f"must be between {low} and {high}")
+            setattr(config, key, value)
+        elif key == "features":
+            features = [str(f) for f in value]
+            unknown = [f for f in features if f not in known_features]
+            if unknown:
+                raise InvalidInput("features", f"{unknown[0]!r} is not a feature of this summit")
+            config.features = list(dict.fromkeys(features))
+        elif key == "hosts_stay":
+            config.hosts_stay = bool(value)
+        elif key == "effort":
+            if not isinstance(value, int | float) or not 0 < float(value) <= 10:
+                raise InvalidInput("effort", "must be a number above 0 and at most 10")
+            config.effort = float(value)
+        elif key == "venue_areas":
+            areas = []
+            for area in value:
+                label, tables = str(area["label"]).strip(), area["tables"]
+                if not label or not isinstance(tables, int) or tables < 1:
+                    raise InvalidInput("venue_areas", f"{area!r}: give a name and tables ≥ 1")
+                areas.append({"label": label[:64], "tables": tables})
+            config.venue_areas = areas
+        elif key in {"keep_together", "keep_apart"}:
+            setattr(config, key, _groups(value, key))
+        elif key == "fixed_tables":
+            fixed: dict[str, int] = {}
+            for pid, number in dict(value).items():
+                if not isinstance(number, int) or number < 1:
+                    raise InvalidInput("fixed_tables", f"{pid}: give a table number ≥ 1")
+                fixed[str(pid).strip()] = number
+            config.fixed_tables = fixed
+        elif key == "topics":
+            topics = [str(t).strip()[:200] for t in value if str(t).strip()]
+            if len(set(topics)) != len(topics):
+                raise InvalidInput("topics", "each topic may appear only once")
+            config.topics = topics
+        else:
+            raise InvalidInput(key, "is not a seating setting")
+    pseudonyms = set(
+        (
+            await session.execute(
+                select(ParticipantRow.pseudonym).where(ParticipantRow.summit_id == summit.id)
+            )
+        ).scalars()
+    )
+    named = [
+        *(m for g in config.keep_together for m in g),
+        *(m for g in config.keep_apart for m in g),
+        *config.fixed_tables,
+    ]
+    for pid in named:
+        if pid not in pseudonyms:
+            raise InvalidInput("constraints", f"{pid!r} is not a participant of this summit")
+    config.updated_at = utcnow()
+    await audit.append(
+        session,
+        actor=actor,
+        action="seating.settings",
+        subject=f"summit:{summit.id}",
+        summit_id=summit.id,
+        payload=settings_payload(config),
+    )
+    return config
+
+
+def settings_payload(config: SeatingConfig) -> dict[str, Any]:
+    return {
+        "rounds": config.rounds,
+        "table_size": config.table_size,
+        "features": list(config.features),
+        "hosts_stay": config.hosts_stay,
+        "hybrid_tables": config.hybrid_tables,
+        "remote_seats_per_hybrid_table": config.remote_seats_per_hybrid_table,
+        "venue_areas": list(config.venue_areas),
+        "keep_together": list(config.keep_together),
+        "keep_apart": list(config.keep_apart),
+        "fixed_tables": dict(config.fixed_tables),
+        "effort": config.effort,
+    }
+
+
+async def selected_participants(session: AsyncSession, summit_id: int) -> list[ParticipantRow]:
+    """Who is seated: selected participants (not withdrawn, not reserves)."""
+    return list(
+        (
+            await session.execute(
+                select(ParticipantRow)
+                .where(ParticipantRow.summit_id == summit_id, ParticipantRow.status == "selected")
+                .order_by(ParticipantRow.pseudonym)
+            )
+        ).scalars()
+    )
+
+
+def participant_record(p: ParticipantRow, features: Sequence[str]) -> dict[str, Any]:
+    values = dict(p.features or {})
+    return {
+        "id": p.pseudonym,
+        "role": p.role,
+        "mode": p.attendance,
+        # only the features that are balanced enter the inputs (and the hash)
+        "features": {f: str(values[f]) for f in features if f in values},
+    }
+
+
+async def mixed_inputs(session: AsyncSession, summit: Summit, config: SeatingConfig) -> dict:
+    people = await selected_participants(session, summit.id)
+    return {
+        "kind": "mixed",
+        "participants": [participant_record(p, config.features) for p in people if not p.is_host],
+        "hosts": [{"id": p.pseudonym, "mode": p.attendance} for p in people if p.is_host],
+        "settings": settings_payload(config),
+    }
+
+
+# --- reading the stored seating -----------------------------------------------------------------
+
+
+async def rounds_of(session: AsyncSession, summit_id: int) -> list[Round]:
+    return list(
+        (
+            await session.execute(
+                select(Round).where(Round.summit_id == summit_id).order_by(Round.number)
+            )
+        ).scalars()
+    )
+
+
+async def get_round(session: AsyncSession, summit_id: int, number: int) -> Round:
+    rnd = await session.scalar(
+        select(Round).where(Round.summit_id == summit_id, Round.number == number)
+    )
+    if rnd is None:
+        raise NotFound(f"round {number} does not exist")
+    return rnd
+
+
+async def tables_by_number(session: AsyncSession, summit_id: int) -> dict[int, SummitTable]:
+    rows = (
+        await session.execute(select(SummitTable).where(SummitTable.summit_id == summit_id))
+    ).scalars()
+    return {t.number: t for t in rows}
+
+
+async def active_run(session: AsyncSession, summit_id: int, kind: str = "mixed") -> SeatingRun:
+    run = await session.scalar(
+        select(SeatingRun)
+        .where(SeatingRun.summit_id == summit_id, SeatingRun.kind == kind, SeatingRun.active)
+        .order_by(SeatingRun.id.desc())
+        .limit(1)
+    )
+    if run is None:
+        raise NotFound("seating: this summit has not been seated yet")
+    return run
+
+
+async def run_of_round(session: AsyncSession, summit_id: int, number: int) -> SeatingRun:
+    runs = (
+        await session.execute(
+            select(SeatingRun)
+            .where(SeatingRun.summit_id == summit_id, SeatingRun.active)
+            .order_by(SeatingRun.id.desc())
+        )
+    ).scalars()
+    for run in runs:
+        if run.first_round <= number < run.first_round + run.rounds:
+            return run
+    raise NotFound(f"round {number}: no seating was computed for it")
+
+
+@dataclass(frozen=True)
+class SeatedPerson:
+    participant_id: int
+    pseudonym: str
+    display_name: str
+    role: str
+    attendance: str
+    features: dict[str, Any]
+    is_host: bool
+
+
+@dataclass
+class TableSeats:
+    number: int
+    table_id: int
+    kind: str
+    area: str
+    topic: str
+    capacity: int
+    people: list[SeatedPerson] = field(default_factory=list)
+
+    @property
+    def host(self) -> SeatedPerson | None:
+        return next((p for p in self.people if p.is_host), None)
+
+    @property
+    def members(self) -> list[SeatedPerson]:
+        return [p for p in self.people if not p.is_host]
+
+
+async def round_tables(session: AsyncSession, rnd: Round) -> list[TableSeats]:
+    """The tables of a round with the people at each (hosts marked), in table order."""
+    topics = dict(
+        (
+            await session.execute(
+                select(RoundTopic.table_id, RoundTopic.topic).where(RoundTopic.round_id == rnd.id)
+            )
+        ).all()
+    )
+    rows = (
+        await session.execute(
+            select(Seat, SummitTable, ParticipantRow)
+            .join(SummitTable, SummitTable.id == Seat.table_id)
+            .join(ParticipantRow, ParticipantRow.id == Seat.participant_id)
+            .where(Seat.round_id == rnd.id)
+            .order_by(SummitTable.number, Seat.is_host.desc(), ParticipantRow.pseudonym)
+        )
+    ).all()
+    out: dict[int, TableSeats] = {}
+    for seat, table, person in rows:
+        entry = out.get(table.number)
+        if entry is None:
+            entry = out[table.number] = TableSeats(
+                table.number,
+                table.id,
+                table.kind,
+                table.area,
+                str(topics.get(table.id, table.topic or "")),
+                table.capacity,
+            )
+        entry.people.append(
+            SeatedPerson(
+                person.id,
+                person.pseudonym,
+                person.display_name,
+                person.role,
+                person.attendance,
+                dict(person.features or {}),
+                seat.is_host,
+            )
+        )
+    return [out[n] for n in sorted(out)]
+
+
+# --- seating a summit ---------------------------------------------------------------------------
+
+
+@dataclass
+class SeatingOutcome:
+    run: SeatingRun
+    report: SeatingReport | None
+    events: list[Event] = field(default_factory=list)
+
+
+def _check_seed(seed: str) -> str:
+    seed = (seed or "").strip()
+    if not seed:
+        raise InvalidInput("seed", "give the public seed (e.g. the dice rolled in public)")
+    if len(seed) > MAX_SEED:
+        raise InvalidInput("seed", f"at most {MAX_SEED} characters")
+    return seed
+
+
+def report_payload(report: SeatingReport) -> dict[str, Any]:
+    return {
+        "repeated_pairs": report.repeated_pairs,
+        "repeated_meetings": report.repeated_meetings,
+        "pattern_compliance": round(report.pattern_compliance, 4),
+        "diversity_score": round(report.diversity_score, 4),
+        "keep_apart_violations": report.keep_apart_violations,
+        "keep_together_violations": report.keep_together_violations,
+        "fixed_seat_violations": report.fixed_seat_violations,
+    }
+
+
+async def _sync_tables(
+    session: AsyncSession, summit_id: int, tables: Sequence[Table], table_size: int
+) -> dict[int, SummitTable]:
+    """Keep table rows (their ids are referenced by ideas and video rooms) and update them."""
+    existing = await tables_by_number(session, summit_id)
+    wanted = {t.number for t in tables}
+    for number, row in existing.items():
+        if number not in wanted:
+            await session.delete(row)
+    out: dict[int, SummitTable] = {}
+    for spec in tables:
+        row = existing.get(spec.number) or SummitTable(summit_id=summit_id, number=spec.number)
+        row.kind = "hybrid" if spec.hybrid else spec.mode
+        row.area = spec.area
+        row.capacity = max(spec.size + 1, table_size)
+        row.topic = ""
+        session.add(row)
+        out[spec.number] = row
+    await session.flush()
+    return out
+
+
+async def seat_summit(
+    session: AsyncSession,
+    summit: Summit,
+    *,
+    actor: str,
+    seed: str,
+    rounds: int | None = None,
+    table_size: int | None = None,
+) -> SeatingOutcome:
+    """Seat the summit's selected participants for every round with the stored settings.
+
+    Replaces an earlier seating only while none of its rounds has started; logs
+    ``seating.round`` per round with the seed, the inputs' hash and the tables by pseudonym.
+    """
+    seed = _check_seed(seed)
+    existing = await rounds_of(session, summit.id)
+    started = [r for r in existing if r.status != "planned"]
+    if started:
+        raise InvalidInput(
+            "rounds",
+            f"round {started[0].number} is {started[0].status}; a seating whose rounds have "
+            "started cannot be replaced (use rebalance or move people by hand)",
+        )
+    config = await get_settings(session, summit)
+    if rounds is not None or table_size is not None:
+        await save_settings(session, summit, actor=actor, rounds=rounds, table_size=table_size)
+    inputs = await mixed_inputs(session, summit, config)
+    seating = compute_rounds(inputs, seed)
+    report = evaluate(seating)
+    digest = inputs_hash(inputs)
+
+    old_titles = {r.number: (r.title, r.duration_seconds) for r in existing}
+    for run in (
+        await session.execute(
+            select(SeatingRun).where(SeatingRun.summit_id == summit.id, SeatingRun.active)
+        )
+    ).scalars():
+        run.active = False
+    if existing:
+        ids = [r.id for r in existing]
+        await session.execute(delete(RoundTopic).where(RoundTopic.round_id.in_(ids)))
+        await session.execute(delete(Seat).where(Seat.round_id.in_(ids)))
+        await session.execute(delete(Round).where(Round.id.in_(ids)))
+        await session.flush()
+    tables = await _sync_tables(session, summit.id, seating.tables, config.table_size)
+    people = {p.pseudonym: p for p in await selected_participants(session, summit.id)}
+    run = SeatingRun(
+        summit_id=summit.id,
+        kind="mixed",
+        first_round=1,
+        rounds=len(seating.rounds),
+        seed=seed,
+        inputs=inputs,
+        inputs_hash=digest,
+        layout=layout_of(seating.tables),
+        report=report_payload(report),
+        late_participants=[],
+        active=True,
+        actor=actor,
+    )
+    session.add(run)
+    await session.flush()
+    events: list[Event] = []
+    for r, round_tables_ in enumerate(seating.rounds, start=1):
+        title, duration = old_titles.get(r, ("", 2400))
+        rnd = Round(
+            summit_id=summit.id,
+            number=r,
+            kind="mixed",
+            title=title,
+            status="planned",
+            duration_seconds=duration,
+        )
+        session.add(rnd)
+        await session.flush()
+        for number, members in enumerate(round_tables_, start=1):
+            host = seating.hosts[r - 1][number - 1]
+            for pid in (*members, *([host] if host else [])):
+                session.add(
+                    Seat(
+                        round_id=rnd.id,
+                        table_id=tables[number].id,
+                        participant_id=people[pid].id,
+                        seat_type=people[pid].role,
+                        is_host=pid == host,
+                    )
+                )
+        await audit.append(
+            session,
+            actor=actor,
+            action="seating.round",
+            subject=f"round:{r}",
+            summit_id=summit.id,
+            payload={
+                "run": run.id,
+                "round": r,
+                "kind": "mixed",
+                "seed": seed,
+                "inputs_hash": digest,
+                "software": __version__,
+                "tables": {str(n): list(m) for n, m in enumerate(round_tables_, start=1)},
+                "hosts": {str(n): h for n, h in enumerate(seating.hosts[r - 1], start=1)},
+            },
+        )
+    await session.flush()
+    events.append((f"summit:{summit.id}", {"type": "seating", "rounds": len(seating.rounds)}))
+    return SeatingOutcome(run, report, events)
+
+
+# --- verification -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verification:
+    """MATCH, or the first difference found between the log, a re-run and the database."""
+
+    round: int
+    ok: bool
+    message: str
+    seed: str = ""
+    inputs_hash: str = ""
+
+    def __str__(self) -> str:
+        return f"MATCH: {self.message}" if self.ok else f"DIFFERENT: {self.message}"
+
+
+def _first_difference(
+    ours: dict[str, list[str]], theirs: dict[str, list[str]], what: str, other: str
+) -> str | None:
+    for number in sorted(set(ours) | set(theirs), key=int):
+        a, b = sorted(ours.get(number, [])), sorted(theirs.get(number, []))
+        if a != b:
+            listed = ", ".join(a) or "(empty)"
+            return f"table {number}: {what} {listed}; {other} {', '.join(b) or '(empty)'}"
+    return None
+
+
+async def verify_round(
+    session: AsyncSession, summit: Summit, number: int, inputs: dict[str, Any] | None = None
+) -> Verification:
+    """Re-run round ``number`` from its logged inputs and seed; compare with the log, then
+    replay the logged moves and compare with the seats in the database.
+
+    ``inputs``: verify from a published inputs file instead of the stored copy.
+    """
+    entry = await session.scalar(
+        select(AuditEntry)
+        .where(
+            AuditEntry.summit_id == summit.id,
+            AuditEntry.action == "seating.round",
+            AuditEntry.subject == f"round:{number}",
+        )
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    )
+    if entry is None:
+        raise NotFound(f"round {number}: the log has no seating for it")
+    logged = dict(entry.payload)
+    run = await session.get(SeatingRun, int(logged["run"]))
+    if run is None:
+        return Verification(number, False, f"the inputs of run {logged['run']} are missing")
+    data = inputs if inputs is not None else dict(run.inputs)
+    seed = str(logged["seed"])
+    digest = inputs_hash(data)
+    if digest != logged["inputs_hash"]:
+        return Verification(
+            number,
+            False,
+            f"inputs: they hash to {digest[:16]}…, the log says {str(logged['inputs_hash'])[:16]}…",
+            seed,
+            digest,
+        )
+    log_tables = {k: list(v) for k, v in dict(logged["tables"]).items()}
+    log_hosts = {k: v for k, v in dict(logged.get("hosts", {})).items()}
+    if data.get("kind") == "topic":
+        topic = compute_topics(data, seed)
+        mapping = {int(m["domain"]): int(m["number"]) for m in run.layout}
+        full = {str(mapping[t.number]): list(t.members) for t in topic.tables}
+        again_hosts = _topic_hosts(full, {h["id"] for h in data.get("hosts", [])})
+        again = {k: [m for m in v if m != again_hosts[k]] for k, v in full.items()}
+    else:
+        seating = compute_rounds(data, seed)
+        index = number - run.first_round
+        if not 0 <= index < len(seating.rounds):
+            return Verification(number, False, "the re-run has no such round", seed, digest)
+        again = {str(n): list(m) for n, m in enumerate(seating.rounds[index], start=1)}
+        again_hosts = {str(n): h for n, h in enumerate(seating.hosts[index], start=1)}
+    diff = _first_difference(again, log_tables, "the re-run seats", "the log says")
+    if diff is None:
+        for key in sorted(set(again_hosts) | set(log_hosts), key=int):
+            if again_hosts.get(key) != log_hosts.get(key):
+                diff = (
+                    f"table {key}: the re-run's host is {again_hosts.get(key)}, "
+                    f"the log says {log_hosts.get(key)}"
+                )
+                break
+    if diff is not None:
+        return Verification(number, False, diff, seed, digest)
+    # the day's logged moves turn the logged seating into what the database should hold
+    expected = {k: set(v) for k, v in log_tables.items()}
+    for k, h in log_hosts.items():
+        if h:
+            expected.setdefault(k, set()).add(h)
+    moves = (
+        await session.execute(
+            select(AuditEntry)
+            .where(
+                AuditEntry.summit_id == summit.id,
+                AuditEntry.action == "seating.move",
+                AuditEntry.seq > entry.seq,
+            )
+            .order_by(AuditEntry.seq)
+        )
+    ).scalars()
+    count = 0
+    for move in moves:
+        p = dict(move.payload)
+        if p.get("run") != run.id or p.get("round") != number:
+            continue
+        count += 1
+        if p.get("from") is not None:
+            expected.get(str(p["from"]), set()).discard(move.subject)
+        if p.get("to") is not None:
+            expected.setdefault(str(p["to"]), set()).add(move.subject)
+    rnd = await get_round(session, summit.id, number)
+    stored = {
+        str(t.number): [p.pseudonym for p in t.people] for t in await round_tables(session, rnd)
+    }
+    want = {k: sorted(v) for k, v in expected.items() if v}
+    diff = _first_difference(stored, want, "the database seats", "the log says")
+    if diff is not None:
+        return Verification(number, False, diff, seed, digest)
+    return Verification(
+        number,
+        True,
+        f"round {number} re-run from seed {seed!r} and inputs {digest[:16]}… gives the logged "
+        f"tables; with {count} logged move(s) they equal the seats in the database",
+        seed,
+        digest,
+    )
+
+
+# --- round control ------------------------------------------------------------------------------
+
+
+async def open_round(
+    session: AsyncSession,
+    summit: Summit,
+    *,
+    actor: str,
+    number: int,
+    minutes: int | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[Round, list[Event]]:
+    """Open a planned round (it starts now) when no other round is open."""
+    rnd = await get_round(session, summit.id, number)
+    if rnd.status != "planned":
+        raise InvalidInput("round", f"round {number} is {rnd.status}; only a planned round opens")
+    other = await session.scalar(
+        select(Round).where(Round.summit_id == summit.id, Round.status == "open")
+    )
+    if other is not None:
+        raise InvalidInput("round", f"round {other.number} is still open; close it first")
+    seated = await session.scalar(select(Seat.id).where(Seat.round_id == rnd.id).limit(1))
+    if seated is None:
+        raise InvalidInput("round", f"round {number} has no seating yet")
+    if minutes is not None:
+        if not 1 <= minutes <= 600:
+            raise InvalidInput("minutes", "must be between 1 and 600")
+        rnd.duration_seconds = minutes * 60
+    start = now or utcnow()
+    rnd.status = "open"
+    rnd.started_at = start
+    rnd.ends_at = start + dt.timedelta(seconds=rnd.duration_seconds)
+    await audit.append(
+        session,
+        actor=actor,
+        action="round.open",
+        subject=f"round:{number}",
+        summit_id=summit.id,
+        payload={"round": number, "minutes": rnd.duration_seconds // 60},
+    )
+    event = {"type": "round", "round": number, "status": "open", "ends_at": rnd.ends_at.isoformat()}
+    return rnd, [(f"summit:{summit.id}", event)]
+
+
+async def close_round(
+    session: AsyncSession, summit: Summit, *, actor: str, number: int
+) -> tuple[Round, list[Event]]:
+    rnd = await get_round(session, summit.id, number)
+    if rnd.status != "open":
+        raise InvalidInput("round", f"round {number} is {rnd.status}; only an open round closes")
+    rnd.status = "closed"
+    rnd.ends_at = utcnow()
+    await audit.append(
+        session,
+        actor=actor,
+        action="round.close",
+        subject=f"round:{number}",
+        summit_id=summit.id,
+        payload={"round": number},
+    )
+    return rnd, [(f"summit:{summit.id}", {"type": "round", "round": number, "status": "closed"})]
+
+
+# --- topic rounds -------------------------------------------------------------------------------
+
+
+async def set_topic_choice(
+    session: AsyncSession,
+    summit: Summit,
+    participant: ParticipantRow,
+    *,
+    first: str,
+    second: str = "",
+) -> TopicChoice:
+    """Store a participant's first and second topic (the topics the organiser listed)."""
+    config = await get_settings(session, summit)
+    topics = list(config.topics)
+    first, second = first.strip(), second.strip()
+    if first not in topics:
+        raise InvalidInput("first", "choose one of the listed topics")
+    if second and second not in topics:
+        raise InvalidInput("second", "choose one of the listed topics")
+    if second == first:
+        second = ""
+    choice = await session.scalar(
+        select(TopicChoice).where(
+            TopicChoice.summit_id == summit.id, TopicChoice.participant_id == participant.id
+        )
+    )
+    if choice is None:
+        choice = TopicChoice(summit_id=summit.id, participant_id=participant.id, first=first)
+        session.add(choice)
+    choice.first, choice.second, choice.updated_at = first, second, utcnow()
+    await session.flush()
+    await audit.append(
+        session,
+        actor=participant.pseudonym,
+        action="topic.choice",
+        subject=participant.pseudonym,
+        summit_id=summit.id,
+        payload={"first": first, "second": second},
+    )
+    return choice
+
+
+async def topic_choices(session: AsyncSession, summit_id: int) -> dict[str, tuple[str, ...]]:
+    rows = (
+        await session.execute(
+            select(ParticipantRow.pseudonym, TopicChoice.first, TopicChoice.second)
+            .join(TopicChoice, TopicChoice.participant_id == ParticipantRow.id)
+            .where(TopicChoice.summit_id == summit_id)
+        )
+    ).all()
+    return {pid: (first, second) if second else (first,) for pid, first, second in rows}
+
+
+def _topic_hosts(tables: dict[str, list[str]], hosts: set[str]) -> dict[str, str | None]:
+    # the first host (by pseudonym) at a topic table records its ideas
+    return {k: next((m for m in sorted(v) if m in hosts), None) for k, v in tables.items()}
+
+
+@dataclass
+class TopicOutcome:
+    run: SeatingRun
+    round: Round
+    second_choice: list[str]
+    unchosen: list[str]
+    lacking_roles: list[tuple[int, list[str]]]
+    repeated_pairs: int
+    events: list[Event] = field(default_factory=list)
+
+
+async def seat_topic_round(
+    session: AsyncSession,
+    summit: Summit,
+    *,
+    actor: str,
+    seed: str,
+    topics: Sequence[str] | None = None,
+    round_number: int | None = None,
+) -> TopicOutcome:
+    """Form topic tables from the participants' first and second choices (themaronde).
+
+    A new round after the last one, or a replacement of an unstarted topic round. Venue topic
+    tables take the venue's table numbers in order, online ones the online tables'.
+    """
+    seed = _check_seed(seed)
+    config = await get_settings(session, summit)
+    if topics is not None:
+        await save_settings(session, summit, actor=actor, topics=list(topics))
+    if not config.topics:
+        raise InvalidInput("topics", "type in at least one topic")
+    existing = await rounds_of(session, summit.id)
+    target: Round | None = None
+    if round_number is not None:
+        target = next((r for r in existing if r.number == round_number), None)
+        if target is not None and (target.kind != "topic" or target.status != "planned"):
+            raise InvalidInput(
+                "round", f"round {round_number} is a {target.status} {target.kind} round"
+            )
+    people = await selected_participants(session, summit.id)
+    hosts = {p.pseudonym for p in people if p.is_host}
+    choices = await topic_choices(session, summit.id)
+    previous: list[list[list[str]]] = []
+    for r in existing:
+        if target is not None and r.number >= target.number:
+            continue
+        previous.append(
+            [sorted(p.pseudonym for p in t.people) for t in await round_tables(session, r)]
+        )
+    features = list(config.features)
+    inputs = {
+        "kind": "topic",
+        "participants": [participant_record(p, features) for p in people],
+        "hosts": [{"id": p.pseudonym, "mode": p.attendance} for p in people if p.is_host],
+        "choices": {
+            pid: list(c)
+            for pid, c in sorted(choices.items())
+            if pid in {p.pseudonym for p in people}
+        },
+        "topics": list(config.topics),
+        "previous": previous,
+        "settings": {"table_size": config.table_size, "features": features, "rounds": 1},
+    }
+    result = compute_topics(inputs, seed)
+    digest = inputs_hash(inputs)
+    # physical tables: venue topic tables on venue tables in order, online ones on online tables
+    existing_tables = await tables_by_number(session, summit.id)
+    pools = {
+        "venue": [n for n, t in sorted(existing_tables.items()) if t.kind in {"venue", "hybrid"}],
+        "online": [n for n, t in sorted(existing_tables.items()) if t.kind == "online"],
+    }
+    next_number = max(existing_tables, default=0) + 1
+    layout: list[dict[str, Any]] = []
+    for t in result.tables:
+        pool = pools[t.mode]
+        if pool:
+            number = pool.pop(0)
+        else:
+            number = next_number
+            next_number += 1
+            existing_tables[number] = SummitTable(
+                summit_id=summit.id,
+                number=number,
+                kind=t.mode,
+                area="",
+                capacity=max(config.table_size, len(t.members) + 1),
+            )
+            session.add(existing_tables[number])
+        layout.append({"domain": t.number, "number": number, "topic": t.topic, "mode": t.mode})
+    await session.flush()
+    if target is None:
+        target = Round(
+            summit_id=summit.id,
+            number=max((r.number for r in existing), default=0) + 1,
+            kind="topic",
+            title="",
+            status="planned",
+            duration_seconds=2400,
+        )
+        session.add(target)
+        await session.flush()
+    else:
+        await session.execute(delete(RoundTopic).where(RoundTopic.round_id == target.id))
+        await session.execute(delete(Seat).where(Seat.round_id == target.id))
+        for run in (
+            await session.execute(
+                select(SeatingRun).where(
+                    SeatingRun.summit_id == summit.id,
+                    SeatingRun.kind == "topic",
+                    SeatingRun.first_round == target.number,
+                    SeatingRun.active,
+                )
+            )
+        ).scalars():
+            run.active = False
+    by_pid = {p.pseudonym: p for p in people}
+    mapping = {m["domain"]: m["number"] for m in layout}
+    tables_payload = {str(mapping[t.number]): list(t.members) for t in result.tables}
+    host_of = _topic_hosts(tables_payload, hosts)
+    for t in result.tables:
+        number = mapping[t.number]
+        table = existing_tables[number]
+        session.add(RoundTopic(round_id=target.id, table_id=table.id, topic=t.topic))
+        for pid in t.members:
+            session.add(
+                Seat(
+                    round_id=target.id,
+                    table_id=table.id,
+                    participant_id=by_pid[pid].id,
+                    seat_type=by_pid[pid].role,
+                    is_host=host_of[str(number)] == pid,
+                )
+            )
+    lacking = [(mapping[n], list(types)) for n, types in result.lacking_roles]
+    run = SeatingRun(
+        summit_id=summit.id,
+        kind="topic",
+        first_round=target.number,
+        rounds=1,
+        seed=seed,
+        inputs=inputs,
+        inputs_hash=digest,
+        layout=layout,
+        report={
+            "second_choice": list(result.second_choice),
+            "unchosen": list(result.unchosen),
+            "lacking_roles": [[n, t] for n, t in lacking],
+            "repeated_pairs": result.repeated_pairs,
+        },
+        late_participants=[],
+        active=True,
+        actor=actor,
+    )
+    session.add(run)
+    await session.flush()
+    # topic tables list their members with the host among them; the log keeps them apart
+    await audit.append(
+        session,
+        actor=actor,
+        action="seating.round",
+        subject=f"round:{target.number}",
+        summit_id=summit.id,
+        payload={
+            "run": run.id,
+            "round": target.number,
+            "kind": "topic",
+            "seed": seed,
+            "inputs_hash": digest,
+            "software": __version__,
+            "tables": {k: [m for m in v if m != host_of[k]] for k, v in tables_payload.items()},
+            "hosts": host_of,
+            "topics": {str(mapping[t.number]): t.topic for t in result.tables},
+            "second_choice": len(result.second_choice),
+            "unchosen": len(result.unchosen),
+        },
+    )
+    events: list[Event] = [
+        (f"summit:{summit.id}", {"type": "seating", "round": target.number, "kind": "topic"})
+    ]
+    return TopicOutcome(
+        run,
+        target,
+        list(result.second_choice),
+        list(result.unchosen),
+        lacking,
+        result.repeated_pairs,
+        events,
+    )
+
+
+async def publish(bus: Publisher, events: Iterable[Event]) -> None:
+    """Send a use case's live events (after its transaction has committed)."""
+    for channel, event in events:
+        await bus.publish(channel, event)
+
+
+# --- the participant's tables -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MyTable:
+    round_number: int
+    round_title: str
+    round_status: str
+    round_kind: str
+    table_number: int
+    table_kind: str
+    table_area: str
+    topic: str
+    is_host: bool
+    companions: list[str]
+
+
+async def participant_tables(session: AsyncSession, participant: ParticipantRow) -> list[MyTable]:
+    """The participant's table in every round, with the first names at it (no pseudonyms)."""
+    rows = (
+        await session.execute(
+            select(Seat, Round, SummitTable)
+            .join(Round, Round.id == Seat.round_id)
+            .join(SummitTable, SummitTable.id == Seat.table_id)
+            .where(Seat.participant_id == participant.id)
+            .order_by(Round.number)
+        )
+    ).all()
+    out = []
+    for seat, rnd, table in rows:
+        names = (
+            await session.execute(
+                select(ParticipantRow.display_name)
+                .join(Seat, Seat.participant_id == ParticipantRow.id)
+                .where(
+                    Seat.round_id == rnd.id,
+                    Seat.table_id == table.id,
+                    ParticipantRow.id != participant.id,
+                )
+                .order_by(ParticipantRow.display_name)
+            )
+        ).scalars()
+        topic = await session.scalar(
+            select(RoundTopic.topic).where(
+                RoundTopic.round_id == rnd.id, RoundTopic.table_id == table.id
+            )
+        )
+        out.append(
+            MyTable(
+                rnd.number,
+                rnd.title,
+                rnd.status,
+                rnd.kind,
+                table.number,
+                table.kind,
+                table.area,
+                topic or table.topic or "",
+                seat.is_host,
+                [name or "—" for name in names],
+            )
+        )
+    return out
+
+
+async def topics_from_agenda(session: AsyncSession, summit: Summit, *, actor: str) -> list[str]:
+    """Take the topic round's topics from the agenda-setting shortlist (the top themes).
+
+    The prioritisation's shortlist (``shortlist_items`` of stage ``agenda``) decides the topics;
+    participants then choose a first and a second one.
+    """
+    from summit.council.models import ShortlistItem
+    from summit.ideas.models import Theme
+
+    rows = (
+        await session.execute(
+            select(Theme.label)
+            .join(ShortlistItem, ShortlistItem.theme_id == Theme.id)
+            .where(ShortlistItem.summit_id == summit.id, ShortlistItem.stage == "agenda")
+            .order_by(ShortlistItem.rank)
+        )
+    ).scalars()
+    topics = list(dict.fromkeys(label.strip() for label in rows if label.strip()))
+    if not topics:
+        raise InvalidInput(
+            "topics", "the agenda has no shortlist yet: close the prioritisation first"
+        )
+    await save_settings(session, summit, actor=actor, topics=topics)
+    await audit.append(
+        session,
+        actor=actor,
+        action="seating.topics_from_agenda",
+        subject=f"summit:{summit.id}",
+        summit_id=summit.id,
+        payload={"topics": topics},
+    )
+    return topics

@@ -1,0 +1,504 @@
+"""Pages and API of the seating part: the organiser's seating view, round control, the day's
+moves, printable table cards, the tables as JSON/CSV, and the participant's tables per round."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from summit.core import service as repository
+from summit.core.errors import InvalidInput, NotFound
+from summit.core.i18n import gettext as _
+from summit.core.models import Participant
+from summit.core.routing import ORGANISER, PARTICIPANT, STAFF, page
+from summit.core.templating import render
+from summit.core.web import bus, db, identity, summit_or_404
+from summit.seating import service as uc
+from summit.seating.day import (
+    MoveRefused,
+    check_manual_move,
+    load_seating,
+    move_participant,
+    rebalance_round,
+)
+from summit.seating.rules import evaluate
+
+# --- form parsing -------------------------------------------------------------------------------
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name, "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _int(form: FormData | dict[str, str], name: str, *, required: bool = True) -> int | None:
+    value = form.get(name, "")
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        if required:
+            raise InvalidInput(name, "is required")
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidInput(name, "must be a whole number") from None
+
+
+def _pseudonyms(text: str) -> list[str]:
+    return [p for p in text.replace(",", " ").split() if p]
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _areas(text: str) -> list[dict[str, Any]]:
+    areas = []
+    for line in _lines(text):
+        label, _sep, count = line.rpartition(":")
+        try:
+            areas.append({"label": label.strip(), "tables": int(count)})
+        except ValueError:
+            raise InvalidInput("venue_areas", f"{line!r}: write 'Hall A: 10'") from None
+    return areas
+
+
+def _fixed(text: str) -> dict[str, int]:
+    fixed = {}
+    for line in _lines(text):
+        parts = line.replace("=", " ").replace(":", " ").split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            raise InvalidInput("fixed_tables", f"{line!r}: write 'P-1A2B3C4D 12'")
+        fixed[parts[0]] = int(parts[1])
+    return fixed
+
+
+def _done(anchor: str = "") -> Response:
+    return RedirectResponse(f"/seating{anchor}", status_code=303)
+
+
+# --- the organiser's seating view ---------------------------------------------------------------
+
+
+async def _page_data(request: Request, **extra: Any) -> dict[str, Any]:
+    summit = summit_or_404(request)
+    async with db(request).session() as session:
+        config = await uc.get_settings(session, summit)
+        rounds = await uc.rounds_of(session, summit.id)
+        grid = [(rnd, await uc.round_tables(session, rnd)) for rnd in rounds]
+        report = None
+        run = None
+        try:
+            loaded = await load_seating(session, summit)
+            run = loaded.run
+            report = evaluate(loaded.seating)
+        except NotFound:
+            pass
+        topic_runs = {}
+        for rnd in rounds:
+            if rnd.kind == "topic":
+                try:
+                    topic_runs[rnd.number] = await uc.run_of_round(session, summit.id, rnd.number)
+                except NotFound:
+                    pass
+        people = await uc.selected_participants(session, summit.id)
+        current = await repository.current_round(session, summit.id)
+    seated_now = set()
+    if current is not None:
+        for rnd, tables in grid:
+            if rnd.id == current.id:
+                seated_now = {p.pseudonym for t in tables for p in t.people}
+    return {
+        "config": config,
+        "grid": grid,
+        "report": report,
+        "run": run,
+        "topic_runs": topic_runs,
+        "people": people,
+        "current": current,
+        "seated_now": seated_now,
+        "feature_names": uc.feature_names(summit),
+        "move_error": None,
+        "form": {},
+        **extra,
+    }
+
+
+@page("/seating", allow=ORGANISER)
+async def seating_view(request: Request) -> Response:
+    """One grid per round, the seating report, and the forms to seat and to change it."""
+    return render(request, "seating/organiser.html", await _page_data(request))
+
+
+@page("/seating/settings", allow=ORGANISER, methods=("POST",))
+async def save_settings(request: Request) -> Response:
+    summit = summit_or_404(request)
+    form = await request.form()
+    values: dict[str, Any] = {
+        "rounds": _int(form, "rounds"),
+        "table_size": _int(form, "table_size"),
+        "hybrid_tables": _int(form, "hybrid_tables", required=False) or 0,
+        "remote_seats_per_hybrid_table": _int(form, "remote_seats_per_hybrid_table", required=False)
+        or 0,
+        "features": [f for f in form.getlist("features") if isinstance(f, str)],
+        "hosts_stay": form.get("hosts_stay") == "on",
+        "venue_areas": _areas(_text(form, "venue_areas")),
+        "keep_together": [_pseudonyms(line) for line in _lines(_text(form, "keep_together"))],
+        "keep_apart": [_pseudonyms(line) for line in _lines(_text(form, "keep_apart"))],
+        "fixed_tables": _fixed(_text(form, "fixed_tables")),
+        "topics": _lines(_text(form, "topics")),
+    }
+    async with db(request).session() as session:
+        fresh = await repository.get_summit(session, summit.id)
+        await uc.save_settings(session, fresh, actor=identity(request).actor, **values)
+    return _done("#settings-title")
+
+
+@page("/seating/seat", allow=ORGANISER, methods=("POST",))
+async def seat(request: Request) -> Response:
+    """Seat (or reseat, while no round has started) every round with a public seed."""
+    summit = summit_or_404(request)
+    form = await request.form()
+    async with db(request).session() as session:
+        fresh = await repository.get_summit(session, summit.id)
+        outcome = await uc.seat_summit(
+            session,
+            fresh,
+            actor=identity(request).actor,
+            seed=_text(form, "seed"),
+            rounds=_int(form, "rounds", required=False),
+        )
+    await uc.publish(bus(request), outcome.events)
+    return _done("#report-title")
+
+
+@page("/seating/topics", allow=ORGANISER, methods=("POST",))
+async def seat_topics(request: Request) -> Response:
+    """Form topic tables from the participants' first and second choices."""
+    summit = summit_or_404(request)
+    form = await request.form()
+    async with db(request).session() as session:
+        fresh = await repository.get_summit(session, summit.id)
+        outcome = await uc.seat_topic_round(
+            session,
+            fresh,
+            actor=identity(request).actor,
+            seed=_text(form, "seed"),
+            round_number=_int(form, "round", required=False),
+        )
+    await uc.publish(bus(request), outcome.events)
+    return _done(f"#round-{outcome.round.number}")
+
+
+@page("/seating/topics/from-agenda", allow=ORGANISER, methods=("POST",))
+async def topics_from_agenda(request: Request) -> Response:
+    """Use the agenda shortlist's themes as the topics participants choose from."""
+    summit = summit_or_404(request)
+    async with db(request).session() as session:
+        fresh = await repository.get_summit(session, summit.id)
+        await uc.topics_from_agenda(session, fresh, actor=identity(request).actor)
+    return _done("#topic-title")
+
+
+@page("/seating/rounds/{n:int}/open", allow=STAFF, methods=("POST",))
+async def open_round(request: Request) -> Response:
+    summit = summit_or_404(request)
+    form = await request.form()
+    async with db(request).session() as session:
+        fresh = await repository.get_summit(session, summit.id)
+        _rnd, events = await uc.open_round(
+            session,
+            fresh,
+            actor=identity(request).actor,
+            number=request.path_params["n"],
+            minutes=_int(form, "minutes", required=False),
+        )
+    await uc.publish(bus(request), events)
+    return RedirectResponse(_back(form), status_code=303)
+
+
+@page("/seating/rounds/{n:int}/close", allow=STAFF, methods=("POST",))
+async def close_round(request: Request) -> Response:
+    summit = summit_or_404(request)
+    form = await request.form()
+    async with db(request).session() as session:
+        fresh = await repository.get_summit(session, summit.id)
+        _rnd, events = await uc.close_round(
+            session, fresh, actor=identity(request).actor, number=request.path_params["n"]
+        )
+    await uc.publish(bus(request), events)
+    return RedirectResponse(_back(form), status_code=303)
+
+
+def _back(form: FormData) -> str:
+    target = _text(form, "back")
+    return target if target in {"/seating", "/moderator"} else "/seating"
+
+
+@page("/seating/rebalance", allow=ORGANISER, methods=("POST",))
+async def rebalance(request: Request) -> Response:
+    """Mark people absent (no-show, left) or arrived; the current round is repaired."""
+    summit = summit_or_404(request)
+    form = await request.form()
+    absent = [p for p in form.getlist("absent") if isinstance(p, str) and p]
+    arrived = [p for p in form.getlist("arrived") if isinstance(p, str) and p]
+    if not absent and not arrived:
+        raise InvalidInput("absent", "mark at least one person absent or arrived")
+    async with db(request).session() as session:
+        fresh = await repository.get_summit(session, summit.id)
+        outcome = await rebalance_round(
+            session, fresh, actor=identity(request).actor, absent=absent, arrived=arrived
+        )
+    await uc.publish(bus(request), outcome.events)
+    return _done("#rebalance-title")
+
+
+@page("/seating/move", allow=ORGANISER, methods=("POST",))
+async def move(request: Request) -> Response:
+    """Move one person by hand; refused with the broken rules unless the organiser overrides."""
+    summit = summit_or_404(request)
+    form = await request.form()
+    round_number = _int(form, "round")
+    to_table = _int(form, "table")
+    assert round_number is not None and to_table is not None
+    pseudonym = _text(form, "participant")
+    try:
+        async with db(request).session() as session:
+            fresh = await repository.get_summit(session, summit.id)
+            outcome = await move_participant(
+                session,
+                fresh,
+                actor=identity(request).actor,
+                round_number=round_number,
+                pseudonym=pseudonym,
+                to_table=to_table,
+                override=form.get("override") == "on",
+            )
+    except MoveRefused as refused:
+        data = await _page_data(
+            request,
+            move_error=refused.violations,
+            form={"round": round_number, "participant": pseudonym, "table": to_table},
+        )
+        return render(request, "seating/organiser.html", data, status_code=400)
+    await uc.publish(bus(request), outcome.events)
+    return _done(f"#round-{round_number}")
+
+
+@page("/seating/check.json", allow=ORGANISER)
+async def check_json(request: Request) -> Response:
+    """The rules a proposed manual move would break (for the live check in the move form)."""
+    summit = summit_or_404(request)
+    query = dict(request.query_params)
+    round_number = _int(query, "round")
+    to_table = _int(query, "table")
+    assert round_number is not None and to_table is not None
+    async with db(request).session() as session:
+        violations = await check_manual_move(
+            session,
+            summit,
+            round_number=round_number,
+            pseudonym=query.get("participant", ""),
+            to_table=to_table,
+        )
+    return JSONResponse(
+        {
+            "ok": not violations,
+            "violations": [{"rule": v.rule, "message": v.message} for v in violations],
+        }
+    )
+
+
+# --- the tables as data -------------------------------------------------------------------------
+
+
+async def _round_data(request: Request) -> tuple[Any, list[uc.TableSeats]]:
+    summit = summit_or_404(request)
+    async with db(request).session() as session:
+        rnd = await uc.get_round(session, summit.id, request.path_params["n"])
+        return rnd, await uc.round_tables(session, rnd)
+
+
+@page("/seating/rounds/{n:int}.json", allow=STAFF)
+async def round_json(request: Request) -> Response:
+    rnd, tables = await _round_data(request)
+    return JSONResponse(
+        {
+            "round": rnd.number,
+            "kind": rnd.kind,
+            "status": rnd.status,
+            "tables": [
+                {
+                    "number": t.number,
+                    "kind": t.kind,
+                    "area": t.area,
+                    "topic": t.topic,
+                    "host": t.host.pseudonym if t.host else None,
+                    "members": [{"pseudonym": p.pseudonym, "role": p.role} for p in t.members],
+                }
+                for t in tables
+            ],
+        }
+    )
+
+
+@page("/seating/rounds/{n:int}.csv", allow=STAFF)
+async def round_csv(request: Request) -> Response:
+    rnd, tables = await _round_data(request)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["round", "table", "kind", "area", "topic", "pseudonym", "role", "host"])
+    for t in tables:
+        for p in t.people:
+            writer.writerow(
+                [rnd.number, t.number, t.kind, t.area, t.topic, p.pseudonym, p.role, int(p.is_host)]
+            )
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="round-{rnd.number}.csv"'},
+    )
+
+
+@page("/seating/rounds/{n:int}/verify.json", allow=STAFF)
+async def verify_json(request: Request) -> Response:
+    """Re-run the round from its logged inputs and seed: MATCH or the first difference."""
+    summit = summit_or_404(request)
+    async with db(request).session() as session:
+        result = await uc.verify_round(session, summit, request.path_params["n"])
+    return JSONResponse(
+        {
+            "round": result.round,
+            "match": result.ok,
+            "message": result.message,
+            "seed": result.seed,
+            "inputs_hash": result.inputs_hash,
+        }
+    )
+
+
+@page("/seating/print", allow=STAFF)
+async def print_cards(request: Request) -> Response:
+    """Printable table cards and name lists for the venue tables (print to PDF)."""
+    summit = summit_or_404(request)
+    wanted = _int(dict(request.query_params), "round", required=False)
+    async with db(request).session() as session:
+        rounds = await uc.rounds_of(session, summit.id)
+        if wanted is not None:
+            rounds = [r for r in rounds if r.number == wanted]
+            if not rounds:
+                raise NotFound(f"round {wanted} does not exist")
+        cards = []
+        for rnd in rounds:
+            tables = [t for t in await uc.round_tables(session, rnd) if t.kind != "online"]
+            names = sorted(
+                (p.display_name or "—", t.number, t.area) for t in tables for p in t.people
+            )
+            cards.append((rnd, tables, names))
+    return render(request, "seating/print.html", {"cards": cards})
+
+
+# --- the participant ----------------------------------------------------------------------------
+
+
+async def _my_tables(request: Request) -> tuple[Participant, list[uc.MyTable]]:
+    ident = identity(request)
+    async with db(request).session() as session:
+        participant = await session.get(Participant, ident.participant_id)
+        if participant is None:
+            raise NotFound("participant: not found")
+        return participant, await uc.participant_tables(session, participant)
+
+
+@page("/me/tables", allow=PARTICIPANT)
+async def my_tables(request: Request) -> Response:
+    """Your table in every round (first names only)."""
+    participant, tables = await _my_tables(request)
+    return render(request, "seating/me.html", {"participant": participant, "tables": tables})
+
+
+@page("/me/tables.json", allow=PARTICIPANT)
+async def my_tables_json(request: Request) -> Response:
+    """The same as data, for live updates; ``current`` is the table of the current round."""
+    participant, tables = await _my_tables(request)
+    async with db(request).session() as session:
+        current = await repository.current_round(session, participant.summit_id)
+    rows = [
+        {
+            "round": t.round_number,
+            "status": t.round_status,
+            "table": t.table_number,
+            "kind": t.table_kind,
+            "area": t.table_area,
+            "topic": t.topic,
+            "host": t.is_host,
+            "companions": t.companions,
+            "label": _("Round %(number)s: table %(table)s")
+            % {"number": t.round_number, "table": t.table_number},
+            "where": _("online video table") if t.table_kind == "online" else t.table_area,
+        }
+        for t in tables
+    ]
+    now = next((r for r in rows if current is not None and r["round"] == current.number), None)
+    return JSONResponse({"rounds": rows, "current": now})
+
+
+@page("/me/topics", allow=PARTICIPANT, methods=("GET", "POST"))
+async def my_topics(request: Request) -> Response:
+    """Choose a first and a second topic for the topic round."""
+    ident = identity(request)
+    saved = False
+    async with db(request).session() as session:
+        participant = await session.get(Participant, ident.participant_id)
+        if participant is None:
+            raise NotFound("participant: not found")
+        summit = await repository.get_summit(session, participant.summit_id)
+        if request.method == "POST":
+            form = await request.form()
+            await uc.set_topic_choice(
+                session,
+                summit,
+                participant,
+                first=_text(form, "first"),
+                second=_text(form, "second"),
+            )
+            saved = True
+        config = await uc.get_settings(session, summit)
+        choices = await uc.topic_choices(session, summit.id)
+    mine = choices.get(participant.pseudonym, ())
+    return render(
+        request,
+        "seating/topics.html",
+        {
+            "topics": config.topics,
+            "first": mine[0] if mine else "",
+            "second": mine[1] if len(mine) > 1 else "",
+            "saved": saved,
+        },
+    )
+
+
+routes = [
+    seating_view,
+    save_settings,
+    seat,
+    seat_topics,
+    topics_from_agenda,
+    open_round,
+    close_round,
+    rebalance,
+    move,
+    check_json,
+    round_json,
+    round_csv,
+    verify_json,
+    print_cards,
+    my_tables,
+    my_tables_json,
+    my_topics,
+]

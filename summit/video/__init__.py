@@ -1,0 +1,1 @@
+"""Online video tables (videotafels): the control side of the media plane."""
