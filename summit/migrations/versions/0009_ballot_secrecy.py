@@ -1,4 +1,4 @@
-"""Security: server-side sessions and the ballot's secrecy (filled in by the hardening work).
+"""Council: the ballot's secrecy and proposal authority (filled in by the hardening work).
 
 Revision ID: 0009
 Revises: 0008
