@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import click
 
 from summit import __version__
-from summit.core.errors import SummitError
+from summit.core import runtime
 
 T = TypeVar("T")
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    try:
-        return asyncio.run(coro)
-    except SummitError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 class DefaultGroup(click.Group):
@@ -29,15 +20,6 @@ class DefaultGroup(click.Group):
         if not args or (args[0].startswith("-") and args[0] not in {"--help", "-h", "--version"}):
             args = ["serve", *args]
         return super().parse_args(ctx, args)
-
-
-def _settings(**overrides: Any) -> Any:
-    from summit.config import Settings
-
-    try:
-        return Settings.from_env(**overrides)
-    except SummitError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -69,7 +51,7 @@ def serve(host: str, port: int, demo: bool) -> None:
     from summit.demo import create_demo, credentials_path, has_summit, save_credentials
 
     base = f"http://{host}:{port}"
-    settings = _settings(**({} if _env_has("SUMMIT_BASE_URL") else {"base_url": base}))
+    settings = runtime.settings(**({} if _env_has("SUMMIT_BASE_URL") else {"base_url": base}))
     logs.configure(settings.log_level)
 
     async def prepare() -> str | None:
@@ -89,7 +71,7 @@ def serve(host: str, port: int, demo: bool) -> None:
         finally:
             await db.dispose()
 
-    message = _run(prepare())
+    message = runtime.run(prepare())
     click.echo(f"G1000 summit platform {__version__} on {settings.base_url}/")
     if message:
         click.echo(message)
@@ -113,7 +95,7 @@ def demo(participants: int, rounds: int) -> None:
     from summit.core.db import Database, upgrade
     from summit.demo import create_demo, has_summit, save_credentials
 
-    settings = _settings()
+    settings = runtime.settings()
 
     async def go() -> str:
         db = Database(settings.database_url)
@@ -133,7 +115,7 @@ def demo(participants: int, rounds: int) -> None:
         finally:
             await db.dispose()
 
-    click.echo(_run(go()))
+    click.echo(runtime.run(go()))
 
 
 @main.group()
@@ -147,7 +129,7 @@ def db_upgrade(revision: str) -> None:
     """Migrate the database schema (creates it on an empty database)."""
     from summit.core.db import Database, upgrade
 
-    settings = _settings()
+    settings = runtime.settings()
 
     async def go() -> str | None:
         database = Database(settings.database_url)
@@ -158,7 +140,7 @@ def db_upgrade(revision: str) -> None:
         finally:
             await database.dispose()
 
-    click.echo(f"database at revision {_run(go())}")
+    click.echo(f"database at revision {runtime.run(go())}")
 
 
 @db.command("current")
@@ -166,7 +148,7 @@ def db_current() -> None:
     """Print the database's schema revision and whether it is the newest."""
     from summit.core.db import Database, head_revision
 
-    settings = _settings()
+    settings = runtime.settings()
 
     async def go() -> str | None:
         database = Database(settings.database_url)
@@ -175,7 +157,7 @@ def db_current() -> None:
         finally:
             await database.dispose()
 
-    current = _run(go())
+    current = runtime.run(go())
     head = head_revision()
     click.echo(f"current {current or '(empty)'}; newest {head}")
     if current != head:
@@ -206,7 +188,7 @@ def user_add(username: str, role: str, password_stdin: bool) -> None:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    settings = _settings()
+    settings = runtime.settings()
 
     async def go() -> str:
         database = Database(settings.database_url)
@@ -218,7 +200,7 @@ def user_add(username: str, role: str, password_stdin: bool) -> None:
         finally:
             await database.dispose()
 
-    pseudonym = _run(go())
+    pseudonym = runtime.run(go())
     click.echo(f"added {role} {username.strip().lower()} ({pseudonym})")
 
 
@@ -233,7 +215,7 @@ def audit_verify() -> None:
     from summit.core import audit as audit_log
     from summit.core.db import Database
 
-    settings = _settings()
+    settings = runtime.settings()
 
     async def go() -> Any:
         database = Database(settings.database_url)
@@ -244,7 +226,7 @@ def audit_verify() -> None:
         finally:
             await database.dispose()
 
-    report = _run(go())
+    report = runtime.run(go())
     if report.ok:
         click.echo(f"OK: {report.entries} entries; head {report.head}")
         return
@@ -262,7 +244,10 @@ def _register_parts() -> None:
     from summit.lottery import commands as lottery
     from summit.seating import commands as seating
 
-    for module in (lottery, seating, ideas, council):
+    for module in (lottery, ideas):
+        for command in module.commands:
+            main.add_command(command)
+    for module in (seating, council):
         module.register(main)
 
 

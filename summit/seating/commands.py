@@ -11,7 +11,7 @@ import click
 
 
 def _settings() -> Any:
-    from summit.cli import _settings as settings
+    from summit.core.runtime import settings
 
     return settings()
 
@@ -36,7 +36,7 @@ def register(main: click.Group) -> None:
         Replaces an earlier seating only while none of its rounds has started; every round is
         logged with the seed and the inputs' hash, so `summit seating verify` can re-run it.
         """
-        from summit.cli import _run
+        from summit.core.runtime import run as _run
         from summit.core import service as repository
         from summit.core.db import Database
         from summit.core.errors import NotFound
@@ -90,7 +90,7 @@ def register(main: click.Group) -> None:
     def verify(number: int, inputs: Path | None) -> None:
         """Re-run a round from its logged seed and inputs: MATCH, or the first difference
         (exit 1)."""
-        from summit.cli import _run
+        from summit.core.runtime import run as _run
         from summit.core import service as repository
         from summit.core.db import Database
         from summit.core.errors import InvalidInput, NotFound
