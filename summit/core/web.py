@@ -1,4 +1,5 @@
-"""Small helpers the views share."""
+"""What the views share: the request's database, bus, identity and summit, the current
+participant, publishing events after commit, and the live-socket loop."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -41,6 +43,21 @@ def summit_or_404(request: Request) -> Summit:
     if not isinstance(summit, Summit):
         raise HTTPException(404, "summit: no summit has been created yet")
     return summit
+
+
+async def current_participant(request: Request, session: AsyncSession) -> Participant:
+    """The participant whose personal link opened this session; 401 when there is none."""
+    participant_id = identity(request).participant_id
+    participant = await session.get(Participant, participant_id) if participant_id else None
+    if participant is None:
+        raise HTTPException(401, "login: open your personal link again")
+    return participant
+
+
+async def publish(request: Request, events: Iterable[tuple[str, dict[str, Any]]]) -> None:
+    """Publish what a use case returned, after its transaction has committed."""
+    for channel, event in events:
+        await bus(request).publish(channel, {**event, "published_at": time.time()})
 
 
 def client_key(request: Request, route: str) -> str:

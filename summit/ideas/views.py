@@ -7,7 +7,6 @@ forms; moderators group ideas into themes; anyone can watch the plenary screen.
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 from urllib.parse import urlencode
@@ -22,11 +21,12 @@ from starlette.websockets import WebSocket
 
 from summit.core import service as repository
 from summit.core.errors import InvalidInput, PermissionDenied
+from summit.core.forms import json_int, json_object
 from summit.core.i18n import gettext as _
-from summit.core.models import Participant, Summit, SummitTable
+from summit.core.models import Summit, SummitTable
 from summit.core.routing import ORGANISER, PARTICIPANT, PUBLIC, STAFF, page, socket
 from summit.core.templating import render
-from summit.core.web import bus, db, forward_events, identity, summit_or_404
+from summit.core.web import bus, current_participant, db, forward_events, identity, summit_or_404
 from summit.ideas import service as ideas
 from summit.ideas.board import board_data, export_csv, export_json, plenary_data
 from summit.ideas.models import Idea
@@ -37,36 +37,6 @@ _JSON_MAX = 64_000
 
 def _forbidden(exc: PermissionDenied) -> HTTPException:
     return HTTPException(403, str(exc))
-
-
-async def _participant(request: Request, session: Any) -> Participant:
-    participant = await session.get(Participant, identity(request).participant_id)
-    if participant is None:
-        raise HTTPException(401, "login: open your personal link again")
-    assert isinstance(participant, Participant)
-    return participant
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > _JSON_MAX:
-        raise HTTPException(413, f"body: at most {_JSON_MAX // 1000} kB")
-    try:
-        data = json.loads(raw or b"{}")
-    except ValueError:
-        raise InvalidInput("json", "the request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidInput("json", "expected a JSON object")
-    return data
-
-
-def _int_or_none(value: Any, name: str) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(name, "expected a whole number") from None
 
 
 async def _after_change(
@@ -83,7 +53,7 @@ async def _create(
     key = request.headers.get("idempotency-key") or data.get("idempotency_key")
     try:
         async with db(request).session() as session:
-            participant = await _participant(request, session)
+            participant = await current_participant(request, session)
             ctx = await ideas.table_context(session, participant)
             if ctx is None:
                 raise InvalidInput("round", "you have no table in an open round")
@@ -96,8 +66,8 @@ async def _create(
                 idempotency_key=key,
                 source=source,
                 actor=participant.pseudonym,
-                expect_round=_int_or_none(data.get("round_id"), "round_id"),
-                expect_table=_int_or_none(data.get("table_id"), "table_id"),
+                expect_round=json_int(data.get("round_id"), "round_id"),
+                expect_table=json_int(data.get("table_id"), "table_id"),
             )
             members = await ideas.table_members(session, ctx.round_id, ctx.table_id)
     except PermissionDenied as exc:
@@ -107,7 +77,7 @@ async def _create(
     except IntegrityError:
         # Two copies of the same retry raced; the first one won: return it.
         async with db(request).session() as session:
-            participant = await _participant(request, session)
+            participant = await current_participant(request, session)
             existing = await session.scalar(
                 select(Idea).where(
                     Idea.summit_id == participant.summit_id, Idea.idempotency_key == key
@@ -126,7 +96,7 @@ async def _change(request: Request, idea_id: int, data: dict[str, Any] | None) -
     """Edit (data given) or withdraw (None) an idea of the caller's table."""
     try:
         async with db(request).session() as session:
-            participant = await _participant(request, session)
+            participant = await current_participant(request, session)
             idea = await ideas.get_idea(session, participant.summit_id, idea_id)
             if not await ideas.may_edit(session, participant, idea):
                 raise PermissionDenied("role: you can only change ideas of your own table")
@@ -159,7 +129,7 @@ async def _change(request: Request, idea_id: int, data: dict[str, Any] | None) -
 async def table_panel_data(request: Request) -> dict[str, Any]:
     """What ideas/_panel.html needs: the caller's table, its ideas and a fresh form key."""
     async with db(request).session() as session:
-        participant = await _participant(request, session)
+        participant = await current_participant(request, session)
         ctx = await ideas.table_context(session, participant)
         rows = await ideas.table_ideas(session, ctx.round_id, ctx.table_id) if ctx else []
     return {
@@ -233,7 +203,7 @@ async def api_table(request: Request) -> Response:
 @page("/api/ideas", allow=PARTICIPANT, methods=("POST",))
 async def api_add(request: Request) -> Response:
     """Add an idea: JSON {title, body, tags, round_id?, table_id?}; header Idempotency-Key."""
-    data = await _json_body(request)
+    data = await json_object(request, limit=_JSON_MAX)
     source = data.get("source", "online")
     if source not in ("online", "tablet"):
         raise InvalidInput("source", "must be online or tablet")
@@ -245,7 +215,7 @@ async def api_add(request: Request) -> Response:
 
 @page("/api/ideas/{idea:int}", allow=PARTICIPANT, methods=("POST",))
 async def api_edit(request: Request) -> Response:
-    data = await _json_body(request)
+    data = await json_object(request, limit=_JSON_MAX)
     idea = await _change(request, request.path_params["idea"], data)
     return JSONResponse(ideas.idea_json(idea))
 
@@ -297,7 +267,7 @@ async def organiser_import(request: Request) -> Response:
         )
     data = await upload.read(ideas.IMPORT_MAX_BYTES + 1)
     try:
-        round_number = _int_or_none(form.get("round"), "round")
+        round_number = json_int(form.get("round"), "round")
         async with db(request).session() as session:
             report = await ideas.import_paper(
                 session, summit, data, actor=identity(request).actor, round_number=round_number
@@ -329,8 +299,8 @@ async def organiser_settings(request: Request) -> Response:
 
 def _filters(request: Request) -> tuple[int | None, int | None]:
     return (
-        _int_or_none(request.query_params.get("round"), "round"),
-        _int_or_none(request.query_params.get("table"), "table"),
+        json_int(request.query_params.get("round"), "round"),
+        json_int(request.query_params.get("table"), "table"),
     )
 
 

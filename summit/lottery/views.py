@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute
 from summit.core import i18n
 from summit.core import service as repository
 from summit.core.errors import InvalidInput, NotFound, SummitError
+from summit.core.forms import form_int
 from summit.core.i18n import gettext as _
 from summit.core.models import Summit
 from summit.core.routing import ORGANISER, PUBLIC, page
@@ -122,22 +123,12 @@ async def register_upload(request: Request) -> Response:
     return RedirectResponse("/organiser/lottery", status_code=303)
 
 
-def _int(values: Any, name: str, default: int | None = None) -> int:
-    raw = str(values.get(name, "") or "").strip()
-    if not raw and default is not None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(name, "must be a whole number") from None
-
-
 @page("/organiser/lottery/commit", allow=ORGANISER, methods=("POST",))
 async def commit(request: Request) -> Response:
     summit = summit_or_404(request)
     form = await request.form()
-    size = _int(form, "sample_size")
-    digits = _int(form, "dice_digits", 20)
+    size = form_int(form, "sample_size")
+    digits = form_int(form, "dice_digits", default=20)
     async with db(request).session() as session:
         fresh = await repository.get_summit(session, summit.id)
         draw = await lottery.commit_draw(
@@ -506,10 +497,10 @@ async def selection_run(request: Request) -> Response:
             session,
             summit,
             role=role,
-            seats=_int(form, "seats"),
+            seats=form_int(form, "seats"),
             tolerance=tolerance,
             algorithm=str(form.get("algorithm", "leximin")),
-            panels=_int(form, "panels", 1000),
+            panels=form_int(form, "panels", default=1000),
         )
     job = Job(role)
     _jobs[(summit.id, role)] = job

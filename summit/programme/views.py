@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from summit.core.errors import InvalidInput
+from summit.core.forms import form_int, form_optional_int, form_text
 from summit.core.i18n import gettext as _
 from summit.core.routing import ORGANISER, PUBLIC, STAFF, page
 from summit.core.rules.roles import Principal
@@ -33,23 +33,6 @@ def kind_labels() -> dict[str, str]:
         "closing": _("Closing"),
         "break": _("Break"),
     }
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name, "")
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _int(form: FormData, name: str, *, required: bool = True) -> int | None:
-    text = _text(form, name)
-    if not text:
-        if required:
-            raise InvalidInput(name, "give a whole number")
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidInput(name, f"{text!r} is not a whole number") from None
 
 
 async def _manage_page(
@@ -108,21 +91,20 @@ async def save_item(request: Request) -> Response:
     """Add an item, or change one when the form names ``item``."""
     summit = summit_or_404(request)
     form = await request.form()
-    values = {k: _text(form, k) for k in ("item", "kind", "title", "start", "duration", "round")}
+    names = ("item", "kind", "title", "start", "duration", "round")
+    values = {k: form_text(form, k) for k in names}
     try:
-        duration = _int(form, "duration")
-        assert duration is not None
+        duration = form_int(form, "duration")
         fields: dict[str, Any] = {
             "kind": values["kind"],
             "title": values["title"],
             "start": values["start"],
             "duration": duration,
-            "round_number": _int(form, "round", required=False),
+            "round_number": form_optional_int(form, "round"),
         }
         async with db(request).session() as session:
             if values["item"]:
-                item_id = _int(form, "item")
-                assert item_id is not None
+                item_id = form_int(form, "item")
                 _item, events = await uc.update_item(
                     session, summit, item_id, actor=identity(request).actor, **fields
                 )
@@ -161,7 +143,7 @@ async def move_item(request: Request) -> Response:
                 summit,
                 int(request.path_params["iid"]),
                 actor=identity(request).actor,
-                direction=_text(form, "direction"),
+                direction=form_text(form, "direction"),
             )
     except InvalidInput as exc:
         return await _manage_page(request, error=(exc.field, exc.detail), status_code=400)
@@ -177,7 +159,7 @@ async def _control(request: Request, action: str) -> Response:
             if action == "advance":
                 _state, events = await uc.advance(session, summit, actor=actor)
             elif action == "extend":
-                minutes = _int(form, "minutes")
+                minutes = form_int(form, "minutes")
                 assert minutes is not None
                 _state, events = await uc.extend(session, summit, actor=actor, minutes=minutes)
             elif action == "pause":

@@ -36,10 +36,10 @@ def register(main: click.Group) -> None:
         Replaces an earlier seating only while none of its rounds has started; every round is
         logged with the seed and the inputs' hash, so `summit seating verify` can re-run it.
         """
-        from summit.core.runtime import run as _run
         from summit.core import service as repository
         from summit.core.db import Database
         from summit.core.errors import NotFound
+        from summit.core.runtime import run as _run
         from summit.seating import service as uc
 
         settings = _settings()
@@ -90,10 +90,10 @@ def register(main: click.Group) -> None:
     def verify(number: int, inputs: Path | None) -> None:
         """Re-run a round from its logged seed and inputs: MATCH, or the first difference
         (exit 1)."""
-        from summit.core.runtime import run as _run
         from summit.core import service as repository
         from summit.core.db import Database
         from summit.core.errors import InvalidInput, NotFound
+        from summit.core.runtime import run as _run
         from summit.seating import service as uc
 
         settings = _settings()

@@ -9,18 +9,25 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlsplit
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from summit.core import service as repository
-from summit.core.errors import InvalidInput, NotFound
+from summit.core.errors import InvalidInput
+from summit.core.forms import form_int, form_optional_int, form_text
 from summit.core.models import Participant, Summit, utcnow
 from summit.core.routing import PARTICIPANT, STAFF, Identity, page, socket
 from summit.core.rules.roles import Principal
 from summit.core.templating import render
-from summit.core.web import bus, close_when_link_revoked, db, identity, summit_or_404
+from summit.core.web import (
+    bus,
+    close_when_link_revoked,
+    current_participant,
+    db,
+    identity,
+    summit_or_404,
+)
 from summit.ideas.views import table_panel_data
 from summit.media.protocol import encode
 from summit.seating import service as seating
@@ -53,40 +60,14 @@ def _done(request: Request, data: dict[str, Any] | None = None, anchor: str = ""
     return RedirectResponse(BACK + anchor, status_code=303)
 
 
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name, "")
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _int(form: FormData, name: str, *, required: bool = True) -> int | None:
-    text = _text(form, name)
-    if not text:
-        if required:
-            raise InvalidInput(name, "is required")
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidInput(name, "must be a whole number") from None
-
-
 # --- the participant ----------------------------------------------------------------------------
-
-
-async def _participant(request: Request) -> Participant:
-    ident = identity(request)
-    async with db(request).session() as session:
-        participant = await session.get(Participant, ident.participant_id)
-    if participant is None:
-        raise NotFound("participant: not found")
-    return participant
 
 
 @page("/me/video", allow=PARTICIPANT)
 async def my_video(request: Request) -> Response:
     """The video table: preview, devices, tiles of the table's members, timer, calls."""
-    participant = await _participant(request)
     async with db(request).session() as session:
+        participant = await current_participant(request, session)
         seat = await uc.video_seat(session, participant)
     context = await table_panel_data(request)  # the table's ideas alongside the video
     context.update({"participant": participant, "seat": seat, "error": None})
@@ -96,8 +77,8 @@ async def my_video(request: Request) -> Response:
 @page("/me/video.json", allow=PARTICIPANT)
 async def my_video_json(request: Request) -> Response:
     """Where the participant sits now (from the database), who sits there, and ICE servers."""
-    participant = await _participant(request)
     async with db(request).session() as session:
+        participant = await current_participant(request, session)
         seat = await uc.video_seat(session, participant)
         rnd = await uc.video_round(session, participant.summit_id)
         members = await uc.table_members(session, seat.round_id, seat.table_id) if seat else []
@@ -140,8 +121,8 @@ async def my_video_json(request: Request) -> Response:
 @page("/me/video/call", allow=PARTICIPANT, methods=("POST",))
 async def call_moderator(request: Request) -> Response:
     """Ask for the moderator at your table."""
-    participant = await _participant(request)
     async with db(request).session() as session:
+        participant = await current_participant(request, session)
         fresh = await session.get(Participant, participant.id)
         assert fresh is not None
         seat = await uc.video_seat(session, fresh)
@@ -253,7 +234,7 @@ async def broadcast(request: Request) -> Response:
     form = await request.form()
     async with db(request).session() as session:
         events = await uc.broadcast(
-            session, summit, actor=identity(request).actor, text=_text(form, "text")
+            session, summit, actor=identity(request).actor, text=form_text(form, "text")
         )
     await seating.publish(bus(request), events)
     return _done(request)
@@ -265,33 +246,33 @@ async def round_control(request: Request) -> Response:
     more), ``closing`` (close in ``minutes``), ``close`` (close now)."""
     summit = summit_or_404(request)
     form = await request.form()
-    action = _text(form, "action")
+    action = form_text(form, "action")
     actor = identity(request).actor
     async with db(request).session() as session:
         fresh = await repository.get_summit(session, summit.id)
         if action == "next":
             rnd, events = await uc.next_round(
-                session, fresh, actor=actor, minutes=_int(form, "minutes", required=False)
+                session, fresh, actor=actor, minutes=form_optional_int(form, "minutes")
             )
         elif action == "extend":
             rnd, events = await uc.extend_round(
                 session,
                 fresh,
                 actor=actor,
-                number=_int(form, "round") or 0,
-                minutes=_int(form, "minutes") or 0,
+                number=form_int(form, "round") or 0,
+                minutes=form_int(form, "minutes") or 0,
             )
         elif action == "closing":
             rnd, events = await uc.close_round_in(
                 session,
                 fresh,
                 actor=actor,
-                number=_int(form, "round") or 0,
-                minutes=_int(form, "minutes") or 0,
+                number=form_int(form, "round") or 0,
+                minutes=form_int(form, "minutes") or 0,
             )
         elif action == "close":
             rnd, events = await seating.close_round(
-                session, fresh, actor=actor, number=_int(form, "round") or 0
+                session, fresh, actor=actor, number=form_int(form, "round") or 0
             )
         else:
             raise InvalidInput("action", "must be next, extend, closing or close")
@@ -307,7 +288,7 @@ async def move(request: Request) -> Response:
     form = await request.form()
     ident = identity(request)
     override = form.get("override") == "on" and Principal.ORGANISER in ident.principals
-    to_table = _int(form, "table")
+    to_table = form_int(form, "table")
     assert to_table is not None
     async with db(request).session() as session:
         fresh = await repository.get_summit(session, summit.id)
@@ -321,7 +302,7 @@ async def move(request: Request) -> Response:
                 fresh,
                 actor=ident.actor,
                 round_number=rnd.number,
-                pseudonym=_text(form, "participant"),
+                pseudonym=form_text(form, "participant"),
                 to_table=to_table,
                 override=override,
             )
@@ -337,7 +318,7 @@ async def visit(request: Request) -> Response:
     summit = summit_or_404(request)
     form = await request.form()
     ident = identity(request)
-    number = _int(form, "table", required=False)
+    number = form_optional_int(form, "table")
     hub = await hub_for(request.app)
     async with db(request).session() as session:
         fresh = await repository.get_summit(session, summit.id)
