@@ -1,4 +1,5 @@
-"""The shared tables: summits, partners, people, participants, links, staff, rounds, tables, seats, the audit log.
+"""The shared tables: summits, partners, people, participants, personal links, staff users,
+rounds, tables, seats and the audit log.
 
 Personal data (names, contact, address, accessibility needs) lives only in ``Person``; everything
 else refers to people by pseudonymous ids, so erasing a person keeps every count and the audit
