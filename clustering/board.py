@@ -221,9 +221,41 @@ class ThemeBoard:
         else:
             prepared = raw
         index = {idea.id: row for row, idea in enumerate(ideas)}
+        component = self._must_link_components(index, len(ideas))
+        anchor_of_component: dict[int, str] = {}
+        for theme_id, members in sorted(self.constraints.anchors.items()):
+            anchor_of_component[component[index[next(iter(members))]]] = theme_id
+        pinned = {
+            r
+            for r in range(len(ideas))
+            if anchor_of_component.get(component[r]) in self.constraints.pinned
+        }
+        assignment = {ideas[r].id: anchor_of_component[component[r]] for r in sorted(pinned)}
+        free_rows = [r for r in range(len(ideas)) if r not in pinned]
+        if free_rows:
+            assignment.update(
+                self._cluster_free(
+                    ideas, prepared, free_rows, component, anchor_of_component, settings
+                )
+            )
+        state.assignment = assignment
+        for idea_id, theme_id in assignment.items():
+            vector = prepared[index[idea_id]].astype(np.float64)
+            centroid = state.centroids.setdefault(theme_id, _Centroid(np.zeros_like(vector)))
+            centroid.total = centroid.total + vector
+            centroid.count += 1
+        self._state = state
+        self._themes = None
+        # Labels of themes that vanished are dropped; anchored themes always survive.
+        live = set(assignment.values())
+        for theme_id in list(self.constraints.labels):
+            if theme_id not in live:
+                del self.constraints.labels[theme_id]
+        return self.themes
 
-        # Must-link components: anchors and duplicate marks.
-        parent = list(range(len(ideas)))
+    def _must_link_components(self, index: Mapping[str, int], n: int) -> list[int]:
+        """Each idea's must-link component (anchors and duplicate marks), as its root row."""
+        parent = list(range(n))
 
         def find(i: int) -> int:
             while parent[i] != i:
@@ -242,56 +274,39 @@ class ThemeBoard:
                 union(rows[0], r)
         for dup, original in self.constraints.duplicates.items():
             union(index[dup], index[original])
-        component = [find(i) for i in range(len(ideas))]
-        anchor_of_component: dict[int, str] = {}
-        for theme_id, members in sorted(self.constraints.anchors.items()):
-            anchor_of_component[component[index[next(iter(members))]]] = theme_id
+        return [find(i) for i in range(n)]
 
-        pinned_rows = [
-            r
-            for r in range(len(ideas))
-            if anchor_of_component.get(component[r]) in self.constraints.pinned
-        ]
-        pinned_set = set(pinned_rows)
-        free_rows = [r for r in range(len(ideas)) if r not in pinned_set]
+    def _cluster_free(
+        self,
+        ideas: Sequence[_Idea],
+        prepared: NDArray[np.floating],
+        free_rows: list[int],
+        component: list[int],
+        anchor_of_component: Mapping[int, str],
+        settings: ClusterSettings,
+    ) -> dict[str, str]:
+        """Partition the ideas that are not pinned, and name each cluster with a theme id."""
+        groups = [component[r] for r in free_rows]
+        anchored = sorted({g for g in groups if g in anchor_of_component})
+        numbers = partition(
+            prepared[free_rows], groups=groups, anchored=anchored, settings=settings
+        )
+        clusters: dict[int, list[int]] = {}
+        for r, number in zip(free_rows, numbers.tolist(), strict=True):
+            clusters.setdefault(number, []).append(r)
+        named: dict[int, str] = {}
+        for number, rows in clusters.items():
+            anchored_row = next((r for r in rows if component[r] in anchor_of_component), None)
+            if anchored_row is not None:
+                named[number] = anchor_of_component[component[anchored_row]]
+        named.update(self._match_previous(clusters, named, ideas))
         assignment: dict[str, str] = {}
-        for r in pinned_rows:
-            assignment[ideas[r].id] = anchor_of_component[component[r]]
-        if free_rows:
-            groups = [component[r] for r in free_rows]
-            anchored = sorted({g for g in groups if g in anchor_of_component})
-            numbers = partition(
-                prepared[free_rows], groups=groups, anchored=anchored, settings=settings
-            )
-            clusters: dict[int, list[int]] = {}
-            for r, number in zip(free_rows, numbers.tolist(), strict=True):
-                clusters.setdefault(number, []).append(r)
-            named: dict[int, str] = {}
-            for number, rows in clusters.items():
-                for r in rows:
-                    if component[r] in anchor_of_component:
-                        named[number] = anchor_of_component[component[r]]
-                        break
-            named.update(self._match_previous(clusters, named, ideas))
-            for number in sorted(clusters):
-                if number not in named:
-                    named[number] = self._fresh_theme_id(set(named.values()))
-                for r in clusters[number]:
-                    assignment[ideas[r].id] = named[number]
-        state.assignment = assignment
-        for idea_id, theme_id in assignment.items():
-            vector = prepared[index[idea_id]].astype(np.float64)
-            centroid = state.centroids.setdefault(theme_id, _Centroid(np.zeros_like(vector)))
-            centroid.total = centroid.total + vector
-            centroid.count += 1
-        self._state = state
-        self._themes = None
-        # Labels of themes that vanished are dropped; anchored themes always survive.
-        live = set(assignment.values())
-        for theme_id in list(self.constraints.labels):
-            if theme_id not in live:
-                del self.constraints.labels[theme_id]
-        return self.themes
+        for number in sorted(clusters):
+            if number not in named:
+                named[number] = self._fresh_theme_id(set(named.values()))
+            for r in clusters[number]:
+                assignment[ideas[r].id] = named[number]
+        return assignment
 
     def _match_previous(
         self, clusters: Mapping[int, list[int]], named: Mapping[int, str], ideas: Sequence[_Idea]

@@ -183,7 +183,8 @@ class _CachingEmbedder:
 
 def _unit_rows(vectors: Vectors) -> Vectors:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    unit: Vectors = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit
 
 
 class SentenceTransformerEmbedder(_CachingEmbedder):
@@ -226,8 +227,9 @@ class SentenceTransformerEmbedder(_CachingEmbedder):
         import transformers
         from sentence_transformers import SentenceTransformer
 
-        transformers.logging.set_verbosity_error()
-        transformers.logging.disable_progress_bar()
+        quiet: Any = transformers.logging  # untyped in the package
+        quiet.set_verbosity_error()
+        quiet.disable_progress_bar()
         if self.num_threads is not None:
             torch.set_num_threads(self.num_threads)
         source = self._source

@@ -8,6 +8,7 @@ theme ("we need more ...", a town's name) sink even when frequent.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Sequence
 
@@ -22,7 +23,7 @@ __all__ = ["keywords", "near_duplicates", "representative"]
 
 def _terms(text: str, stop: frozenset[str]) -> list[str]:
     words = [w for w in tokenize(text) if len(w) > 2 and w not in stop]
-    bigrams = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    bigrams = [f"{a} {b}" for a, b in itertools.pairwise(words)]
     return words + bigrams
 
 

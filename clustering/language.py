@@ -112,4 +112,5 @@ def apply_centering(
     shift = np.stack([means.get(lang, default) for lang in languages]) if len(languages) else 0.0
     centred = vectors - shift
     norms = np.linalg.norm(centred, axis=1, keepdims=True)
-    return (centred / np.maximum(norms, 1e-12)).astype(np.float32)
+    unit: NDArray[np.float32] = (centred / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit

@@ -55,7 +55,7 @@ class ClusterSettings:
 
     @property
     def effective_threshold(self) -> float:
-        return self.threshold * 2.0 ** (-self.granularity)
+        return float(self.threshold * 2.0 ** (-self.granularity))
 
 
 def _check(vectors: NDArray[np.floating]) -> NDArray[np.float64]:
@@ -111,6 +111,22 @@ def choose_k(
     return len(centroids), centroids
 
 
+def _units(
+    n: int, groups: Sequence[int] | None, anchored: Sequence[int]
+) -> tuple[NDArray[np.intp], int, list[int]]:
+    """Rows to must-link units: each row's unit, the number of units, the anchored units."""
+    group_of_row = np.arange(n) if groups is None else np.asarray(groups)
+    if group_of_row.shape != (n,):
+        raise InputError(f"groups has {len(group_of_row)} entries for {n} vectors")
+    group_ids, unit_of_row = np.unique(group_of_row, return_inverse=True)
+    anchored_set = set(anchored)
+    unknown = anchored_set - set(group_ids.tolist())
+    if unknown:
+        raise InputError(f"anchored groups {sorted(unknown)} have no rows")
+    anchor_units = [int(np.searchsorted(group_ids, g)) for g in sorted(anchored_set)]
+    return unit_of_row, len(group_ids), anchor_units
+
+
 def partition(
     vectors: NDArray[np.floating],
     *,
@@ -128,16 +144,7 @@ def partition(
     n = len(x)
     if n == 0:
         return np.zeros(0, dtype=np.intp)
-    group_of_row = np.arange(n) if groups is None else np.asarray(groups)
-    if group_of_row.shape != (n,):
-        raise InputError(f"groups has {len(group_of_row)} entries for {n} vectors")
-    group_ids, unit_of_row = np.unique(group_of_row, return_inverse=True)
-    n_units = len(group_ids)
-    anchored_set = set(anchored)
-    unknown = anchored_set - set(group_ids.tolist())
-    if unknown:
-        raise InputError(f"anchored groups {sorted(unknown)} have no rows")
-    anchor_units = [int(np.searchsorted(group_ids, g)) for g in sorted(anchored_set)]
+    unit_of_row, n_units, anchor_units = _units(n, groups, anchored)
 
     counts = np.bincount(unit_of_row, minlength=n_units).astype(np.float64)
     sums = np.zeros((n_units, x.shape[1]))

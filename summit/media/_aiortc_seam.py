@@ -38,6 +38,9 @@ AIORTC_VERSION = "1.16.0"
 
 _original_host_addresses = aioice.ice.get_host_addresses
 
+# aiortc's receiver module looks its decoder factory up by this private module-level name.
+_receiver_module: Any = rtcrtpreceiver
+
 
 def is_vp8_keyframe(data: bytes) -> bool:
     """A VP8 frame is a keyframe when bit 0 of its frame tag is 0 (RFC 6386, section 9.1)."""
@@ -55,7 +58,7 @@ class PassthroughDecoder:
         self.mime_type = codec.mimeType.lower()
         self.time_base = fractions.Fraction(1, codec.clockRate)
 
-    def decode(self, encoded_frame: Any) -> list[av.Packet]:
+    def decode(self, encoded_frame: Any) -> list[av.Packet[Any]]:
         data: bytes = encoded_frame.data
         packet = av.Packet(data)
         packet.pts = encoded_frame.timestamp
@@ -73,16 +76,16 @@ def _passthrough_get_decoder(codec: RTCRtpCodecParameters) -> PassthroughDecoder
 
 def install_passthrough() -> None:
     """Make every ``RTCRtpReceiver`` of this process yield encoded packets (idempotent)."""
-    rtcrtpreceiver.get_decoder = _passthrough_get_decoder  # type: ignore[assignment]
+    _receiver_module.get_decoder = _passthrough_get_decoder
 
 
 def uninstall_passthrough() -> None:
     """Restore aiortc's decoders (used by the re-encoding baseline of the benchmark)."""
-    rtcrtpreceiver.get_decoder = _aiortc_get_decoder
+    _receiver_module.get_decoder = _aiortc_get_decoder
 
 
 def passthrough_installed() -> bool:
-    return rtcrtpreceiver.get_decoder is _passthrough_get_decoder
+    return bool(_receiver_module.get_decoder is _passthrough_get_decoder)
 
 
 def restrict_host_addresses(addresses: list[str] | None) -> None:

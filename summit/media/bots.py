@@ -9,12 +9,14 @@ level alone — which is how the tests check routing, not just that "something" 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fractions
 import math
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import av
 import numpy as np
@@ -110,7 +112,7 @@ def make_clip(
     video: list[bytes] = []
     keyframes: list[bool] = []
 
-    def take(packets: list[av.Packet]) -> None:
+    def take(packets: list[av.Packet[Any]]) -> None:
         for packet in packets:
             video.append(bytes(packet))
             keyframes.append(bool(packet.is_keyframe))
@@ -191,7 +193,7 @@ class ClipVideoTrack(_Paced):
         self.keyframe_requests += 1
         self._index = 0
 
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> av.Packet[Any]:
         count = await self._tick()
         self.sent.append(time.monotonic())
         packet = av.Packet(self.clip.video[self._index])
@@ -213,7 +215,7 @@ class ClipAudioTrack(_Paced):
         self.clip = clip
         self.level = level
 
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> av.Packet[Any]:
         count = await self._tick()
         packet = av.Packet(self.clip.audio[count % len(self.clip.audio)])
         packet.pts = count * 48 * self.clip.audio_frame_ms
@@ -410,10 +412,8 @@ class Bot:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
         self._tasks = []
         if self.subscribe_pc is not None:
             await self.subscribe_pc.close()

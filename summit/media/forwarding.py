@@ -8,6 +8,7 @@ pointed at it; a download sender packetises whatever its slot yields.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fractions
 import math
 import time
@@ -76,6 +77,7 @@ class Source:
         self._on_level = on_level
         self._last_pli = -math.inf
         self._pli_timer: asyncio.TimerHandle | None = None
+        self._pli_tasks: set[asyncio.Task[None]] = set()
         self._pli_wanted = False
         self._task: asyncio.Task[None] | None = None
         self._inline = inline
@@ -89,10 +91,7 @@ class Source:
 
     def _on_frame(self, codec: RTCRtpCodecParameters, frame: Any) -> None:
         data: bytes = frame.data
-        if self.kind == "video":
-            keyframe = seam.is_vp8_keyframe(data)
-        else:
-            keyframe = True
+        keyframe = seam.is_vp8_keyframe(data) if self.kind == "video" else True
         self.forward(data, int(frame.timestamp), self._time_base, keyframe)
 
     def forward(self, data: bytes, pts: int, time_base: fractions.Fraction, keyframe: bool) -> None:
@@ -118,10 +117,8 @@ class Source:
             self._pli_timer.cancel()
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
 
     def _on_rtp(self, packet: RtpPacket) -> None:
         if packet.payload_type in self._rtx:
@@ -178,7 +175,10 @@ class Source:
         loop = asyncio.get_running_loop()
         self._last_pli = loop.time()
         self.plis_sent += 1
-        loop.create_task(seam.send_pli(self.receiver, self.media_ssrc))
+        # Keep a reference: the loop holds tasks weakly, and a collected task never runs.
+        task = loop.create_task(seam.send_pli(self.receiver, self.media_ssrc))
+        self._pli_tasks.add(task)
+        task.add_done_callback(self._pli_tasks.discard)
 
 
 class SlotTrack(MediaStreamTrack):
@@ -260,7 +260,7 @@ class SlotTrack(MediaStreamTrack):
         super().stop()
         self._ready.set()
 
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> av.Packet[Any]:
         while not self._queue:
             if self.readyState != "live":
                 raise MediaStreamError

@@ -92,7 +92,7 @@ class SpeakingMeter:
         open_part = 0.0 if track.start is None else track.end - track.start
         return track.closed + open_part
 
-    def keys(self) -> list[Hashable]:
+    def tracked(self) -> list[Hashable]:
         return list(self._tracks)
 
 

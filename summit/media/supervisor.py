@@ -207,8 +207,9 @@ class MediaSupervisor:
                 if not handle.alive:
                     continue
                 try:
-                    await self._request(handle, "ping", timeout=3 * self._heartbeat)
-                except WorkerUnavailable:
+                    async with asyncio.timeout(3 * self._heartbeat):
+                        await self._request(handle, "ping")
+                except (WorkerUnavailable, TimeoutError):
                     if handle.alive and handle.process.returncode is None:
                         handle.process.kill()  # hung: the reader sees it exit and restarts it
 
@@ -219,9 +220,7 @@ class MediaSupervisor:
 
     # -- requests ------------------------------------------------------------------------------
 
-    async def _request(
-        self, handle: _Handle, op: str, timeout: float | None = None, **args: Any
-    ) -> Any:
+    async def _request(self, handle: _Handle, op: str, **args: Any) -> Any:
         if not handle.alive:
             raise WorkerUnavailable(f"media worker {handle.index} is restarting")
         self._next_id += 1
@@ -233,10 +232,11 @@ class MediaSupervisor:
         try:
             handle.process.stdin.write(line.encode())
             await handle.process.stdin.drain()
-            reply = await asyncio.wait_for(future, timeout or self._timeout)
+            reply = await asyncio.wait_for(future, self._timeout)
         except (ConnectionError, TimeoutError) as exc:
-            handle.pending.pop(request_id, None)
             raise WorkerUnavailable(f"media worker {handle.index} did not answer {op}") from exc
+        finally:
+            handle.pending.pop(request_id, None)
         if reply.get("ok"):
             return reply.get("result")
         error = reply.get("error") or {}

@@ -476,7 +476,7 @@ class MediaWorker:
         members = [pid for pid in self._tables.get(table_id, ()) if not self._members[pid].visitor]
         if not members:
             members = sorted(
-                {key[1] for key in meter.keys() if isinstance(key, tuple) and key[0] == table_id}
+                {key[1] for key in meter.tracked() if isinstance(key, tuple) and key[0] == table_id}
             )
         seconds = {pid: meter.seconds((table_id, pid)) for pid in members}
         threshold = self.config.silent_after_seconds if min_seconds is None else min_seconds

@@ -287,7 +287,9 @@ class Connection:
             self.queue.put_nowait(message)
 
 
-def _error(code: str, message: str, field_name: str = "", re: int | str | None = None) -> dict:
+def _error(
+    code: str, message: str, field_name: str = "", re: int | str | None = None
+) -> dict[str, Any]:
     extra = {"field": field_name} if field_name else {}
     return server_message("error", re=re, code=code, message=message[:1000], **extra)
 
