@@ -71,7 +71,10 @@ def test_import_rejects_bad_rows_then_imports_and_the_draw_verifies(
     good.write_text(register_csv(30, young=2))
     imported = summit("register", "import", str(good), "--map", MAP, env=env)
     assert imported.returncode == 0, imported.stderr
-    assert "imported 30 residents from 32 rows (2 under 16 excluded)" in imported.stdout
+    assert (
+        "imported 30 residents from 32 rows (2 under 16 excluded; 15 households; read as UTF-8)"
+        in imported.stdout
+    )
     asyncio.run(_publish(db_url, tmp_path, secret))
     files = [
         "--commitment",

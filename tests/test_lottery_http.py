@@ -265,3 +265,34 @@ def test_code_tries_are_rate_limited_and_cancel_needs_the_organiser(demo_client:
     denied = client.post("/organiser/selection/cancel", data={"csrf_token": token, "role": "x"})
     assert denied.status_code == 401
     assert client.get("/organiser/selection/status.json").status_code == 401
+
+
+def test_a_windows_1252_extract_uploads_and_reports_encoding_and_households(
+    demo_client: Any,
+) -> None:
+    client, info = demo_client
+    client.get("/?lang=en")
+    assert login(client, "organiser", info.organiser_password).status_code == 303
+    rows = ["BSN;Geslacht;Geboortedatum;Wijk;Postcode;Huisnummer"]
+    for i in range(40):
+        wijk = "Zuid-Oëst" if i % 2 else "Café-buurt"
+        rows.append(f"{700000 + i};V;1970-01-0{i % 9 + 1};{wijk};1234 AB;{i // 2 + 1}")
+    token = csrf_of(client.get("/organiser/lottery").text)
+    sent = client.post(
+        "/organiser/lottery/register",
+        data={
+            "csrf_token": token,
+            "map_id": "BSN",
+            "map_gender": "Geslacht",
+            "map_birth_date": "Geboortedatum",
+            "map_district": "Wijk",
+            "map_household": "Postcode+Huisnummer",
+        },
+        files={"file": ("register.csv", "\r\n".join(rows).encode("cp1252"), "text/csv")},
+    )
+    assert sent.status_code == 303, sent.text
+    page = client.get("/organiser/lottery").text
+    assert "The file was read as Windows-1252." in page
+    assert re.search(r'<span class="stat">20</span>\s*households', page)
+    assert "Zuid-Oëst" in page and "Café-buurt" in page
+    assert "residents per household" not in page  # two per house: no warning

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 
 import pytest
@@ -13,6 +14,8 @@ from summit.lottery.rules.register import (
     RegisterError,
     age_band,
     age_on,
+    decode_register,
+    household_warning,
     parse_register,
     pseudonymise,
 )
@@ -146,3 +149,78 @@ def test_row_order_does_not_change_the_published_extract(lines: list[str]) -> No
     other = parse_register(excel(lines), MAPPING, summit_date=SUMMIT, key=KEY)
     assert extract_digest(other.published()) == extract_digest(base.published())
     assert other.shares == base.shares
+
+
+# --- real extracts: Windows-1252 files and households keyed by several columns ----------------
+
+
+def test_windows_1252_file_with_accented_district_names_is_read() -> None:
+    header = "BSN;Geboortedatum;Geslacht;Wijk"
+    rows = [
+        "2001;1980-01-15;M;Zuid-Oëst",
+        "2002;1975-02-01;V;Café Kwartier",
+        "2003;1990-03-01;V;Noord",
+    ]
+    raw = "\r\n".join([header, *rows]).encode("cp1252")
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    text, encoding = decode_register(raw)
+    assert encoding == "Windows-1252"
+    mapping = ColumnMapping(
+        id="BSN", birth_date="Geboortedatum", gender="Geslacht", district="Wijk"
+    )
+    register = parse_register(text, mapping, summit_date=SUMMIT, key=KEY)
+    assert register.counts["district"] == {"Café Kwartier": 1, "Noord": 1, "Zuid-Oëst": 1}
+
+
+def test_utf8_with_bom_is_reported_as_utf8_and_latin1_is_the_last_resort() -> None:
+    assert decode_register("\ufeffa;b\r\n".encode()) == ("a;b\r\n", "UTF-8")
+    # 0x81 is undefined in Windows-1252: only Latin-1 reads it.
+    assert decode_register(b"a;\x81b") == ("a;\x81b", "Latin-1")
+
+
+def _households_file(n: int) -> str:
+    lines = ["BSN;Geboortedatum;Geslacht;Postcode;Huisnummer;Toevoeging"]
+    for i in range(n):
+        house = i // 3  # three residents per house
+        suffix = "A" if house % 2 else ""
+        postcode = "1234 AB" if house % 4 else "1234ab"  # the same postcode, written two ways
+        lines.append(f"{3000 + i};1980-01-15;V;{postcode};{house % 40 + 1};{suffix}")
+    return "\r\n".join(lines)
+
+
+def test_household_key_from_postcode_house_number_and_suffix() -> None:
+    mapping = ColumnMapping(
+        id="BSN",
+        birth_date="Geboortedatum",
+        gender="Geslacht",
+        postcode="Postcode",
+        household="Postcode+Huisnummer+Toevoeging",
+    )
+    register = parse_register(_households_file(60), mapping, summit_date=SUMMIT, key=KEY)
+    assert register.households == 20
+    assert register.household_warning() is None
+    members = Counter(r.household for r in register.residents)
+    assert sorted(set(members.values())) == [3]
+
+
+def test_household_count_warns_when_the_mapping_looks_wrong() -> None:
+    only_postcode = ColumnMapping(
+        id="BSN", birth_date="Geboortedatum", gender="Geslacht", household="Postcode"
+    )
+    register = parse_register(_households_file(60), only_postcode, summit_date=SUMMIT, key=KEY)
+    assert register.households == 2  # "1234 AB" and "1234ab" as written: one column, raw
+    assert register.household_warning() == "too_few"
+    by_id = ColumnMapping(id="BSN", birth_date="Geboortedatum", gender="Geslacht", household="BSN")
+    register = parse_register(_households_file(60), by_id, summit_date=SUMMIT, key=KEY)
+    assert register.household_warning() == "singletons"
+    assert household_warning(None, 100) is None
+
+
+def test_a_household_column_missing_from_the_header_is_named() -> None:
+    mapping = ColumnMapping(
+        id="BSN", birth_date="Geboortedatum", gender="Geslacht", household="Postcode+Huisnr"
+    )
+    with pytest.raises(RegisterError) as caught:
+        parse_register(_households_file(3), mapping, summit_date=SUMMIT, key=KEY)
+    assert [(e.row, e.field) for e in caught.value.errors] == [(1, "household.2")]

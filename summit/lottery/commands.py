@@ -49,10 +49,10 @@ def register_import(file: Path, mapping: str, min_age: int) -> None:
     """
     from summit.core.errors import InvalidInput, SummitError
     from summit.lottery import service as lottery
-    from summit.lottery.rules.register import RegisterError
+    from summit.lottery.rules.register import RegisterError, decode_register
 
     settings = runtime.settings()
-    text = _read(file, "register")
+    text, encoding = decode_register(file.read_bytes())
     try:
         column_mapping = lottery.parse_mapping(mapping)
     except InvalidInput as exc:
@@ -68,11 +68,17 @@ def register_import(file: Path, mapping: str, min_age: int) -> None:
                 actor="cli",
                 key=lottery.register_key(settings.secret_key),
                 min_age=min_age,
+                encoding=encoding,
             )
+        households = "" if reg.households is None else f"; {reg.households} households"
+        warning = {
+            "singletons": "\nwarning: every resident is a household of one; check the mapping",
+            "too_few": "\nwarning: over ten residents per household; map the house number too",
+        }.get(reg.household_warning() or "", "")
         return (
             f"imported {record.eligible} residents from {reg.rows_read} rows "
-            f"({reg.excluded_under_age} under {min_age} excluded); "
-            f"extract {record.extract_hash}"
+            f"({reg.excluded_under_age} under {min_age} excluded{households}; read as "
+            f"{encoding}); extract {record.extract_hash}{warning}"
         )
 
     try:
@@ -104,10 +110,10 @@ def register_letters(file: Path, mapping: str, out_file: Path) -> None:
     """
     from summit.core.errors import NotFound, SummitError
     from summit.lottery import service as lottery
-    from summit.lottery.rules.register import parse_register
+    from summit.lottery.rules.register import decode_register, parse_register
 
     settings = runtime.settings()
-    text = _read(file, "register")
+    text, _encoding = decode_register(file.read_bytes())
 
     async def go() -> tuple[str, int]:
         async with runtime.open_summit(settings) as opened:

@@ -35,6 +35,8 @@ class RegisterImport(Base):
     extract_hash: Mapped[str] = mapped_column(String(64))
     shares: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    households: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    encoding: Mapped[str] = mapped_column(String(16), default="UTF-8", server_default="UTF-8")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

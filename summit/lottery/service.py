@@ -125,6 +125,7 @@ async def import_register(
     actor: str,
     key: bytes,
     min_age: int = 16,
+    encoding: str = "UTF-8",
 ) -> tuple[Register, RegisterImport]:
     """Replace the summit's register extract with a validated one, all or nothing.
 
@@ -157,6 +158,8 @@ async def import_register(
         extract_hash=extract_digest(extract),
         shares=register.shares,
         counts=register.counts,
+        households=register.households,
+        encoding=encoding,
     )
     session.add(record)
     await session.flush()
@@ -170,6 +173,8 @@ async def import_register(
             "rows": register.rows_read,
             "eligible": len(register.residents),
             "excluded_under_age": register.excluded_under_age,
+            "households": register.households,
+            "encoding": encoding,
             "extract_hash": record.extract_hash,
         },
     )

@@ -30,7 +30,12 @@ from summit.core.templating import render
 from summit.core.web import bus, client_key, db, identity, summit_or_404
 from summit.lottery import selection as sel
 from summit.lottery import service as lottery
-from summit.lottery.rules.register import RegisterError, RowError
+from summit.lottery.rules.register import (
+    RegisterError,
+    RowError,
+    decode_register,
+    household_warning,
+)
 from summit.lottery.rules.selection import NoReplacement, SelectionCancelled
 
 log = logging.getLogger("summit.lottery")
@@ -63,6 +68,9 @@ async def _overview(request: Request, summit: Summit) -> dict[str, Any]:
         registrations = await lottery.registration_counts(session, summit.id)
     return {
         "imported": imported,
+        "household_warning": (
+            household_warning(imported.households, imported.eligible) if imported else None
+        ),
         "draw": draw,
         "counts": counts,
         "registrations": registrations,
@@ -89,11 +97,7 @@ async def register_upload(request: Request) -> Response:
     try:
         if not isinstance(upload, UploadFile):
             raise InvalidInput("file", "choose the register file (CSV)")
-        raw = await upload.read()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InvalidInput("file", "the file is not UTF-8 text; save it as CSV UTF-8") from None
+        text, encoding = decode_register(await upload.read())
         mapping = lottery.mapping_from(
             {f: values.get(f"map_{f}", "") for f in lottery.MAPPING_FIELDS}
         )
@@ -106,6 +110,7 @@ async def register_upload(request: Request) -> Response:
                 mapping,
                 actor=identity(request).actor,
                 key=lottery.register_key(_secret(request)),
+                encoding=encoding,
             )
     except RegisterError as exc:
         errors = exc.errors

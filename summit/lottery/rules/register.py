@@ -68,7 +68,9 @@ class RegisterError(InvalidInput):
 class ColumnMapping:
     """Which header names hold which fields. Give ``birth_date`` or ``age``; ``district`` or
     ``postcode`` (the district is then the 4-digit PC4 area); ``household`` or ``address``
-    (a normalised address then keys the household) or neither."""
+    (a normalised address then keys the household) or neither. ``household`` may join several
+    columns with ``+`` (e.g. ``Postcode+Huisnummer+Toevoeging``): the household is then the
+    combination of their values."""
 
     id: str
     gender: str
@@ -89,12 +91,19 @@ class ColumnMapping:
             "age": self.age,
             "district": self.district,
             "postcode": self.postcode,
-            "household": self.household,
             "address": self.address,
             "origin": self.origin,
             "education": self.education,
         }
+        for i, column in enumerate(self.household_columns()):
+            names["household" if i == 0 else f"household.{i + 1}"] = column
         return {k: v for k, v in names.items() if v}
+
+    def household_columns(self) -> list[str]:
+        """The column(s) whose values together key a household."""
+        if not self.household:
+            return []
+        return [part.strip() for part in self.household.split("+") if part.strip()]
 
 
 @dataclass(frozen=True)
@@ -129,12 +138,53 @@ class Register:
     shares: dict[str, dict[str, float]] = field(default_factory=dict)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
+    @property
+    def households(self) -> int | None:
+        """How many distinct households the residents form (``None``: no household column)."""
+        keys = {r.household for r in self.residents if r.household}
+        return len(keys) if keys else None
+
+    def household_warning(self) -> str | None:
+        """See :func:`household_warning`."""
+        return household_warning(self.households, len(self.residents))
+
     def published(self) -> list[DrawEntry]:
         """The pseudonymised extract the draw is committed to (no personal data)."""
         return sorted(
             (DrawEntry(r.pseudonym, r.household) for r in self.residents),
             key=lambda e: e.pseudonym,
         )
+
+
+def household_warning(households: int | None, residents: int) -> str | None:
+    """Why a household count looks like a wrong column mapping, as a code (or ``None``).
+
+    ``"singletons"``: every resident is a household of one (an id column was mapped);
+    ``"too_few"``: more than ten residents per household (a postcode without house number).
+    """
+    if households is None or residents < 20:
+        return None
+    if households == residents:
+        return "singletons"
+    if households * 10 < residents:
+        return "too_few"
+    return None
+
+
+def decode_register(data: bytes) -> tuple[str, str]:
+    """The file's text and the encoding it was read in.
+
+    UTF-8 (with or without a byte-order mark) first; otherwise Windows-1252, which Excel uses
+    for "CSV" on Dutch Windows, and Latin-1 for the few bytes Windows-1252 leaves undefined.
+    """
+    try:
+        return data.decode("utf-8-sig"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "Latin-1"
 
 
 def age_band_labels(bounds: Sequence[int]) -> list[str]:
@@ -177,6 +227,21 @@ def _normalise_address(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 
 
+@dataclass(frozen=True)
+class _Rules:
+    """How each row is read: the column index and the options of :func:`parse_register`."""
+
+    index: Mapping[str, int]
+    width: int
+    mapping: ColumnMapping
+    summit_date: date
+    key: bytes
+    min_age: int
+    age_bands: Sequence[int]
+    date_formats: Sequence[str]
+    gender_map: Mapping[str, str] | None
+
+
 def parse_register(
     text: str,
     mapping: ColumnMapping,
@@ -193,19 +258,67 @@ def parse_register(
     ``gender_values`` maps the file's codes (case-insensitive) to feature values; a code not in
     it is an error. Pass ``None`` to keep the file's values as they are.
     """
+    _check_options(key, mapping, age_bands)
+    header, rows = _read_table(text)
+    rules = _Rules(
+        index=_column_index(header, mapping),
+        width=len(header),
+        mapping=mapping,
+        summit_date=summit_date,
+        key=key,
+        min_age=min_age,
+        age_bands=age_bands,
+        date_formats=date_formats,
+        gender_map={k.casefold(): v for k, v in gender_values.items()} if gender_values else None,
+    )
+    residents: list[Resident] = []
+    errors: list[RowError] = []
+    first_row_of: dict[str, int] = {}
+    excluded = read = 0
+    for row_number, row in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in row):
+            continue  # Excel leaves blank lines at the end
+        read += 1
+        reading = _Row(row, row_number, rules.index)
+        resident = _read_resident(reading, rules, first_row_of)
+        if reading.errors:
+            errors.extend(reading.errors)
+        elif resident is None:
+            excluded += 1
+        else:
+            residents.append(resident)
+    if errors:
+        raise RegisterError(errors)
+    if read == 0:
+        raise RegisterError([RowError(2, "row", "the file has a header but no residents")])
+    counts = _counts(residents)
+    total = len(residents)
+    shares = {f: {v: n / total for v, n in values.items()} for f, values in counts.items()}
+    return Register(tuple(residents), excluded, read, shares, counts)
+
+
+def _check_options(key: bytes, mapping: ColumnMapping, age_bands: Sequence[int]) -> None:
     if len(key) < 16:
         raise InvalidInput("key", "the pseudonymisation key needs at least 16 bytes")
     if mapping.birth_date is None and mapping.age is None:
         raise InvalidInput("mapping", "map either a birth date or an age column")
     if list(age_bands) != sorted(set(age_bands)) or not age_bands:
         raise InvalidInput("age_bands", "must be increasing lower bounds")
+
+
+def _read_table(text: str) -> tuple[list[str], list[list[str]]]:
+    """The header (stripped) and the data rows of a CSV, whatever its delimiter."""
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise RegisterError([RowError(1, "header", "the file is empty")])
     first_line = text.splitlines()[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))
     rows = list(reader)
-    header = [h.strip() for h in rows[0]]
+    return [h.strip() for h in rows[0]], rows[1:]
+
+
+def _column_index(header: Sequence[str], mapping: ColumnMapping) -> dict[str, int]:
+    """Each mapped field's column; every missing or doubled header name is an error."""
     errors: list[RowError] = []
     index: dict[str, int] = {}
     for role, column in mapping.columns().items():
@@ -218,87 +331,89 @@ def parse_register(
             index[role] = matches[0]
     if errors:
         raise RegisterError(errors)
-    gender_map = {k.casefold(): v for k, v in gender_values.items()} if gender_values else None
+    return index
 
-    residents: list[Resident] = []
-    first_row_of: dict[str, int] = {}
-    excluded = 0
-    read = 0
-    for row_number, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue  # Excel leaves blank lines at the end
-        read += 1
-        reading = _Row(row, row_number, index)
-        row_errors = reading.errors
-        cell, require = reading.cell, reading.require
-        if len(row) != len(header):
-            row_errors.append(
-                RowError(row_number, "row", f"{len(row)} cells, the header has {len(header)}")
-            )
-        source_id = require("id")
-        if source_id:
-            if source_id in first_row_of:
-                row_errors.append(
-                    RowError(row_number, "id", f"duplicate of row {first_row_of[source_id]}")
-                )
-            else:
-                first_row_of[source_id] = row_number
-        age = _read_age(cell, require, row_number, row_errors, summit_date, date_formats, mapping)
-        gender = require("gender")
-        if gender and gender_map is not None:
-            mapped = gender_map.get(gender.casefold())
-            if mapped is None:
-                row_errors.append(RowError(row_number, "gender", f"unknown value {gender!r}"))
-            gender = mapped or gender
-        district: str | None = None
-        if mapping.district:
-            district = require("district")
-        elif mapping.postcode:
-            postcode = require("postcode")
-            match = _POSTCODE.match(postcode)
-            if postcode and not match:
-                row_errors.append(RowError(row_number, "postcode", f"malformed {postcode!r}"))
-            district = match.group(1) if match else None
-        household: str | None = None
-        if mapping.household:
-            household = cell("household") or None
-        elif mapping.address:
-            household = _normalise_address(require("address")) or None
-        origin = require("origin") if mapping.origin else None
-        education = require("education") if mapping.education else None
 
-        if row_errors:
-            errors.extend(row_errors)
-            continue
-        assert age is not None
-        if age < min_age:
-            excluded += 1
-            continue
-        band = age_band(age, age_bands)
-        if band is None:
-            excluded += 1  # younger than the lowest band
-            continue
-        residents.append(
-            Resident(
-                source_id=source_id,
-                pseudonym=pseudonymise(source_id, key),
-                age=age,
-                age_band=band,
-                gender=gender,
-                district=district or None,
-                household=pseudonymise(household, key, purpose="household") if household else None,
-                origin=origin,
-                education=education,
-            )
+def _read_resident(
+    reading: _Row, rules: _Rules, first_row_of: dict[str, int]
+) -> Resident | None:
+    """The row's resident; ``None`` when too young (the row's errors collect on ``reading``)."""
+    number, mapping = reading.number, rules.mapping
+    if len(reading.row) != rules.width:
+        reading.errors.append(
+            RowError(number, "row", f"{len(reading.row)} cells, the header has {rules.width}")
         )
-    if errors:
-        raise RegisterError(errors)
-    if read == 0:
-        raise RegisterError([RowError(2, "row", "the file has a header but no residents")])
-    counts = _counts(residents)
-    total = len(residents)
-    shares = {f: {v: n / total for v, n in values.items()} for f, values in counts.items()}
-    return Register(tuple(residents), excluded, read, shares, counts)
+    source_id = reading.require("id")
+    if source_id in first_row_of:
+        reading.errors.append(RowError(number, "id", f"duplicate of row {first_row_of[source_id]}"))
+    elif source_id:
+        first_row_of[source_id] = number
+    age = _read_age(
+        reading.cell,
+        reading.require,
+        number,
+        reading.errors,
+        rules.summit_date,
+        rules.date_formats,
+        mapping,
+    )
+    gender = _read_gender(reading, rules.gender_map)
+    district = _read_district(reading, mapping)
+    household = _read_household(reading, mapping)
+    origin = reading.require("origin") if mapping.origin else None
+    education = reading.require("education") if mapping.education else None
+    if reading.errors or age is None or age < rules.min_age:
+        return None
+    band = age_band(age, rules.age_bands)
+    if band is None:
+        return None  # younger than the lowest band
+    return Resident(
+        source_id=source_id,
+        pseudonym=pseudonymise(source_id, rules.key),
+        age=age,
+        age_band=band,
+        gender=gender,
+        district=district or None,
+        household=pseudonymise(household, rules.key, purpose="household") if household else None,
+        origin=origin,
+        education=education,
+    )
+
+
+def _read_gender(reading: _Row, gender_map: Mapping[str, str] | None) -> str:
+    gender = reading.require("gender")
+    if gender and gender_map is not None:
+        mapped = gender_map.get(gender.casefold())
+        if mapped is None:
+            reading.errors.append(RowError(reading.number, "gender", f"unknown value {gender!r}"))
+        return mapped or gender
+    return gender
+
+
+def _read_district(reading: _Row, mapping: ColumnMapping) -> str | None:
+    if mapping.district:
+        return reading.require("district")
+    if not mapping.postcode:
+        return None
+    postcode = reading.require("postcode")
+    match = _POSTCODE.match(postcode)
+    if postcode and not match:
+        reading.errors.append(RowError(reading.number, "postcode", f"malformed {postcode!r}"))
+    return match.group(1) if match else None
+
+
+def _read_household(reading: _Row, mapping: ColumnMapping) -> str | None:
+    if mapping.household:
+        count = len(mapping.household_columns())
+        if count == 1:
+            return reading.cell("household") or None
+        roles = ["household", *(f"household.{i}" for i in range(2, count + 1))]
+        # "1234 AB" and "1234ab" are the same postcode; the parts are joined unambiguously.
+        parts = [_normalise_address(reading.cell(role)).replace(" ", "") for role in roles]
+        return "\x1f".join(parts) if any(parts) else None
+    if mapping.address:
+        return _normalise_address(reading.require("address")) or None
+    return None
 
 
 def _read_age(
