@@ -84,8 +84,8 @@ def test_an_invitee_registers_with_a_code_on_a_phone(lottery_server: tuple[Serve
         assert width <= 390, width
         page.get_by_label("E-mail").fill("sanne@example.org")
         page.get_by_label("Online").check()
-        page.get_by_label("gender").select_option("female")
-        page.get_by_label("age_band").select_option("35-49")
+        page.get_by_label("Gender", exact=False).select_option("female")
+        page.locator("#f-feature_age_band").select_option("35-49")
         page.get_by_role("button", name="Register").click()
         # Consent was not given: the form says so and keeps the answers.
         assert page.locator(".error").first.is_visible()

@@ -535,16 +535,12 @@ class RegistrationForm:
 def feature_questions(
     summit: Summit, imported: RegisterImport | None
 ) -> list[tuple[str, list[str]]]:
-    """The summit's demographic questions with their answer options: the values the summit
-    names, else the values found in the register extract, else free text (no options)."""
-    questions = []
-    for feature in summit.features or []:
-        name = str(feature.get("name", ""))
-        options = [str(v) for v in feature.get("values", []) or []]
-        if not options and imported is not None:
-            options = sorted(imported.counts.get(name, {}))
-        questions.append((name, options))
-    return questions
+    """The summit's demographic questions with their answer options: the values found in the
+    register extract (what the quotas count), else the values the summit names, else free text
+    (no options). :mod:`summit.lottery.labels` gives them their labels."""
+    from summit.lottery.labels import questions
+
+    return [(q.name, q.values) for q in questions(summit, imported)]
 
 
 def parse_registration_form(

@@ -28,6 +28,7 @@ from summit.core.routing import ORGANISER, PUBLIC, page
 from summit.core.rules.roles import Role, seats_per_role
 from summit.core.templating import render
 from summit.core.web import bus, client_key, db, identity, summit_or_404
+from summit.lottery import labels
 from summit.lottery import selection as sel
 from summit.lottery import service as lottery
 from summit.lottery.rules.register import (
@@ -68,6 +69,8 @@ async def _overview(request: Request, summit: Summit) -> dict[str, Any]:
         registrations = await lottery.registration_counts(session, summit.id)
     return {
         "imported": imported,
+        "label_rows": labels.label_form(summit, imported, _languages(summit)),
+        "label_languages": _languages(summit),
         "household_warning": (
             household_warning(imported.households, imported.eligible) if imported else None
         ),
@@ -126,6 +129,26 @@ async def register_upload(request: Request) -> Response:
         )
     await bus(request).publish(f"summit:{summit.id}", {"type": "lottery", "step": "register"})
     return RedirectResponse("/organiser/lottery", status_code=303)
+
+
+@page("/organiser/lottery/labels", allow=ORGANISER, methods=("POST",))
+async def save_labels(request: Request) -> Response:
+    """The organiser's labels for the registration form's questions and answers."""
+    summit = summit_or_404(request)
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    try:
+        async with db(request).session() as session:
+            fresh = await repository.get_summit(session, summit.id)
+            await labels.save_labels(
+                session, fresh, values, _languages(fresh), actor=identity(request).actor
+            )
+    except InvalidInput as exc:
+        context = await _overview(request, summit)
+        context.update({"values": {}, "errors": [], "label_values": values})
+        context["label_error"] = (exc.field, exc.detail)
+        return render(request, "lottery/organiser.html", context, status_code=400)
+    return RedirectResponse("/organiser/lottery#h-labels", status_code=303)
 
 
 @page("/organiser/lottery/commit", allow=ORGANISER, methods=("POST",))
@@ -269,10 +292,10 @@ def _too_many(request: Request) -> bool:
     return bool(limiter.hit(client_key(request, "register")))
 
 
-async def _questions(request: Request, summit: Summit) -> list[tuple[str, list[str]]]:
+async def _questions(request: Request, summit: Summit) -> list[labels.Question]:
     async with db(request).session() as session:
         imported = await lottery.latest_import(session, summit.id)
-    return lottery.feature_questions(summit, imported)
+    return labels.questions(summit, imported)
 
 
 def _languages(summit: Summit) -> list[str]:
@@ -304,7 +327,10 @@ async def register(request: Request) -> Response:
     if invitation is not None and request.method == "POST" and values.get("step") == "details":
         try:
             parsed = lottery.parse_registration_form(
-                values, summit, languages=_languages(summit), questions=questions
+                values,
+                summit,
+                languages=_languages(summit),
+                questions=[(q.name, q.values) for q in questions],
             )
             async with db(request).session() as session:
                 fresh = await repository.get_summit(session, summit.id)
@@ -358,7 +384,10 @@ async def register_self(request: Request) -> Response:
         role = values.get("role", "")
         try:
             parsed = lottery.parse_registration_form(
-                values, summit, languages=_languages(summit), questions=questions
+                values,
+                summit,
+                languages=_languages(summit),
+                questions=[(q.name, q.values) for q in questions],
             )
             async with db(request).session() as session:
                 fresh = await repository.get_summit(session, summit.id)
@@ -600,6 +629,7 @@ async def probabilities_csv(request: Request) -> Response:
 routes: list[BaseRoute] = [
     lottery_page,
     register_upload,
+    save_labels,
     commit,
     run_draw,
     public_page,
