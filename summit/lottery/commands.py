@@ -31,7 +31,8 @@ def register_group() -> None:
     "mapping",
     required=True,
     help="Columns as field=HEADER, comma-separated: id and gender, birth_date or age, "
-    "optionally district or postcode, household or address, origin, education. "
+    "optionally district or postcode, household (columns joined with +, e.g. "
+    "household=Postcode+Huisnummer) or address, origin, education. "
     "Example: id=BSN,gender=Geslacht,birth_date=Geboortedatum,postcode=Postcode.",
 )
 @click.option(
