@@ -315,6 +315,38 @@ async def test_running_the_day_opens_and_closes_linked_rounds(database: Any) -> 
     ]
 
 
+async def test_next_closes_a_round_left_open_elsewhere_and_opens_its_own(database: Any) -> None:
+    """Round 1 was opened on the seating page, not by the programme, and ran over time: "next"
+    into round 2 closes it and opens round 2 in one action, both logged."""
+    from summit.seating import service as seating_uc
+
+    summit = await _summit(database, await make_seated_summit(database, rounds=2))
+    async with database.session() as session:
+        await uc.add_item(
+            session, summit, actor="S-org", kind="welcome", title="Welkom", start="09:00",
+            duration=15,
+        )
+        await uc.add_item(
+            session, summit, actor="S-org", kind="round", title="Ronde 2", start="09:15",
+            duration=40, round_number=2,
+        )
+        await seating_uc.open_round(session, summit, actor="S-mod", number=1, minutes=10, now=T0)
+        await uc.advance(session, summit, actor="S-mod", now=T0)  # the welcome item
+    async with database.session() as session:
+        _state, events = await uc.advance(
+            session, summit, actor="S-mod", now=T0 + dt.timedelta(minutes=25)
+        )
+        statuses = dict(
+            (await session.execute(
+                select(Round.number, Round.status).where(Round.summit_id == summit.id)
+            )).tuples().all()
+        )
+    assert statuses == {1: "closed", 2: "open"}
+    kinds = [(e[1].get("round"), e[1].get("status")) for e in events if e[1]["type"] == "round"]
+    assert kinds == [(1, "closed"), (2, "open")]
+    assert (await _actions(database, "round."))[-2:] == ["round.close", "round.open"]
+
+
 async def test_the_snapshot_counts_down_and_reports_lateness(database: Any) -> None:
     summit = await _plain_summit(database)
     async with database.session() as session:

@@ -187,3 +187,35 @@ def test_the_venue_screen_and_json_show_no_personal_data(seated: Any) -> None:
     text = str(data)
     assert "Name0" not in text and "P-" not in text and "S-" not in text
     assert {"items", "current", "next", "server_time", "status"} <= set(data)
+
+
+def test_the_moderator_sees_a_round_over_time_and_moves_on_in_one_step(seated: Any) -> None:
+    import datetime as dt
+
+    from summit.core.models import Summit
+    from summit.seating import service as seating_uc
+
+    client, _tokens = seated
+
+    async def open_an_hour_ago() -> None:
+        async with client.db.session() as session:
+            summit = await session.scalar(select(Summit))
+            assert summit is not None
+            then = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=70)
+            await seating_uc.open_round(
+                session, summit, actor="S-mod", number=1, minutes=40, now=then
+            )
+
+    client.run(open_an_hour_ago())
+    csrf = _as(client, "organiser")
+    added = _add(
+        client, csrf, kind="round", title="Ronde 2", start="09:00", duration="40", round="2"
+    )
+    assert added.status_code == 303
+    page = client.get("/moderator?lang=nl").text
+    assert "<strong>open</strong>" in page
+    assert re.search(r"Over tijd: (29|30|31) min\.", page), page
+    moved = client.post("/programme/advance", data={"csrf_token": csrf_of(page)})
+    assert moved.status_code in (200, 303)
+    assert _round_status(client, 1) == "closed" and _round_status(client, 2) == "open"
+    assert "Over tijd" not in client.get("/moderator?lang=nl").text

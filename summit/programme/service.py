@@ -342,11 +342,29 @@ async def _round_status(session: AsyncSession, summit_id: int, number: int) -> s
     )
 
 
+async def _close_other_rounds(
+    session: AsyncSession, summit: Summit, *, actor: str, keep: int
+) -> list[Event]:
+    """Close every open round but ``keep`` (one opened on the seating page, or over time), so
+    "next" moves the day on in one action; each close is logged as usual."""
+    numbers = await session.scalars(
+        select(Round.number).where(
+            Round.summit_id == summit.id, Round.status == "open", Round.number != keep
+        )
+    )
+    events: list[Event] = []
+    for number in list(numbers):
+        _rnd, closed = await seating_uc.close_round(session, summit, actor=actor, number=number)
+        events += closed
+    return events
+
+
 async def advance(
     session: AsyncSession, summit: Summit, *, actor: str, now: dt.datetime | None = None
 ) -> tuple[ProgrammeState, list[Event]]:
     """Finish the current item (closing its open round) and start the next (opening its
-    planned round); past the last item the day is finished."""
+    planned round, after closing any other round still open); past the last item the day is
+    finished."""
     now = now or utcnow()
     state = await state_of(session, summit.id, create=True)
     if state.finished:
@@ -374,6 +392,8 @@ async def advance(
         state.current_item_id, state.ends_at, state.finished = None, None, True
     else:
         number = nxt.round_number
+        if number is not None:
+            events += await _close_other_rounds(session, summit, actor=actor, keep=number)
         if number is not None and await _round_status(session, summit.id, number) != "open":
             _rnd, round_events = await seating_uc.open_round(
                 session, summit, actor=actor, number=number, minutes=nxt.duration_minutes, now=now

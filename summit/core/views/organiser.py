@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from summit.core import audit
 from summit.core import service as repository
 from summit.core.errors import InvalidInput
-from summit.core.models import Participant, Seat, SummitTable
+from summit.core.models import Participant, Seat, SummitTable, utcnow
 from summit.core.routing import ORGANISER, STAFF, page
 from summit.core.rules.roles import Phase, Role
 from summit.core.rules.summit_spec import SpecError, parse_summit_form
@@ -145,7 +145,11 @@ async def moderator(request: Request) -> Response:
                 .order_by(SummitTable.number)
             )
             tables = list((await session.execute(query)).all())
-    return render(request, "moderator.html", {"round": current, "tables": tables})
+    overtime = 0
+    if current is not None and current.status == "open" and current.ends_at is not None:
+        overtime = max(0, int((utcnow() - current.ends_at).total_seconds() // 60))
+    context = {"round": current, "tables": tables, "overtime_minutes": overtime}
+    return render(request, "moderator.html", context)
 
 
 routes = [
