@@ -447,9 +447,15 @@ class ThemeBoard:
         self._themes = None
 
     def merge(self, theme_id: str, other_id: str, *, label: str | None = None) -> str:
-        """Merge ``other_id`` into ``theme_id`` (which keeps its id) for good."""
+        """Merge ``other_id`` into ``theme_id`` (which keeps its id) for good.
+
+        ``label`` names the merged theme; without one, a name the moderator gave either theme
+        survives (this theme's first), so a chosen name is never lost to a machine label.
+        """
         if theme_id == other_id:
             raise ConstraintError(f"cannot merge theme {theme_id!r} with itself")
+        if label is None:
+            label = self.constraints.labels.get(theme_id) or self.constraints.labels.get(other_id)
         moving = self.members(other_id)
         anchor = self._anchor(theme_id)
         self._release(moving)

@@ -115,7 +115,7 @@ def test_host_adds_ideas_member_sees_them_moderator_groups_and_merges(
         board.wait_for_function(
             f"document.querySelectorAll('.theme-card').length === {before - 1}", timeout=15000
         )
-        assert "merge" in board.locator(".decision-list").inner_text()
+        assert "Merged “" in board.locator(".decision-list").inner_text()
         assert target.split(" (")[0] not in [
             card.inner_text() for card in board.locator(".theme-label").all()
         ]

@@ -349,3 +349,53 @@ def test_undo_restores_exactly_the_constraints_before(demo: Any) -> None:
     assert state["labels"] == {key: "Eerste naam"} and state["pinned"] == []
     board = {t["key"]: t for t in client.get("/moderator/themes/export.json").json()["themes"]}
     assert board[key]["label"] == "Eerste naam" and board[key]["pinned"] is False
+
+
+def _labels(client: Client) -> dict[str, str]:
+    data = client.get("/moderator/themes/export.json").json()
+    return {t["key"]: t["label"] for t in data["themes"]}
+
+
+def test_a_merge_keeps_the_name_the_moderator_chose_and_the_log_reads_as_sentences(
+    demo: Any,
+) -> None:
+    client, _info = demo
+    csrf = moderator(client)
+    recluster(client, csrf)
+    first, second, third = sorted(themes_of(client))[:3]
+    assert edit(client, csrf, action="rename", theme=second, label="Fietsen").status_code == 303
+    # Merging into a theme with a machine name: the other's chosen name is asked for and kept.
+    assert edit(
+        client, csrf, action="merge", theme=first, other=second, name="other"
+    ).status_code == 303
+    assert _labels(client)[first] == "Fietsen"
+    # A new name, typed for the merge.
+    assert edit(
+        client, csrf, action="merge", theme=first, other=third, name="new", label="Verkeer"
+    ).status_code == 303
+    assert _labels(client)[first] == "Verkeer"
+    refused = edit(client, csrf, action="merge", theme=first, other="x", name="new", label="")
+    assert refused.status_code == 400
+    # The library alone: a merge without a name never drops a moderator's name.
+    recluster(client, csrf, "more")
+    assert _labels(client)[first] == "Verkeer"
+
+    page = client.get("/moderator/themes?lang=nl").text
+    log = page[page.index('class="decision-list"') :]
+    assert "De naam van het thema gewijzigd in “Fietsen”." in log
+    assert "samengevoegd met “Verkeer”" in log or "in “Verkeer”" in log
+    assert "theme=" not in log and "other=" not in log
+
+
+def test_the_library_keeps_either_themes_moderator_name_on_a_merge() -> None:
+    from clustering import ThemeBoard
+
+    board = ThemeBoard(embedder=TrigramEmbedder())
+    board.add_ideas(
+        [(str(i), f"fiets pad {i}" if i < 5 else f"school plein {i}") for i in range(10)]
+    )
+    board.recluster(n_themes=2)
+    one, two = sorted(t.id for t in board.themes)
+    board.rename(two, "Fietspaden")
+    board.merge(one, two)
+    assert {t.id: t.label for t in board.themes}[one] == "Fietspaden"

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from summit.core.i18n import gettext as _
 from summit.core.models import Round, SummitTable
 from summit.ideas.models import Idea, Theme, ThemeBoardState, ThemeConstraint, ThemeDetail
 
@@ -193,6 +194,55 @@ async def board_data(
         granularity=state.granularity if state else 0.0,
         decisions=recent,
     )
+
+
+def decision_text(decision: ThemeConstraint, data: BoardData) -> str:
+    """One moderator decision as a sentence in the current language (the decision log)."""
+    op = (decision.payload or {}).get("op") or {}
+    names = {t.key: t.label for t in data.themes if t.key}
+    titles = {str(i.id): i.title for t in data.themes for i in t.ideas}
+    titles.update({str(i.id): i.title for i in data.unthemed})
+
+    def theme(key: str) -> str:
+        return names.get(str(op.get(key) or ""), str(op.get(f"{key}_label") or op.get(key) or ""))
+
+    def idea(key: str) -> str:
+        value = str(op.get(key) or "")
+        return titles.get(value, f"#{value}")
+
+    values = {
+        "theme": theme("theme"),
+        "other": str(op.get("other_label") or op.get("other") or ""),
+        "source": theme("from"),
+        "label": str(op.get("label") or ""),
+        "idea": idea("idea"),
+        "of": idea("of"),
+        "n": len(op.get("ideas") or []),
+    }
+    sentences = {
+        "rename": _("Renamed the theme to “%(label)s”."),
+        "merge": _("Merged “%(other)s” into “%(theme)s”."),
+        "split": _("Split %(n)s ideas off “%(source)s” into the new theme “%(theme)s”."),
+        "move": _("Moved the idea “%(idea)s” to “%(theme)s”."),
+        "duplicate": _("Marked the idea “%(idea)s” as a duplicate of “%(of)s”."),
+        "pin": _("Pinned “%(theme)s”: new ideas no longer join it."),
+        "unpin": _("Unpinned “%(theme)s”: new ideas may join it again."),
+    }
+    return sentences.get(decision.kind, decision.kind) % values
+
+
+def decision_kind(kind: str) -> str:
+    """A decision's kind in words (the undo button says which decision it undoes)."""
+    kinds = {
+        "rename": _("rename"),
+        "merge": _("merge"),
+        "split": _("split"),
+        "move": _("move"),
+        "duplicate": _("duplicate"),
+        "pin": _("pin"),
+        "unpin": _("unpin"),
+    }
+    return kinds.get(kind, kind)
 
 
 async def plenary_data(session: AsyncSession, summit_id: int) -> dict[str, Any]:

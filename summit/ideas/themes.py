@@ -649,6 +649,20 @@ def _idea(args: Mapping[str, Any], name: str) -> str:
         raise InvalidInput(name, "choose an idea") from None
 
 
+def _merged_name(
+    board: ThemeBoard, theme: str, other: str, args: Mapping[str, Any]
+) -> tuple[str | None, str]:
+    """The name the moderator chose for a merge (this theme's, the other's, or a new one), and
+    the other theme's name before it goes (for the decision log)."""
+    labels = {t.id: t.label for t in board.themes}
+    choice = str(args.get("name") or ("new" if args.get("label") else "this"))
+    if choice == "new":
+        return _label(args, required=True), labels.get(other, other)
+    if choice not in {"this", "other"}:
+        raise InvalidInput("name", "choose which name the merged theme keeps")
+    return labels.get(theme if choice == "this" else other), labels.get(other, other)
+
+
 def _apply(board: ThemeBoard, kind: str, args: Mapping[str, Any]) -> dict[str, Any]:
     """Run one decision on the board; returns its description for storage and the log."""
     if kind == "rename":
@@ -658,9 +672,9 @@ def _apply(board: ThemeBoard, kind: str, args: Mapping[str, Any]) -> dict[str, A
         return {"theme": theme, "label": label}
     if kind == "merge":
         theme, other = _key(args, "theme"), _key(args, "other")
-        label = _label(args, required=False)
+        label, other_label = _merged_name(board, theme, other, args)
         board.merge(theme, other, label=label)
-        return {"theme": theme, "other": other, "label": label}
+        return {"theme": theme, "other": other, "label": label, "other_label": other_label}
     if kind == "split":
         theme = _key(args, "theme")
         raw = args.get("ideas") or []

@@ -28,7 +28,14 @@ from summit.core.routing import ORGANISER, PARTICIPANT, PUBLIC, STAFF, page, soc
 from summit.core.templating import render
 from summit.core.web import bus, current_participant, db, forward_events, identity, summit_or_404
 from summit.ideas import service as ideas
-from summit.ideas.board import board_data, export_csv, export_json, plenary_data
+from summit.ideas.board import (
+    board_data,
+    decision_kind,
+    decision_text,
+    export_csv,
+    export_json,
+    plenary_data,
+)
 from summit.ideas.models import Idea
 from summit.ideas.themes import EDIT_KINDS, theme_service
 
@@ -330,6 +337,8 @@ async def board(request: Request) -> Response:
             "table_filter": table_number,
             "progress": service.progress(summit.id),
             "notice": request.query_params.get("done"),
+            "decision_text": decision_text,
+            "decision_kind": decision_kind,
         },
     )
 
@@ -373,7 +382,8 @@ async def board_edit(request: Request) -> Response:
     action = str(form.get("action", ""))
     if action not in EDIT_KINDS:
         raise InvalidInput("action", f"must be one of {', '.join(EDIT_KINDS)}")
-    args: dict[str, Any] = {k: form.get(k) for k in ("theme", "other", "label", "idea", "of")}
+    names = ("theme", "other", "label", "name", "idea", "of")
+    args: dict[str, Any] = {k: form.get(k) for k in names}
     args["ideas"] = [v for v in form.getlist("ideas") if isinstance(v, str)]
     await theme_service(request.app).edit(summit.id, action, actor=identity(request).actor, **args)
     return RedirectResponse(_back(request, form), status_code=303)
