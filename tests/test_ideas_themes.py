@@ -399,3 +399,24 @@ def test_the_library_keeps_either_themes_moderator_name_on_a_merge() -> None:
     board.rename(two, "Fietspaden")
     board.merge(one, two)
     assert {t.id: t.label for t in board.themes}[one] == "Fietspaden"
+
+
+def test_the_public_plenary_shows_names_and_typical_ideas_never_keyword_lists(demo: Any) -> None:
+    client, _info = demo
+    csrf = moderator(client)
+    recluster(client, csrf)
+    board = client.get("/moderator/themes/export.json").json()["themes"]
+    machine = [t for t in board if t["keywords"] and t["label"] == " · ".join(t["keywords"][:3])]
+    assert machine, "the demo's themes start with keyword labels"
+    named = machine[0]
+    renamed = edit(client, csrf, action="rename", theme=named["key"], label="Groen in de wijk")
+    assert renamed.status_code == 303
+    plenary = client.get("/plenary.json").json()
+    labels = [t["label"] for t in plenary["themes"]]
+    assert "Groen in de wijk" in labels
+    assert all(" · " not in label for label in labels)
+    assert all("keywords" not in t for t in plenary["themes"])
+    typical = {t["representative"] for t in board if t["key"] != named["key"]}
+    assert set(labels) - {"Groen in de wijk"} <= typical  # the others go by a typical idea
+    page = client.get("/plenary").text
+    assert "Groen in de wijk" in page and " · " not in page.split('id="plenary-themes"')[1]

@@ -61,6 +61,23 @@ class BoardTheme:
     def count(self) -> int:
         return len(self.ideas)
 
+    @property
+    def machine_label(self) -> bool:
+        """Whether the label is the clustering's keyword list, not a name a moderator gave."""
+        return bool(self.keywords) and self.label == " · ".join(self.keywords[:3])
+
+    def public(self) -> dict[str, Any]:
+        """What the big screens show: a moderator's name, else the theme's typical idea as its
+        name; never a raw keyword list."""
+        rep = self.representative.title if self.representative else None
+        name = (rep or self.label) if self.machine_label else self.label
+        return {
+            "id": self.id,
+            "label": name,
+            "count": self.count,
+            "representative": rep if rep != name else None,
+        }
+
     def as_dict(self, *, with_ideas: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {
             "id": self.id,
@@ -246,7 +263,7 @@ def decision_kind(kind: str) -> str:
 
 
 async def plenary_data(session: AsyncSession, summit_id: int) -> dict[str, Any]:
-    """Themes for the big screen: labels, keywords, counts, a typical idea; no personal data."""
+    """Themes for the big screen: names, counts, a typical idea; no keywords, no personal data."""
     data = await board_data(session, summit_id, decisions=0)
     tables = await session.scalar(
         select(func.count(func.distinct(Idea.table_id))).where(
@@ -257,7 +274,7 @@ async def plenary_data(session: AsyncSession, summit_id: int) -> dict[str, Any]:
         "generation": data.generation,
         "ideas": data.total,
         "tables": int(tables or 0),
-        "themes": [t.as_dict(with_ideas=False) for t in data.themes],
+        "themes": [t.public() for t in data.themes],
         "unthemed": len(data.unthemed),
     }
 
