@@ -1,9 +1,12 @@
 """Benchmark: multi-round seating vs random seat-type-preserving reshuffles.
 
 Usage: .venv/bin/python scripts/bench_seating.py [--sizes 100,1000,10000] [--rounds 6]
+    [--small-sizes 48,100,200,300,400] [--small-rounds 3,4,5,6]
 Prints one JSON object per case, then a hosted hybrid case (200 people in the 60/10/10/10/10 mix,
-30 % online, with table hosts, 4 rounds, as in the demo summit); the LAST line is the summary for
-1000 participants with the hosted case under ``hosted``.
+30 % online, with table hosts, 4 rounds, as in the demo summit), then the small-summit table (the
+hosted shape at every small size and round count: repeated pairs, lower bound, gap, seconds); the
+LAST line is the summary for 1000 participants with the hosted case under ``hosted``, the small
+cases under ``small`` and the sum of their gaps to the lower bound as ``small_gap_total``.
 """
 
 from __future__ import annotations
@@ -11,12 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from typing import Any
 
 import numpy as np
 
 from summit.core.rules.roles import DEFAULT_MIX, seats_per_role
 from summit.seating.rules import Host, Participant, SeatingSettings, evaluate, seat_rounds
-from summit.seating.rules.rounds import make_plan, to_seating
+from summit.seating.rules.plan import make_plan, to_seating
 
 FEATURES = ("age_band", "gender", "district")
 
@@ -128,10 +132,50 @@ def run_case(n: int, rounds: int, with_hosts: bool = False) -> dict[str, object]
     }
 
 
+def small_case(n: int, rounds: int) -> dict[str, Any]:
+    """A small summit in the hosted shape: repeated pairs against the lower bound, wall and CPU
+    seconds (the CPU time is what the seating costs on an idle core)."""
+    people, hosts = hosted(n)
+    settings = SeatingSettings(rounds=rounds, features=FEATURES, hosts=hosts)
+    start, cpu = time.perf_counter(), time.process_time()
+    seating = seat_rounds(people, settings, seed="bench-2024")
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    report = evaluate(seating)
+    return {
+        "participants": n,
+        "rounds": rounds,
+        "tables": len(seating.tables),
+        "repeated_pairs": report.repeated_pairs,
+        "repeated_pairs_lower_bound": report.repeated_pairs_lower_bound,
+        "gap": report.repeated_pairs - report.repeated_pairs_lower_bound,
+        "pattern_compliance": report.pattern_compliance,
+        "diversity_score": round(report.diversity_score, 4),
+        "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu, 3),
+    }
+
+
+def small_table(cases: list[dict[str, Any]]) -> list[str]:
+    """The small-summit cases as a Markdown table."""
+    lines = [
+        "| case | tables | repeated pairs | lower bound | gap | diversity | seconds (CPU) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in cases:
+        lines.append(
+            f"| {c['participants']} x {c['rounds']} | {c['tables']} | {c['repeated_pairs']} | "
+            f"{c['repeated_pairs_lower_bound']} | {c['gap']} | {c['diversity_score']} | "
+            f"{c['seconds']} ({c['cpu_seconds']}) |"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--small-sizes", default="48,100,200,300,400")
+    parser.add_argument("--small-rounds", default="3,4,5,6")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     results = {}
@@ -140,6 +184,13 @@ def main() -> None:
         print(json.dumps(results[n]))
     hosted_case = run_case(200, 4, with_hosts=True)
     print(json.dumps(hosted_case))
+    small = [
+        small_case(int(n), int(r))
+        for n in args.small_sizes.split(",")
+        for r in args.small_rounds.split(",")
+    ]
+    for line in small_table(small):
+        print(line)
     main_case = results.get(1000, results[sizes[0]])
     summary = dict(main_case)
     summary["seconds_by_size"] = {str(n): r["seconds"] for n, r in results.items()}
@@ -148,6 +199,8 @@ def main() -> None:
         str(n): r["repeated_pairs_lower_bound"] for n, r in results.items()
     }
     summary["hosted"] = hosted_case
+    summary["small"] = small
+    summary["small_gap_total"] = sum(int(c["gap"]) for c in small)
     print(json.dumps(summary))
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from summit.core import service as repository
 from summit.core.models import AuditEntry
 from summit.seating import service as uc
-from summit.seating.day import move_participant
+from summit.seating.changes import move_participant
 from tests.conftest import Client
 from tests.test_http import csrf_of, login
 from tests.test_seating_usecases import make_seated_summit

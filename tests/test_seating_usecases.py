@@ -14,7 +14,7 @@ from summit.core import service as repository
 from summit.core.errors import InvalidInput
 from summit.core.models import AuditEntry, Participant, Round, Seat
 from summit.seating import service as uc
-from summit.seating.day import (
+from summit.seating.changes import (
     MoveRefused,
     check_manual_move,
     load_seating,

@@ -34,7 +34,7 @@ async def _prepare(data_dir: Path) -> Prepared:
     from summit.core.db import Database, upgrade
     from summit.core.models import Round, Seat, Summit, SummitTable
     from summit.demo import create_demo
-    from summit.seating.day import move_participant
+    from summit.seating.changes import move_participant
 
     url = f"sqlite+aiosqlite:///{data_dir / 'summit.db'}"
     await upgrade(url)

@@ -6,7 +6,7 @@ are stored with each run and their SHA-256 is logged with the seed and the table
 ``verify_round`` (and anyone with the inputs) can re-run it. Live events are returned, not sent:
 the caller publishes them after the transaction commits (``publish``).
 
-On-the-day changes (no-shows, arrivals, manual moves) are in ``summit.seating_day``.
+On-the-day changes (no-shows, arrivals, manual moves) are in ``summit.seating.changes``.
 """
 
 from __future__ import annotations
@@ -224,63 +224,86 @@ def _groups(value: Any, name: str) -> list[list[str]]:
     return groups
 
 
-async def save_settings(
-    session: AsyncSession, summit: Summit, *, actor: str, **values: Any
-) -> SeatingConfig:
-    """Change the seating settings; unknown pseudonyms and features are refused by name."""
-    config = await get_settings(session, summit)
-    known_features = set(feature_names(summit))
-    for key, value in values.items():
-        if value is None:
-            continue
-        if key in {"rounds", "table_size", "hybrid_tables", "remote_seats_per_hybrid_table"}:
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise InvalidInput(key, "must be a whole number")
-            low, high = {
-                "rounds": (1, MAX_ROUNDS),
-                "table_size": (2, 30),
-                "hybrid_tables": (0, 1000),
-                "remote_seats_per_hybrid_table": (0, 10),
-            }[key]
-            if not low <= value <= high:
-                raise InvalidInput(key, f"must be between {low} and {high}")
-            setattr(config, key, value)
-        elif key == "features":
-            features = [str(f) for f in value]
-            unknown = [f for f in features if f not in known_features]
-            if unknown:
-                raise InvalidInput("features", f"{unknown[0]!r} is not a feature of this summit")
-            config.features = list(dict.fromkeys(features))
-        elif key == "hosts_stay":
-            config.hosts_stay = bool(value)
-        elif key == "effort":
-            if not isinstance(value, int | float) or not 0 < float(value) <= 10:
-                raise InvalidInput("effort", "must be a number above 0 and at most 10")
-            config.effort = float(value)
-        elif key == "venue_areas":
-            areas = []
-            for area in value:
-                label, tables = str(area["label"]).strip(), area["tables"]
-                if not label or not isinstance(tables, int) or tables < 1:
-                    raise InvalidInput("venue_areas", f"{area!r}: give a name and tables ≥ 1")
-                areas.append({"label": label[:64], "tables": tables})
-            config.venue_areas = areas
-        elif key in {"keep_together", "keep_apart"}:
-            setattr(config, key, _groups(value, key))
-        elif key == "fixed_tables":
-            fixed: dict[str, int] = {}
-            for pid, number in dict(value).items():
-                if not isinstance(number, int) or number < 1:
-                    raise InvalidInput("fixed_tables", f"{pid}: give a table number ≥ 1")
-                fixed[str(pid).strip()] = number
-            config.fixed_tables = fixed
-        elif key == "topics":
-            topics = [str(t).strip()[:200] for t in value if str(t).strip()]
-            if len(set(topics)) != len(topics):
-                raise InvalidInput("topics", "each topic may appear only once")
-            config.topics = topics
-        else:
-            raise InvalidInput(key, "is not a seating setting")
+_WHOLE = {
+    "rounds": (1, MAX_ROUNDS),
+    "table_size": (2, 30),
+    "hybrid_tables": (0, 1000),
+    "remote_seats_per_hybrid_table": (0, 10),
+}
+
+
+def _whole(key: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidInput(key, "must be a whole number")
+    low, high = _WHOLE[key]
+    if not low <= value <= high:
+        raise InvalidInput(key, f"must be between {low} and {high}")
+    return value
+
+
+def _features(value: Any, known: set[str]) -> list[str]:
+    features = [str(f) for f in value]
+    unknown = [f for f in features if f not in known]
+    if unknown:
+        raise InvalidInput("features", f"{unknown[0]!r} is not a feature of this summit")
+    return list(dict.fromkeys(features))
+
+
+def _effort(value: Any) -> float:
+    if not isinstance(value, int | float) or not 0 < float(value) <= 10:
+        raise InvalidInput("effort", "must be a number above 0 and at most 10")
+    return float(value)
+
+
+def _areas(value: Any) -> list[dict[str, Any]]:
+    areas = []
+    for area in value:
+        label, tables = str(area["label"]).strip(), area["tables"]
+        if not label or not isinstance(tables, int) or tables < 1:
+            raise InvalidInput("venue_areas", f"{area!r}: give a name and tables ≥ 1")
+        areas.append({"label": label[:64], "tables": tables})
+    return areas
+
+
+def _fixed(value: Any) -> dict[str, int]:
+    fixed: dict[str, int] = {}
+    for pid, number in dict(value).items():
+        if not isinstance(number, int) or number < 1:
+            raise InvalidInput("fixed_tables", f"{pid}: give a table number ≥ 1")
+        fixed[str(pid).strip()] = number
+    return fixed
+
+
+def _topics(value: Any) -> list[str]:
+    topics = [str(t).strip()[:200] for t in value if str(t).strip()]
+    if len(set(topics)) != len(topics):
+        raise InvalidInput("topics", "each topic may appear only once")
+    return topics
+
+
+def _setting(key: str, value: Any, known_features: set[str]) -> Any:
+    """The checked value of one setting; ``InvalidInput`` names the setting."""
+    if key in _WHOLE:
+        return _whole(key, value)
+    if key == "features":
+        return _features(value, known_features)
+    if key == "hosts_stay":
+        return bool(value)
+    if key == "effort":
+        return _effort(value)
+    if key == "venue_areas":
+        return _areas(value)
+    if key in {"keep_together", "keep_apart"}:
+        return _groups(value, key)
+    if key == "fixed_tables":
+        return _fixed(value)
+    if key == "topics":
+        return _topics(value)
+    raise InvalidInput(key, "is not a seating setting")
+
+
+async def _check_named(session: AsyncSession, summit: Summit, config: SeatingConfig) -> None:
+    """Every pseudonym the constraints name is a participant of the summit."""
     pseudonyms = set(
         (
             await session.execute(
@@ -296,6 +319,18 @@ async def save_settings(
     for pid in named:
         if pid not in pseudonyms:
             raise InvalidInput("constraints", f"{pid!r} is not a participant of this summit")
+
+
+async def save_settings(
+    session: AsyncSession, summit: Summit, *, actor: str, **values: Any
+) -> SeatingConfig:
+    """Change the seating settings; unknown pseudonyms and features are refused by name."""
+    config = await get_settings(session, summit)
+    known_features = set(feature_names(summit))
+    for key, value in values.items():
+        if value is not None:
+            setattr(config, key, _setting(key, value, known_features))
+    await _check_named(session, summit, config)
     config.updated_at = utcnow()
     await audit.append(
         session,
@@ -348,7 +383,9 @@ def participant_record(p: ParticipantRow, features: Sequence[str]) -> dict[str, 
     }
 
 
-async def mixed_inputs(session: AsyncSession, summit: Summit, config: SeatingConfig) -> dict:
+async def mixed_inputs(
+    session: AsyncSession, summit: Summit, config: SeatingConfig
+) -> dict[str, Any]:
     people = await selected_participants(session, summit.id)
     return {
         "kind": "mixed",
@@ -677,72 +714,43 @@ def _first_difference(
     return None
 
 
-async def verify_round(
-    session: AsyncSession, summit: Summit, number: int, inputs: dict[str, Any] | None = None
-) -> Verification:
-    """Re-run round ``number`` from its logged inputs and seed; compare with the log, then
-    replay the logged moves and compare with the seats in the database.
-
-    ``inputs``: verify from a published inputs file instead of the stored copy.
-    """
-    entry = await session.scalar(
-        select(AuditEntry)
-        .where(
-            AuditEntry.summit_id == summit.id,
-            AuditEntry.action == "seating.round",
-            AuditEntry.subject == f"round:{number}",
-        )
-        .order_by(AuditEntry.seq.desc())
-        .limit(1)
-    )
-    if entry is None:
-        raise NotFound(f"round {number}: the log has no seating for it")
-    logged = dict(entry.payload)
-    run = await session.get(SeatingRun, int(logged["run"]))
-    if run is None:
-        return Verification(number, False, f"the inputs of run {logged['run']} are missing")
-    data = inputs if inputs is not None else dict(run.inputs)
-    seed = str(logged["seed"])
-    digest = inputs_hash(data)
-    if digest != logged["inputs_hash"]:
-        return Verification(
-            number,
-            False,
-            f"inputs: they hash to {digest[:16]}…, the log says {str(logged['inputs_hash'])[:16]}…",
-            seed,
-            digest,
-        )
-    log_tables = {k: list(v) for k, v in dict(logged["tables"]).items()}
-    log_hosts = {k: v for k, v in dict(logged.get("hosts", {})).items()}
+def _rerun(
+    run: SeatingRun, data: dict[str, Any], seed: str, number: int
+) -> tuple[dict[str, list[str]], dict[str, str | None]] | None:
+    """Tables (members without the host) and hosts of round ``number`` re-run from ``data``;
+    ``None`` when the re-run has no such round."""
     if data.get("kind") == "topic":
         topic = compute_topics(data, seed)
         mapping = {int(m["domain"]): int(m["number"]) for m in run.layout}
         full = {str(mapping[t.number]): list(t.members) for t in topic.tables}
-        again_hosts = _topic_hosts(full, {h["id"] for h in data.get("hosts", [])})
-        again = {k: [m for m in v if m != again_hosts[k]] for k, v in full.items()}
-    else:
-        seating = compute_rounds(data, seed)
-        index = number - run.first_round
-        if not 0 <= index < len(seating.rounds):
-            return Verification(number, False, "the re-run has no such round", seed, digest)
-        again = {str(n): list(m) for n, m in enumerate(seating.rounds[index], start=1)}
-        again_hosts = {str(n): h for n, h in enumerate(seating.hosts[index], start=1)}
-    diff = _first_difference(again, log_tables, "the re-run seats", "the log says")
-    if diff is None:
-        for key in sorted(set(again_hosts) | set(log_hosts), key=int):
-            if again_hosts.get(key) != log_hosts.get(key):
-                diff = (
-                    f"table {key}: the re-run's host is {again_hosts.get(key)}, "
-                    f"the log says {log_hosts.get(key)}"
-                )
-                break
-    if diff is not None:
-        return Verification(number, False, diff, seed, digest)
-    # the day's logged moves turn the logged seating into what the database should hold
-    expected = {k: set(v) for k, v in log_tables.items()}
-    for k, h in log_hosts.items():
-        if h:
-            expected.setdefault(k, set()).add(h)
+        hosts = _topic_hosts(full, {h["id"] for h in data.get("hosts", [])})
+        return {k: [m for m in v if m != hosts[k]] for k, v in full.items()}, hosts
+    seating = compute_rounds(data, seed)
+    index = number - run.first_round
+    if not 0 <= index < len(seating.rounds):
+        return None
+    tables = {str(n): list(m) for n, m in enumerate(seating.rounds[index], start=1)}
+    return tables, {str(n): h for n, h in enumerate(seating.hosts[index], start=1)}
+
+
+def _host_difference(ours: dict[str, str | None], logged: dict[str, Any]) -> str | None:
+    for key in sorted(set(ours) | set(logged), key=int):
+        if ours.get(key) != logged.get(key):
+            return (
+                f"table {key}: the re-run's host is {ours.get(key)}, the log says {logged.get(key)}"
+            )
+    return None
+
+
+async def _replay_moves(
+    session: AsyncSession,
+    summit: Summit,
+    entry: AuditEntry,
+    run: SeatingRun,
+    number: int,
+    expected: dict[str, set[str]],
+) -> int:
+    """Apply the day's logged moves of the round to ``expected``; returns how many there were."""
     moves = (
         await session.execute(
             select(AuditEntry)
@@ -764,6 +772,64 @@ async def verify_round(
             expected.get(str(p["from"]), set()).discard(move.subject)
         if p.get("to") is not None:
             expected.setdefault(str(p["to"]), set()).add(move.subject)
+    return count
+
+
+async def _round_entry(session: AsyncSession, summit: Summit, number: int) -> AuditEntry:
+    entry = await session.scalar(
+        select(AuditEntry)
+        .where(
+            AuditEntry.summit_id == summit.id,
+            AuditEntry.action == "seating.round",
+            AuditEntry.subject == f"round:{number}",
+        )
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    )
+    if entry is None:
+        raise NotFound(f"round {number}: the log has no seating for it")
+    return entry
+
+
+async def verify_round(
+    session: AsyncSession, summit: Summit, number: int, inputs: dict[str, Any] | None = None
+) -> Verification:
+    """Re-run round ``number`` from its logged inputs and seed; compare with the log, then
+    replay the logged moves and compare with the seats in the database.
+
+    ``inputs``: verify from a published inputs file instead of the stored copy.
+    """
+    entry = await _round_entry(session, summit, number)
+    logged = dict(entry.payload)
+    run = await session.get(SeatingRun, int(logged["run"]))
+    if run is None:
+        return Verification(number, False, f"the inputs of run {logged['run']} are missing")
+    data = inputs if inputs is not None else dict(run.inputs)
+    seed = str(logged["seed"])
+    digest = inputs_hash(data)
+    if digest != logged["inputs_hash"]:
+        return Verification(
+            number,
+            False,
+            f"inputs: they hash to {digest[:16]}…, the log says {str(logged['inputs_hash'])[:16]}…",
+            seed,
+            digest,
+        )
+    log_tables = {k: list(v) for k, v in dict(logged["tables"]).items()}
+    log_hosts = {k: v for k, v in dict(logged.get("hosts", {})).items()}
+    again = _rerun(run, data, seed, number)
+    if again is None:
+        return Verification(number, False, "the re-run has no such round", seed, digest)
+    diff = _first_difference(again[0], log_tables, "the re-run seats", "the log says")
+    diff = diff or _host_difference(again[1], log_hosts)
+    if diff is not None:
+        return Verification(number, False, diff, seed, digest)
+    # the day's logged moves turn the logged seating into what the database should hold
+    expected = {k: set(v) for k, v in log_tables.items()}
+    for k, h in log_hosts.items():
+        if h:
+            expected.setdefault(k, set()).add(h)
+    count = await _replay_moves(session, summit, entry, run, number, expected)
     rnd = await get_round(session, summit.id, number)
     stored = {
         str(t.number): [p.pseudonym for p in t.people] for t in await round_tables(session, rnd)
@@ -914,6 +980,136 @@ class TopicOutcome:
     events: list[Event] = field(default_factory=list)
 
 
+def _topic_target(existing: Sequence[Round], round_number: int | None) -> Round | None:
+    """The unstarted topic round to replace, or ``None`` for a new round after the last."""
+    if round_number is None:
+        return None
+    target = next((r for r in existing if r.number == round_number), None)
+    if target is not None and (target.kind != "topic" or target.status != "planned"):
+        raise InvalidInput(
+            "round", f"round {round_number} is a {target.status} {target.kind} round"
+        )
+    return target
+
+
+async def _topic_inputs(
+    session: AsyncSession,
+    summit: Summit,
+    config: SeatingConfig,
+    people: Sequence[ParticipantRow],
+    earlier: Sequence[Round],
+) -> dict[str, Any]:
+    """The canonical inputs of a topic round: people, choices, topics and the earlier rounds'
+    tables (to avoid repeated meetings)."""
+    choices = await topic_choices(session, summit.id)
+    previous = [
+        [sorted(p.pseudonym for p in t.people) for t in await round_tables(session, r)]
+        for r in earlier
+    ]
+    features = list(config.features)
+    ids = {p.pseudonym for p in people}
+    return {
+        "kind": "topic",
+        "participants": [participant_record(p, features) for p in people],
+        "hosts": [{"id": p.pseudonym, "mode": p.attendance} for p in people if p.is_host],
+        "choices": {pid: list(c) for pid, c in sorted(choices.items()) if pid in ids},
+        "topics": list(config.topics),
+        "previous": previous,
+        "settings": {"table_size": config.table_size, "features": features, "rounds": 1},
+    }
+
+
+async def _topic_layout(
+    session: AsyncSession, summit: Summit, config: SeatingConfig, result: TopicSeating
+) -> tuple[list[dict[str, Any]], dict[int, SummitTable]]:
+    """Physical tables: venue topic tables on venue tables in order, online ones on online
+    tables; new tables (numbered after the last) where there are too few."""
+    existing_tables = await tables_by_number(session, summit.id)
+    free = {
+        "venue": [n for n, t in sorted(existing_tables.items()) if t.kind in {"venue", "hybrid"}],
+        "online": [n for n, t in sorted(existing_tables.items()) if t.kind == "online"],
+    }
+    next_number = max(existing_tables, default=0) + 1
+    layout: list[dict[str, Any]] = []
+    for t in result.tables:
+        pool = free[t.mode]
+        if pool:
+            number = pool.pop(0)
+        else:
+            number = next_number
+            next_number += 1
+            existing_tables[number] = SummitTable(
+                summit_id=summit.id,
+                number=number,
+                kind=t.mode,
+                area="",
+                capacity=max(config.table_size, len(t.members) + 1),
+            )
+            session.add(existing_tables[number])
+        layout.append({"domain": t.number, "number": number, "topic": t.topic, "mode": t.mode})
+    await session.flush()
+    return layout, existing_tables
+
+
+async def _topic_round(
+    session: AsyncSession, summit: Summit, existing: Sequence[Round], target: Round | None
+) -> Round:
+    """A new planned topic round after the last, or ``target`` emptied of its topics, seats and
+    active run."""
+    if target is None:
+        target = Round(
+            summit_id=summit.id,
+            number=max((r.number for r in existing), default=0) + 1,
+            kind="topic",
+            title="",
+            status="planned",
+            duration_seconds=2400,
+        )
+        session.add(target)
+        await session.flush()
+        return target
+    await session.execute(delete(RoundTopic).where(RoundTopic.round_id == target.id))
+    await session.execute(delete(Seat).where(Seat.round_id == target.id))
+    for run in (
+        await session.execute(
+            select(SeatingRun).where(
+                SeatingRun.summit_id == summit.id,
+                SeatingRun.kind == "topic",
+                SeatingRun.first_round == target.number,
+                SeatingRun.active,
+            )
+        )
+    ).scalars():
+        run.active = False
+    return target
+
+
+def _add_topic_seats(
+    session: AsyncSession,
+    target: Round,
+    result: TopicSeating,
+    mapping: dict[int, int],
+    tables: dict[int, SummitTable],
+    people: Sequence[ParticipantRow],
+    host_of: dict[str, str | None],
+) -> None:
+    by_pid = {p.pseudonym: p for p in people}
+    for t in result.tables:
+        number = mapping[t.number]
+        table = tables[number]
+        session.add(RoundTopic(round_id=target.id, table_id=table.id, topic=t.topic))
+        for pid in t.members:
+            session.add(
+                Seat(
+                    round_id=target.id,
+                    table_id=table.id,
+                    participant_id=by_pid[pid].id,
+                    seat_type=by_pid[pid].role,
+                    is_host=host_of[str(number)] == pid,
+                )
+            )
+
+
 async def seat_topic_round(
     session: AsyncSession,
     summit: Summit,
@@ -935,107 +1131,18 @@ async def seat_topic_round(
     if not config.topics:
         raise InvalidInput("topics", "type in at least one topic")
     existing = await rounds_of(session, summit.id)
-    target: Round | None = None
-    if round_number is not None:
-        target = next((r for r in existing if r.number == round_number), None)
-        if target is not None and (target.kind != "topic" or target.status != "planned"):
-            raise InvalidInput(
-                "round", f"round {round_number} is a {target.status} {target.kind} round"
-            )
+    target = _topic_target(existing, round_number)
     people = await selected_participants(session, summit.id)
-    hosts = {p.pseudonym for p in people if p.is_host}
-    choices = await topic_choices(session, summit.id)
-    previous: list[list[list[str]]] = []
-    for r in existing:
-        if target is not None and r.number >= target.number:
-            continue
-        previous.append(
-            [sorted(p.pseudonym for p in t.people) for t in await round_tables(session, r)]
-        )
-    features = list(config.features)
-    inputs = {
-        "kind": "topic",
-        "participants": [participant_record(p, features) for p in people],
-        "hosts": [{"id": p.pseudonym, "mode": p.attendance} for p in people if p.is_host],
-        "choices": {
-            pid: list(c)
-            for pid, c in sorted(choices.items())
-            if pid in {p.pseudonym for p in people}
-        },
-        "topics": list(config.topics),
-        "previous": previous,
-        "settings": {"table_size": config.table_size, "features": features, "rounds": 1},
-    }
+    earlier = [r for r in existing if target is None or r.number < target.number]
+    inputs = await _topic_inputs(session, summit, config, people, earlier)
     result = compute_topics(inputs, seed)
     digest = inputs_hash(inputs)
-    # physical tables: venue topic tables on venue tables in order, online ones on online tables
-    existing_tables = await tables_by_number(session, summit.id)
-    pools = {
-        "venue": [n for n, t in sorted(existing_tables.items()) if t.kind in {"venue", "hybrid"}],
-        "online": [n for n, t in sorted(existing_tables.items()) if t.kind == "online"],
-    }
-    next_number = max(existing_tables, default=0) + 1
-    layout: list[dict[str, Any]] = []
-    for t in result.tables:
-        pool = pools[t.mode]
-        if pool:
-            number = pool.pop(0)
-        else:
-            number = next_number
-            next_number += 1
-            existing_tables[number] = SummitTable(
-                summit_id=summit.id,
-                number=number,
-                kind=t.mode,
-                area="",
-                capacity=max(config.table_size, len(t.members) + 1),
-            )
-            session.add(existing_tables[number])
-        layout.append({"domain": t.number, "number": number, "topic": t.topic, "mode": t.mode})
-    await session.flush()
-    if target is None:
-        target = Round(
-            summit_id=summit.id,
-            number=max((r.number for r in existing), default=0) + 1,
-            kind="topic",
-            title="",
-            status="planned",
-            duration_seconds=2400,
-        )
-        session.add(target)
-        await session.flush()
-    else:
-        await session.execute(delete(RoundTopic).where(RoundTopic.round_id == target.id))
-        await session.execute(delete(Seat).where(Seat.round_id == target.id))
-        for run in (
-            await session.execute(
-                select(SeatingRun).where(
-                    SeatingRun.summit_id == summit.id,
-                    SeatingRun.kind == "topic",
-                    SeatingRun.first_round == target.number,
-                    SeatingRun.active,
-                )
-            )
-        ).scalars():
-            run.active = False
-    by_pid = {p.pseudonym: p for p in people}
+    layout, tables = await _topic_layout(session, summit, config, result)
+    target = await _topic_round(session, summit, existing, target)
     mapping = {m["domain"]: m["number"] for m in layout}
     tables_payload = {str(mapping[t.number]): list(t.members) for t in result.tables}
-    host_of = _topic_hosts(tables_payload, hosts)
-    for t in result.tables:
-        number = mapping[t.number]
-        table = existing_tables[number]
-        session.add(RoundTopic(round_id=target.id, table_id=table.id, topic=t.topic))
-        for pid in t.members:
-            session.add(
-                Seat(
-                    round_id=target.id,
-                    table_id=table.id,
-                    participant_id=by_pid[pid].id,
-                    seat_type=by_pid[pid].role,
-                    is_host=host_of[str(number)] == pid,
-                )
-            )
+    host_of = _topic_hosts(tables_payload, {p.pseudonym for p in people if p.is_host})
+    _add_topic_seats(session, target, result, mapping, tables, people, host_of)
     lacking = [(mapping[n], list(types)) for n, types in result.lacking_roles]
     run = SeatingRun(
         summit_id=summit.id,

@@ -3,6 +3,7 @@ moves, printable table cards, the tables as JSON/CSV, and the participant's tabl
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from typing import Any
@@ -19,7 +20,7 @@ from summit.core.routing import ORGANISER, PARTICIPANT, STAFF, page
 from summit.core.templating import render
 from summit.core.web import bus, db, identity, summit_or_404
 from summit.seating import service as uc
-from summit.seating.day import (
+from summit.seating.changes import (
     MoveRefused,
     check_manual_move,
     load_seating,
@@ -102,10 +103,8 @@ async def _page_data(request: Request, **extra: Any) -> dict[str, Any]:
         topic_runs = {}
         for rnd in rounds:
             if rnd.kind == "topic":
-                try:
+                with contextlib.suppress(NotFound):
                     topic_runs[rnd.number] = await uc.run_of_round(session, summit.id, rnd.number)
-                except NotFound:
-                    pass
         people = await uc.selected_participants(session, summit.id)
         current = await repository.current_round(session, summit.id)
     seated_now = set()

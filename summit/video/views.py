@@ -31,7 +31,7 @@ from summit.core.web import (
 from summit.ideas.views import table_panel_data
 from summit.media.protocol import encode
 from summit.seating import service as seating
-from summit.seating.day import MoveRefused, move_participant
+from summit.seating.changes import MoveRefused, move_participant
 from summit.video import service as uc
 from summit.video.hub import Connection, Visit, hub_for, running_hub, settings_for
 

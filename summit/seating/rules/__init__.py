@@ -28,7 +28,8 @@ from summit.seating.rules.model import (
     Violation,
 )
 from summit.seating.rules.pattern import derive_pattern
-from summit.seating.rules.rounds import evaluate, seat_rounds
+from summit.seating.rules.report import evaluate
+from summit.seating.rules.rounds import seat_rounds
 from summit.seating.rules.topics import TopicSeating, TopicTable, seat_topics
 
 __all__ = [

@@ -6,12 +6,12 @@ elements; labels ``>= tables`` are empty *virtual* tables. Round 1 is dealt as u
 table's ``k``-th person of a class forms the *layer* (class, k) — one person per table while every
 table has at least ``k + 1`` seats of that class — and layer ``j`` gets its own ring element
 ``a_j``: the person at label ``x`` in round 1 sits at ``x + r·a_j`` in round ``r + 1``. Two
-people of layers with different elements meet when ``r·(a_j − a_i) = x_i − x_j``, which has at
+people of layers with different elements meet when ``r·(a_j - a_i) = x_i - x_j``, which has at
 most one solution ``r`` among the rounds when
 
 * ``m`` is a prime power ``q`` and the ring is the field GF(q) (the affine plane): any distinct
   elements, up to ``q`` rounds; or
-* the ring is ``Z_m`` and every difference ``a_j − a_i`` has additive order ``>= rounds``.
+* the ring is ``Z_m`` and every difference ``a_j - a_i`` has additive order ``>= rounds``.
 
 Same-layer people never meet again. People in the layer's extra seats (tables with one seat of
 the class more than the others), people who land on a virtual table and layers left without an
@@ -162,7 +162,7 @@ def choose_ring(tables: int, rounds: int, layers: int) -> tuple[Ring, list[int]]
 
     GF(tables) when ``tables`` is a prime power and ``rounds <= tables``; otherwise the better of
     Z_tables with elements whose differences have order ``>= rounds`` and GF(q) for the next prime
-    power ``q`` with ``q − tables`` virtual tables.
+    power ``q`` with ``q - tables`` virtual tables.
     """
     if prime_power(tables) is not None and rounds <= tables:
         ring = Ring.make(tables, True)
@@ -188,7 +188,7 @@ class Pool:
 
 
 def pools(cap: np.ndarray) -> list[Pool]:
-    """Connected components of the table–class graph (an edge where a table seats the class)."""
+    """Connected components of the table-class graph (an edge where a table seats the class)."""
     n_tables, n_cls = cap.shape
     parent = list(range(n_tables + n_cls))
 
@@ -222,8 +222,8 @@ def pair_bound(
 
     ``meetings`` pair-meetings over ``rounds`` rounds among ``people`` people; ``forced_pairs``
     pairs that always sit together (not counted as repeats) account for ``forced_meetings`` of
-    them. The others fall on at most C(people, 2) − forced_pairs distinct pairs, and a pair that
-    meets ``k`` times holds at most ``rounds − 1`` meetings beyond its first.
+    them. The others fall on at most C(people, 2) - forced_pairs distinct pairs, and a pair that
+    meets ``k`` times holds at most ``rounds - 1`` meetings beyond its first.
     """
     if rounds < 2:
         return 0
@@ -254,7 +254,7 @@ def assign_seats(
 ) -> np.ndarray:
     """Tables (one per person, from the multiset ``seats``) for ``who``, avoiding earlier partners.
 
-    ``cur`` (people + 1,) is the round so far (−1 = not seated yet, the last entry a pad);
+    ``cur`` (people + 1,) is the round so far (-1 = not seated yet, the last entry a pad);
     ``nb``/``nw`` the partner lists and weights. Exact assignment for small classes, greedy (in
     random order, each person to the cheapest free seat) for large ones.
     """

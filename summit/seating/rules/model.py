@@ -171,7 +171,7 @@ class Violation:
 class SeatingReport:
     """Quality of a seating. ``pattern_compliance``: share of (round, table) pairs whose seat-type
     counts follow a valid pattern for the people present; ``diversity_score``: mean over tables
-    and features of 1 − total variation distance to the room's shares (1 = a perfect mirror);
+    and features of 1 - total variation distance to the room's shares (1 = a perfect mirror);
     ``repeated_pairs_lower_bound``: pairs that meet more than once in *every* seating with these
     tables and rounds (a counting and a pigeonhole bound per pool), so repeats down to it are
     unavoidable."""

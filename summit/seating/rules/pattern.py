@@ -39,7 +39,7 @@ def table_count(people: int, table_size: int) -> int:
 
 
 def spread(type_counts: Sequence[int], tables: int) -> np.ndarray:
-    """Tables × seat types matrix: every type as even as possible over the tables.
+    """Tables x seat types matrix: every type as even as possible over the tables.
 
     Each type gets floor or ceil of count/tables per table, so no table lacks a type it could have
     had; the leftovers are laid end to end around the tables, so table sizes differ by at most one.

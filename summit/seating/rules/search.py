@@ -1,7 +1,7 @@
 """Vectorised swap search for one round of seating (numpy, no Python loops over people).
 
-A round is a vector ``tab`` (person index → table index, −1 = absent). Every move swaps two people
-of the same class (seat type × venue/online) at different tables, so the pattern of every table
+A round is a vector ``tab`` (person index → table index, -1 = absent). Every move swaps two people
+of the same class (seat type x venue/online) at different tables, so the pattern of every table
 holds by construction. The cost is the sum over tables of
 
 * ``W_REPEAT`` for every earlier (or later) meeting of two people at the table,
@@ -33,8 +33,8 @@ class Problem:
     exp: tuple[np.ndarray, ...]  # per feature: (tables, values) expected counts
     weights: tuple[float, ...]  # per feature
     apart: np.ndarray  # (n, A) keep-apart partners, padded with n
-    group: np.ndarray  # (n,) keep-together group id or −1
-    fixed: np.ndarray  # (n,) fixed table index or −1
+    group: np.ndarray  # (n,) keep-together group id or -1
+    fixed: np.ndarray  # (n,) fixed table index or -1
 
     @property
     def n(self) -> int:
@@ -133,7 +133,7 @@ class RoundSearch:
     # -- cost pieces -------------------------------------------------------------------------
     def cost(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         """Weighted count of each x's partners sitting at table y."""
-        return (self.nw[xs] * (self.tab_ext[self.nb[xs]] == ys[:, None])).sum(axis=1)
+        return np.asarray((self.nw[xs] * (self.tab_ext[self.nb[xs]] == ys[:, None])).sum(axis=1))
 
     def conflicts(self) -> np.ndarray:
         """Present people who sit with someone they met before or must avoid."""

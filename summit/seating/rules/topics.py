@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from summit.seating.rules.model import MODES, Participant, Seating, SeatingError, SeatingSettings
 from summit.seating.rules.pattern import check_seat_types, spread, table_count
-from summit.seating.rules.rounds import rng_for
+from summit.seating.rules.plan import rng_for
 from summit.seating.rules.search import Problem, RoundSearch, members, neighbours
 
 __all__ = ["TopicSeating", "TopicTable", "seat_topics"]
@@ -41,6 +41,85 @@ class TopicSeating:
     repeated_pairs: int
 
 
+@dataclass
+class _Rows:
+    """The rows of a linear program's constraints ``lo <= row @ x <= hi``."""
+
+    width: int
+    rows: list[np.ndarray] = field(default_factory=list)
+    lo: list[float] = field(default_factory=list)
+    hi: list[float] = field(default_factory=list)
+
+    def new(self) -> np.ndarray:
+        return np.zeros(self.width)
+
+    def add(self, r: np.ndarray, a: float, b: float) -> None:
+        self.rows.append(r)
+        self.lo.append(a)
+        self.hi.append(b)
+
+
+def _topic_cost(classes: np.ndarray, n_topics: int, width: int, n_mix: int) -> np.ndarray:
+    """Per class and topic: 0 for the first choice (or no choice), ``_SECOND`` for the second,
+    ``_OTHER`` for any other topic; ``_MIX`` per seat short of the role mix (the last ``n_mix``
+    variables)."""
+    cost = np.zeros(width)
+    for c in range(classes.shape[0]):
+        f, s, _ = classes[c]
+        row = np.full(n_topics, _OTHER)
+        if f < 0:
+            row[:] = 0.0
+        else:
+            row[f] = 0.0
+            if s >= 0 and s != f:
+                row[s] = _SECOND
+        cost[c * n_topics : (c + 1) * n_topics] = row
+    cost[width - n_mix :] = _MIX
+    return cost
+
+
+def _topic_rows(
+    classes: np.ndarray,
+    sizes: np.ndarray,
+    n_topics: int,
+    per_table_min: np.ndarray,
+    tables: int,
+    size_lo: int,
+    size_hi: int,
+) -> _Rows:
+    """Everyone seated once, ``tables`` tables in all, table sizes within ``size_lo..size_hi``,
+    and per topic and seat type the seats short of the role mix counted in ``u``."""
+    g, n_types = classes.shape[0], per_table_min.size
+    ny, nk = g * n_topics, n_topics
+    rows = _Rows(ny + nk + n_topics * n_types)
+    for c in range(g):
+        r = rows.new()
+        r[c * n_topics : (c + 1) * n_topics] = 1
+        rows.add(r, float(sizes[c]), float(sizes[c]))
+    r = rows.new()
+    r[ny : ny + nk] = 1
+    rows.add(r, float(tables), float(tables))
+    for t in range(n_topics):
+        r = rows.new()
+        r[t:ny:n_topics] = 1
+        r[ny + t] = -size_hi
+        rows.add(r, -np.inf, 0.0)
+        r2 = rows.new()
+        r2[t:ny:n_topics] = 1
+        r2[ny + t] = -size_lo
+        rows.add(r2, 0.0, np.inf)
+        for j in range(n_types):
+            if per_table_min[j] == 0:
+                continue
+            r3 = rows.new()
+            members = np.flatnonzero(classes[:, 2] == j)
+            r3[members * n_topics + t] = 1
+            r3[ny + t] = -per_table_min[j]
+            r3[ny + nk + t * n_types + j] = 1
+            rows.add(r3, 0.0, np.inf)
+    return rows
+
+
 def _assign_topics(
     first: np.ndarray,
     second: np.ndarray,
@@ -58,59 +137,14 @@ def _assign_topics(
     inverse = inverse.ravel()
     g = classes.shape[0]
     n = first.size
-    type_total = np.bincount(types, minlength=n_types)
-    per_table_min = type_total // tables
-    # variables: y (g × topics), k (topics), u (topics × types)
+    per_table_min = np.bincount(types, minlength=n_types) // tables
+    # variables: y (g x topics), k (topics), u (topics x types)
     ny, nk, nu = g * n_topics, n_topics, n_topics * n_types
-    cost = np.zeros(ny + nk + nu)
-    for c in range(g):
-        f, s, _ = classes[c]
-        row = np.full(n_topics, _OTHER)
-        if f < 0:
-            row[:] = 0.0
-        else:
-            row[f] = 0.0
-            if s >= 0 and s != f:
-                row[s] = _SECOND
-        cost[c * n_topics : (c + 1) * n_topics] = row
-    cost[ny + nk :] = _MIX
-    rows: list[np.ndarray] = []
-    lo: list[float] = []
-    hi: list[float] = []
-
-    def add(r: np.ndarray, a: float, b: float) -> None:
-        rows.append(r)
-        lo.append(a)
-        hi.append(b)
-
-    for c in range(g):
-        r = np.zeros(ny + nk + nu)
-        r[c * n_topics : (c + 1) * n_topics] = 1
-        add(r, float(sizes[c]), float(sizes[c]))
-    r = np.zeros(ny + nk + nu)
-    r[ny : ny + nk] = 1
-    add(r, float(tables), float(tables))
-    for t in range(n_topics):
-        r = np.zeros(ny + nk + nu)
-        r[t:ny:n_topics] = 1
-        r[ny + t] = -size_hi
-        add(r, -np.inf, 0.0)
-        r2 = np.zeros(ny + nk + nu)
-        r2[t:ny:n_topics] = 1
-        r2[ny + t] = -size_lo
-        add(r2, 0.0, np.inf)
-        for j in range(n_types):
-            if per_table_min[j] == 0:
-                continue
-            r3 = np.zeros(ny + nk + nu)
-            members = np.flatnonzero(classes[:, 2] == j)
-            r3[members * n_topics + t] = 1
-            r3[ny + t] = -per_table_min[j]
-            r3[ny + nk + t * n_types + j] = 1
-            add(r3, 0.0, np.inf)
+    cost = _topic_cost(classes, n_topics, ny + nk + nu, nu)
+    rows = _topic_rows(classes, sizes, n_topics, per_table_min, tables, size_lo, size_hi)
     res = milp(
         cost,
-        constraints=LinearConstraint(np.array(rows), lo, hi),
+        constraints=LinearConstraint(np.array(rows.rows), rows.lo, rows.hi),
         integrality=np.ones(ny + nk + nu),
         bounds=Bounds(np.zeros(ny + nk + nu), np.full(ny + nk + nu, float(n))),
     )
@@ -143,6 +177,202 @@ def _pair_keys(tab: np.ndarray, n_tables: int) -> np.ndarray:
     return np.unique(np.minimum(a[ok], b[ok]) * n + np.maximum(a[ok], b[ok]))
 
 
+def _check_request(
+    people: Sequence[Participant],
+    choices: Mapping[str, Sequence[str]],
+    topics: Sequence[str],
+    settings: SeatingSettings,
+) -> dict[str, int]:
+    """Topics once each, choices of known people for known topics, seatable people; returns
+    role → seat type index."""
+    role_type = check_seat_types(settings.seat_types)
+    if len(set(topics)) != len(topics) or not topics:
+        raise SeatingError("topics: give at least one topic, each once")
+    ids = {p.id for p in people}
+    for pid, ch in choices.items():
+        if pid not in ids:
+            raise SeatingError(f"choices: unknown participant {pid!r}")
+        if len(ch) > 2:
+            raise SeatingError(f"choices[{pid}]: give a first and at most a second choice")
+        for c in ch:
+            if c not in topics:
+                raise SeatingError(f"choices[{pid}]: unknown topic {c!r}")
+    for p in people:
+        if p.role not in role_type:
+            raise SeatingError(f"participants[{p.id}].role: no seat type accepts {p.role!r}")
+        if p.mode not in MODES:
+            raise SeatingError(f"participants[{p.id}].mode: {p.mode!r} is not venue or online")
+    return role_type
+
+
+@dataclass
+class _Formed:
+    """People per topic table: topic and table index per person, and per table its topic index,
+    mode and seats per seat type."""
+
+    topic_of: np.ndarray
+    table_of: np.ndarray
+    table_topic: list[int] = field(default_factory=list)
+    table_mode: list[str] = field(default_factory=list)
+    caps: list[np.ndarray] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Demand:
+    """First and second choice (topic index or -1), seat type and mode index per person."""
+
+    first: np.ndarray
+    second: np.ndarray
+    types: np.ndarray
+    mode_of: np.ndarray
+    n_topics: int
+    n_types: int
+
+
+def _seat_topic(
+    formed: _Formed,
+    members_: np.ndarray,
+    d: _Demand,
+    t: int,
+    k: int,
+    mode: str,
+    rng: np.random.Generator,
+) -> None:
+    """The ``k`` tables of topic ``t``: each seat type spread evenly, people dealt at random."""
+    counts = np.bincount(d.types[members_], minlength=d.n_types)
+    pattern = spread(counts.tolist(), k)
+    base = len(formed.table_topic)
+    for row in pattern:
+        formed.table_topic.append(t)
+        formed.table_mode.append(mode)
+        formed.caps.append(row)
+    for j in range(d.n_types):
+        slots = np.repeat(base + np.arange(k), pattern[:, j])
+        mem_j = members_[d.types[members_] == j]
+        formed.table_of[mem_j[rng.permutation(mem_j.size)]] = slots
+
+
+def _form_tables(d: _Demand, size: int, rng: np.random.Generator) -> _Formed:
+    """Per mode: tables per topic and a topic per person (``_assign_topics``), then the tables."""
+    n = d.first.size
+    formed = _Formed(np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64))
+    for m, mode in enumerate(MODES):
+        who = np.flatnonzero(d.mode_of == m)
+        if who.size == 0:
+            continue
+        if who.size < size:
+            raise SeatingError(f"participants: {who.size} {mode} people is fewer than one table")
+        tables = table_count(int(who.size), size)
+        lo, hi = who.size // tables, -(-who.size // tables)
+        # shuffle within classes so who gets a second choice is decided by the seed, not the id
+        shuffled = who[rng.permutation(who.size)]
+        k, onehot = _assign_topics(
+            d.first[shuffled],
+            d.second[shuffled],
+            d.types[shuffled],
+            d.n_topics,
+            d.n_types,
+            tables,
+            lo,
+            hi,
+        )
+        formed.topic_of[shuffled] = onehot.argmax(axis=1)
+        for t in range(d.n_topics):
+            if k[t] > 0:
+                members_ = who[formed.topic_of[who] == t]
+                _seat_topic(formed, members_, d, t, int(k[t]), mode, rng)
+    return formed
+
+
+def _previous_tabs(previous: Seating | None, index: Mapping[str, int], n: int) -> list[np.ndarray]:
+    """Table index per person (-1 = not there) in each earlier round."""
+    others: list[np.ndarray] = []
+    if previous is not None:
+        for rnd in previous.rounds:
+            tab = np.full(n, -1, dtype=np.int64)
+            for t, ids in enumerate(rnd):
+                for pid in ids:
+                    if pid in index:
+                        tab[index[pid]] = t
+            others.append(tab)
+    return others
+
+
+def _polish(
+    people: Sequence[Participant],
+    settings: SeatingSettings,
+    formed: _Formed,
+    d: _Demand,
+    others: Sequence[np.ndarray],
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Same-class swaps (seat type within a topic's tables) for diversity and against earlier
+    meetings; returns the table per person."""
+    n = len(people)
+    cap = np.array(formed.caps, dtype=np.int64)
+    cls = formed.topic_of * (2 * d.n_types) + d.types * 2 + d.mode_of
+    vals: list[np.ndarray] = []
+    exp: list[np.ndarray] = []
+    for f in settings.features:
+        raw = [p.features.get(f, "") for p in people]
+        levels = sorted(set(raw))
+        v = np.array([levels.index(x) for x in raw], dtype=np.int64)
+        share = np.bincount(v, minlength=len(levels)) / n
+        vals.append(v)
+        exp.append(cap.sum(axis=1)[:, None] * share[None, :])
+    problem = Problem(
+        n_tables=len(formed.table_topic),
+        cls=cls,
+        vals=tuple(vals),
+        exp=tuple(exp),
+        weights=tuple(float(settings.feature_weights.get(f, 1.0)) for f in settings.features),
+        apart=np.full((n, 0), n, dtype=np.int64),
+        group=np.full(n, -1, dtype=np.int64),
+        fixed=np.full(n, -1, dtype=np.int64),
+    )
+    nb, nw = neighbours(problem, others)
+    search = RoundSearch(problem, formed.table_of, np.ones(n, dtype=bool), nb, nw, rng)
+    search.improve(max_iters=100)
+    search.repair(max_sweeps=30)
+    if search.conflicts().size:
+        search.tabu(max_iters=300)
+    return search.tab.copy()
+
+
+def _tables_and_gaps(
+    people: Sequence[Participant],
+    topics: Sequence[str],
+    names: Sequence[str],
+    formed: _Formed,
+    table_of: np.ndarray,
+    types: np.ndarray,
+) -> tuple[list[TopicTable], list[tuple[int, tuple[str, ...]]]]:
+    """The topic tables, and the tables without a seat type every table could have had."""
+    cap = np.array(formed.caps, dtype=np.int64)
+    n_tables = len(formed.table_topic)
+    out_tables = []
+    lacking = []
+    total_types = np.bincount(types, minlength=len(names))
+    n_all_tables = max(n_tables, 1)
+    for t in range(n_tables):
+        ids = tuple(sorted(people[int(i)].id for i in np.flatnonzero(table_of == t)))
+        out_tables.append(
+            TopicTable(
+                number=t + 1,
+                topic=topics[formed.table_topic[t]],
+                mode=formed.table_mode[t],
+                members=ids,
+                seats=tuple((nm, int(c)) for nm, c in zip(names, cap[t], strict=True)),
+            )
+        )
+        missing = tuple(
+            nm for j, nm in enumerate(names) if cap[t, j] == 0 and total_types[j] >= n_all_tables
+        )
+        if missing:
+            lacking.append((t + 1, missing))
+    return out_tables, lacking
+
+
 def seat_topics(
     participants: Iterable[Participant],
     choices: Mapping[str, Sequence[str]],
@@ -160,25 +390,9 @@ def seat_topics(
     avoid meeting anyone they met in its rounds again.
     """
     people = tuple(sorted(participants, key=lambda p: p.id))
-    role_type = check_seat_types(settings.seat_types)
-    if len(set(topics)) != len(topics) or not topics:
-        raise SeatingError("topics: give at least one topic, each once")
+    role_type = _check_request(people, choices, topics, settings)
     topic_idx = {t: i for i, t in enumerate(topics)}
-    size = settings.table_size
     names = [st.name for st in settings.seat_types]
-    for pid, ch in choices.items():
-        if pid not in {p.id for p in people}:
-            raise SeatingError(f"choices: unknown participant {pid!r}")
-        if len(ch) > 2:
-            raise SeatingError(f"choices[{pid}]: give a first and at most a second choice")
-        for c in ch:
-            if c not in topic_idx:
-                raise SeatingError(f"choices[{pid}]: unknown topic {c!r}")
-    for p in people:
-        if p.role not in role_type:
-            raise SeatingError(f"participants[{p.id}].role: no seat type accepts {p.role!r}")
-        if p.mode not in MODES:
-            raise SeatingError(f"participants[{p.id}].mode: {p.mode!r} is not venue or online")
     rng = rng_for(seed, "topics")
     index = {p.id: i for i, p in enumerate(people)}
     n = len(people)
@@ -188,112 +402,19 @@ def seat_topics(
     )
     types = np.array([role_type[p.role] for p in people], dtype=np.int64)
     mode_of = np.array([MODES.index(p.mode) for p in people], dtype=np.int64)
-    topic_of = np.full(n, -1, dtype=np.int64)
-    table_of = np.full(n, -1, dtype=np.int64)
-    table_topic: list[int] = []
-    table_mode: list[str] = []
-    caps: list[np.ndarray] = []
-    for m, mode in enumerate(MODES):
-        who = np.flatnonzero(mode_of == m)
-        if who.size == 0:
-            continue
-        if who.size < size:
-            raise SeatingError(f"participants: {who.size} {mode} people is fewer than one table")
-        tables = table_count(int(who.size), size)
-        lo, hi = who.size // tables, -(-who.size // tables)
-        # shuffle within classes so who gets a second choice is decided by the seed, not the id
-        shuffled = who[rng.permutation(who.size)]
-        k, onehot = _assign_topics(
-            first[shuffled],
-            second[shuffled],
-            types[shuffled],
-            len(topics),
-            len(names),
-            tables,
-            lo,
-            hi,
-        )
-        topic_of[shuffled] = onehot.argmax(axis=1)
-        for t in range(len(topics)):
-            if k[t] == 0:
-                continue
-            members = who[topic_of[who] == t]
-            counts = np.bincount(types[members], minlength=len(names))
-            pattern = spread(counts.tolist(), int(k[t]))
-            base = len(table_topic)
-            for row in pattern:
-                table_topic.append(t)
-                table_mode.append(mode)
-                caps.append(row)
-            for j in range(len(names)):
-                slots = np.repeat(base + np.arange(int(k[t])), pattern[:, j])
-                mem_j = members[types[members] == j]
-                table_of[mem_j[rng.permutation(mem_j.size)]] = slots
-    n_tables = len(table_topic)
-    cap = np.array(caps, dtype=np.int64)
-    # polish: same-class swaps (type within topic table group) against earlier meetings
-    cls = topic_of * (2 * len(names)) + types * 2 + mode_of
-    vals: list[np.ndarray] = []
-    exp: list[np.ndarray] = []
-    for f in settings.features:
-        raw = [p.features.get(f, "") for p in people]
-        levels = sorted(set(raw))
-        v = np.array([levels.index(x) for x in raw], dtype=np.int64)
-        share = np.bincount(v, minlength=len(levels)) / n
-        vals.append(v)
-        exp.append(cap.sum(axis=1)[:, None] * share[None, :])
-    problem = Problem(
-        n_tables=n_tables,
-        cls=cls,
-        vals=tuple(vals),
-        exp=tuple(exp),
-        weights=tuple(float(settings.feature_weights.get(f, 1.0)) for f in settings.features),
-        apart=np.full((n, 0), n, dtype=np.int64),
-        group=np.full(n, -1, dtype=np.int64),
-        fixed=np.full(n, -1, dtype=np.int64),
-    )
-    others: list[np.ndarray] = []
-    if previous is not None:
-        for rnd in previous.rounds:
-            tab = np.full(n, -1, dtype=np.int64)
-            for t, ids in enumerate(rnd):
-                for pid in ids:
-                    if pid in index:
-                        tab[index[pid]] = t
-            others.append(tab)
-    nb, nw = neighbours(problem, others)
-    search = RoundSearch(problem, table_of, np.ones(n, dtype=bool), nb, nw, rng)
-    search.improve(max_iters=100)
-    search.repair(max_sweeps=30)
-    if search.conflicts().size:
-        search.tabu(max_iters=300)
-    table_of = search.tab.copy()
+    demand = _Demand(first, second, types, mode_of, len(topics), len(names))
+    formed = _form_tables(demand, settings.table_size, rng)
+    others = _previous_tabs(previous, index, n)
+    table_of = _polish(people, settings, formed, demand, others, rng)
+    n_tables = len(formed.table_topic)
     mine = _pair_keys(table_of, n_tables)
     repeats = sum(
         int(np.intersect1d(mine, _pair_keys(tab, int(tab.max()) + 1)).size)
         for tab in others
         if (tab >= 0).any()
     )
-    out_tables = []
-    lacking = []
-    total_types = np.bincount(types, minlength=len(names))
-    n_all_tables = max(n_tables, 1)
-    for t in range(n_tables):
-        ids = tuple(sorted(people[i].id for i in np.flatnonzero(table_of == t)))
-        out_tables.append(
-            TopicTable(
-                number=t + 1,
-                topic=topics[table_topic[t]],
-                mode=table_mode[t],
-                members=ids,
-                seats=tuple((nm, int(c)) for nm, c in zip(names, cap[t], strict=True)),
-            )
-        )
-        missing = tuple(
-            nm for j, nm in enumerate(names) if cap[t, j] == 0 and total_types[j] >= n_all_tables
-        )
-        if missing:
-            lacking.append((t + 1, missing))
+    out_tables, lacking = _tables_and_gaps(people, topics, names, formed, table_of, types)
+    topic_of = formed.topic_of
     got_second = tuple(
         people[i].id for i in range(n) if second[i] >= 0 and topic_of[i] == second[i] != first[i]
     )
@@ -302,7 +423,7 @@ def seat_topics(
         for i in range(n)
         if first[i] >= 0 and topic_of[i] != first[i] and topic_of[i] != second[i]
     )
-    result = TopicSeating(
+    return TopicSeating(
         tables=tuple(out_tables),
         topic_of={people[i].id: topics[int(topic_of[i])] for i in range(n)},
         second_choice=got_second,
@@ -310,4 +431,3 @@ def seat_topics(
         lacking_roles=tuple(lacking),
         repeated_pairs=repeats,
     )
-    return result

@@ -21,6 +21,7 @@ from summit.core.service import current_round
 from summit.seating.models import SeatingRun
 from summit.seating.rules import (
     Move,
+    Participant,
     Seating,
     SeatingError,
     Violation,
@@ -162,30 +163,41 @@ async def _log_move(
     return [(f"participant:{person.id}", event)]
 
 
-async def rebalance_round(
-    session: AsyncSession,
-    summit: Summit,
-    *,
-    actor: str,
-    absent: Sequence[str] = (),
-    arrived: Sequence[str] = (),
-    round_number: int | None = None,
-) -> DayOutcome:
-    """Repair the current round (and the later, unstarted ones) for no-shows, leavers and late
-    arrivals with the fewest moves; every move is logged and announced."""
-    loaded = await load_seating(session, summit)
-    if round_number is None:
-        rnd = await current_round(session, summit.id)
-        if rnd is None:
-            raise InvalidInput("round", "there is no open or planned round")
-    else:
-        rnd = await get_round(session, summit.id, round_number)
-    r = _index(loaded, rnd)
-    absent = sorted(set(absent))
-    arrived = sorted(set(arrived))
+async def _log_moves(
+    session: AsyncSession, summit: Summit, loaded: Loaded, actor: str, moves: Sequence[Move]
+) -> list[Event]:
+    """Log every move of the domain (rounds numbered within the run) as ``seating.move``."""
+    offset = loaded.run.first_round - 1
+    events: list[Event] = []
+    for move in moves:
+        events += await _log_move(
+            session,
+            summit,
+            loaded,
+            actor=actor,
+            round_number=move.round + offset,
+            pseudonym=move.participant_id,
+            source=move.from_table,
+            target=move.to_table,
+            reason=move.reason,
+        )
+    return events
+
+
+async def _round_to_repair(session: AsyncSession, summit: Summit, number: int | None) -> Round:
+    if number is not None:
+        return await get_round(session, summit.id, number)
+    rnd = await current_round(session, summit.id)
+    if rnd is None:
+        raise InvalidInput("round", "there is no open or planned round")
+    return rnd
+
+
+def _newcomers(loaded: Loaded, absent: Sequence[str], arrived: Sequence[str]) -> list[Participant]:
+    """Arrivals who were not in the seating's inputs (hosts aside); every name must be a
+    participant, and newcomers must be selected."""
     for pid in (*absent, *arrived):
-        person = loaded.people.get(pid)
-        if person is None:
+        if pid not in loaded.people:
             raise InvalidInput("participant", f"{pid!r} is not a participant of this summit")
     if set(absent) & set(arrived):
         raise InvalidInput("arrived", f"{sorted(set(absent) & set(arrived))[0]} is also absent")
@@ -199,24 +211,18 @@ async def rebalance_round(
     for p in newcomers:
         if loaded.people[p.id].status != "selected":
             raise InvalidInput("arrived", f"{p.id} is not a selected participant")
-    try:
-        new, moves = rebalance(
-            loaded.seating,
-            r,
-            absent_ids=[p for p in absent if p not in loaded.hosts],
-            arrived_ids=[p for p in arrived if p in known],
-            new_participants=newcomers,
-        )
-    except SeatingError as exc:
-        raise as_invalid(exc) from None
-    outcome = DayOutcome()
+    return newcomers
+
+
+async def _store_rounds(session: AsyncSession, loaded: Loaded, new: Seating, r: int) -> None:
+    """Make the stored seats of rounds ``r`` and later those of ``new`` (hosts stay)."""
+    by_pid = {p.pseudonym: p for p in loaded.people.values()}
     for later in range(r, len(loaded.rounds) + 1):
         stored = loaded.rounds[later - 1]
         seats = await _seats_of(session, stored)
         want = {
             pid: number for number, ids in enumerate(new.rounds[later - 1], start=1) for pid in ids
         }
-        by_pid = {p.pseudonym: p for p in loaded.people.values()}
         for pid, number in want.items():
             person = by_pid[pid]
             table_id = loaded.tables[number].id
@@ -237,24 +243,45 @@ async def rebalance_round(
             if not seat.is_host:
                 await session.delete(seat)
     await session.flush()
-    offset = loaded.run.first_round - 1
-    for move in moves:
-        outcome.events += await _log_move(
-            session,
-            summit,
-            loaded,
-            actor=actor,
-            round_number=move.round + offset,
-            pseudonym=move.participant_id,
-            source=move.from_table,
-            target=move.to_table,
-            reason=move.reason,
+
+
+async def rebalance_round(
+    session: AsyncSession,
+    summit: Summit,
+    *,
+    actor: str,
+    absent: Sequence[str] = (),
+    arrived: Sequence[str] = (),
+    round_number: int | None = None,
+) -> DayOutcome:
+    """Repair the current round (and the later, unstarted ones) for no-shows, leavers and late
+    arrivals with the fewest moves; every move is logged and announced."""
+    loaded = await load_seating(session, summit)
+    rnd = await _round_to_repair(session, summit, round_number)
+    r = _index(loaded, rnd)
+    absent = sorted(set(absent))
+    arrived = sorted(set(arrived))
+    newcomers = _newcomers(loaded, absent, arrived)
+    known = {p.id for p in loaded.seating.participants}
+    try:
+        new, moves = rebalance(
+            loaded.seating,
+            r,
+            absent_ids=[p for p in absent if p not in loaded.hosts],
+            arrived_ids=[p for p in arrived if p in known],
+            new_participants=newcomers,
         )
+    except SeatingError as exc:
+        raise as_invalid(exc) from None
+    await _store_rounds(session, loaded, new, r)
+    outcome = DayOutcome()
+    outcome.events += await _log_moves(session, summit, loaded, actor, moves)
     outcome.moves += moves
     outcome.moves += await _host_changes(
         session, summit, loaded, r, absent, arrived, actor, outcome
     )
     if newcomers:
+        features = list(loaded.seating.settings.features)
         loaded.run.late_participants = [
             *loaded.run.late_participants,
             *(participant_record(loaded.people[p.id], features) for p in newcomers),
@@ -278,7 +305,6 @@ async def _host_changes(
     """Hosts are not in the table pattern: an absent host leaves their table without a host, a
     returning host takes the first table of their kind that has none."""
     moves: list[Move] = []
-    offset = loaded.run.first_round - 1
     for pid in [p for p in absent if p in loaded.hosts]:
         person = loaded.people[pid]
         for later in range(r, len(loaded.rounds) + 1):
@@ -317,18 +343,7 @@ async def _host_changes(
             )
             moves.append(Move(later, pid, None, free[0], "arrived"))
     await session.flush()
-    for move in moves:
-        outcome.events += await _log_move(
-            session,
-            summit,
-            loaded,
-            actor=actor,
-            round_number=move.round + offset,
-            pseudonym=move.participant_id,
-            source=move.from_table,
-            target=move.to_table,
-            reason=move.reason,
-        )
+    outcome.events += await _log_moves(session, summit, loaded, actor, moves)
     return moves
 
 

@@ -1,0 +1,226 @@
+"""Quality of a seating: repeated meetings, the lower bound on them, pattern, diversity and the
+constraints (``evaluate``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from summit.seating.rules.construct import pair_bound, pools, split_bound
+from summit.seating.rules.model import Seating, SeatingReport
+from summit.seating.rules.plan import Plan, make_plan, tabs_of
+from summit.seating.rules.search import members
+
+__all__ = ["count_repeats", "evaluate", "forced_pairs", "repeat_bound", "turan_bound"]
+
+
+def count_repeats(plan: Plan, tabs: Sequence[np.ndarray]) -> tuple[int, int]:
+    """(pairs meeting more than once, meetings beyond the first), forced pairs excluded."""
+    n = plan.problem.n
+    keys: list[np.ndarray] = []
+    for tab in tabs:
+        mem = members(tab, plan.problem.n_tables)[:-1]
+        i, j = np.triu_indices(mem.shape[1], k=1)
+        a, b = mem[:, i].ravel(), mem[:, j].ravel()
+        ok = (a < n) & (b < n)
+        a, b = a[ok], b[ok]
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        g, f = plan.problem.group, plan.problem.fixed
+        forced = ((g[lo] >= 0) & (g[lo] == g[hi])) | ((f[lo] >= 0) & (f[lo] == f[hi]))
+        keys.append(lo[~forced] * n + hi[~forced])
+    if not keys:
+        return 0, 0
+    _, counts = np.unique(np.concatenate(keys), return_counts=True)
+    return int((counts > 1).sum()), int((counts - 1).sum())
+
+
+def forced_pairs(plan: Plan) -> set[tuple[int, int]]:
+    """Pairs that sit together in every round: one keep-together group, or fixed to one table."""
+    out: set[tuple[int, int]] = set()
+    for idx in plan.groups:
+        members_ = sorted(int(i) for i in idx)
+        out.update((a, b) for k, a in enumerate(members_) for b in members_[k + 1 :])
+    fixed = plan.problem.fixed
+    for t in np.unique(fixed[fixed >= 0]):
+        at = np.flatnonzero(fixed == t).tolist()
+        out.update((a, b) for k, a in enumerate(at) for b in at[k + 1 :])
+    return out
+
+
+def turan_bound(people: int, tables: int, rounds: int) -> int:
+    """Fewest pairs among ``people`` (seated at ``tables`` tables in every one of ``rounds``
+    rounds) that meet more than once, by Turan's theorem (proof in docs/seating.md).
+
+    Pairs that meet at most once form a graph. ``m`` people who all met at most once would have
+    sat together in at least ``rounds x split(m)`` pairs (each round, ``m`` people at ``tables``
+    tables share a table in at least the pairs of an even split), which is more than their
+    ``C(m, 2)`` pairs once ``m`` is large enough: the graph has no ``m``-clique, so at most as
+    many edges as the Turan graph with ``m - 1`` parts. Every other pair meets twice or more.
+    With two tables and four rounds or more, no three people can all part: at least
+    ``C(ceil(n/2), 2) + C(floor(n/2), 2)`` pairs meet twice, as many as when nobody moves.
+    """
+    for m in range(tables + 1, people + 1):
+        if rounds * split_bound([m], tables) > m * (m - 1) // 2:
+            parts = m - 1
+            low, high = divmod(people, parts)
+            squares = high * (low + 1) ** 2 + (parts - high) * low**2
+            return people * (people - 1) // 2 - (people * people - squares) // 2
+    return 0
+
+
+def _seated_counts(
+    plan: Plan,
+    tables: np.ndarray,
+    in_pool: np.ndarray,
+    pool_forced: list[tuple[int, int]],
+    tabs: Sequence[np.ndarray],
+) -> tuple[int, int, int, int]:
+    """(people, meetings, forced meetings, split bound) of a pool in an existing seating: sizes
+    and forced meetings as they are, the split bound over people seated in every round."""
+    pr = plan.problem
+    always = np.ones(pr.n, dtype=bool)
+    for tab in tabs:
+        always &= tab >= 0
+    meetings = forced_meetings = split = 0
+    seated = np.zeros(pr.n, dtype=bool)
+    for tab in tabs:
+        here = in_pool & (tab >= 0)
+        seated |= here
+        sizes = np.bincount(tab[here], minlength=pr.n_tables)
+        meetings += int((sizes * (sizes - 1) // 2).sum())
+        forced_meetings += sum(1 for a, b in pool_forced if tab[a] >= 0 and tab[a] == tab[b])
+        # only people seated in every round are sure to part again
+        stay = np.bincount(tab[here & always], minlength=pr.n_tables)
+        split = max(split, split_bound(stay[tables], tables.size))
+    return int(seated.sum()), meetings, forced_meetings, split
+
+
+def _always_forced(
+    pr_n: int, in_pool: np.ndarray, pool_forced: list[tuple[int, int]], tabs: Sequence[np.ndarray]
+) -> tuple[int, int]:
+    """People of the pool seated in every round, and the forced pairs among them."""
+    always = in_pool.copy()
+    for tab in tabs:
+        always &= tab >= 0
+    return int(always.sum()), sum(1 for a, b in pool_forced if always[a] and always[b])
+
+
+def repeat_bound(plan: Plan, rounds: int, tabs: Sequence[np.ndarray] | None = None) -> int:
+    """Pairs that must meet more than once, summed over the pools.
+
+    The largest of three bounds per pool: counting (all meetings against the distinct pairs),
+    pigeonhole (the people of a table larger than the pool's table count cannot all part in the
+    next round) and Turan (``turan_bound``: with few tables and many rounds, most pairs meet
+    twice). Without ``tabs`` everyone is seated in every round; with ``tabs`` (an existing
+    seating, possibly with absent people) sizes and forced meetings are counted from it.
+    """
+    if rounds < 2:
+        return 0
+    forced = forced_pairs(plan)
+    pr = plan.problem
+    total = 0
+    for pool in pools(plan.cap):
+        g = pool.tables.size
+        in_pool = np.isin(pr.cls, pool.classes)
+        pool_forced = [(a, b) for a, b in forced if in_pool[a]]
+        if tabs is None:
+            sizes = plan.cap[pool.tables].sum(axis=1)
+            meetings = rounds * int((sizes * (sizes - 1) // 2).sum())
+            people = int(in_pool.sum())
+            forced_meetings = rounds * len(pool_forced)
+            split = split_bound(sizes, g)
+        else:
+            people, meetings, forced_meetings, split = _seated_counts(
+                plan, pool.tables, in_pool, pool_forced, tabs
+            )
+        count = pair_bound(people, meetings, len(pool_forced), forced_meetings, rounds)
+        if tabs is None:
+            stay, stay_forced = int(in_pool.sum()), len(pool_forced)
+        else:
+            stay, stay_forced = _always_forced(pr.n, in_pool, pool_forced, tabs)
+        turan = turan_bound(stay, g, rounds) - stay_forced
+        # forced pairs sit together again by rule and are not counted as repeats
+        total += max(count, split - len(pool_forced), turan, 0)
+    return total
+
+
+def _mode_quality(
+    plan: Plan, tab: np.ndarray, here: np.ndarray, tables: np.ndarray
+) -> tuple[int, list[float]]:
+    """Tables of one mode that follow a valid pattern for the people present, and per table
+    and feature 1 - total variation distance to the mode's shares."""
+    pr = plan.problem
+    type_of = pr.cls // 2
+    counts = np.zeros((plan.cap.shape[0], len(plan.type_names)), dtype=np.int64)
+    np.add.at(counts, (tab[here], type_of[here]), 1)
+    counts = counts[tables]
+    nt = tables.size
+    per_type = counts.sum(axis=0)
+    size = counts.sum(axis=1)
+    okay = (
+        (counts >= (per_type // nt)[None, :]).all(axis=1)
+        & (counts <= (-(-per_type // nt))[None, :]).all(axis=1)
+        & (size >= int(size.sum()) // nt)
+        & (size <= -(-int(size.sum()) // nt))
+    )
+    div: list[float] = []
+    for v in pr.vals:
+        levels = int(v.max()) + 1
+        share = np.bincount(v[here], minlength=levels) / max(int(here.sum()), 1)
+        cnt = np.zeros((plan.cap.shape[0], levels))
+        np.add.at(cnt, (tab[here], v[here]), 1.0)
+        cnt = cnt[tables]
+        filled = size > 0
+        frac = cnt[filled] / size[filled][:, None]
+        div.extend((1.0 - 0.5 * np.abs(frac - share[None, :]).sum(axis=1)).tolist())
+    return int(okay.sum()), div
+
+
+def _violations(plan: Plan, tab: np.ndarray) -> tuple[int, int, int]:
+    """(keep-apart pairs together, keep-together groups split, people off their fixed table)."""
+    pr = plan.problem
+    apart = together = 0
+    for i, row in enumerate(pr.apart):
+        for j in row[row < pr.n]:
+            if i < j and tab[i] >= 0 and tab[i] == tab[j]:
+                apart += 1
+    for idx in plan.groups:
+        t = tab[idx]
+        t = t[t >= 0]
+        if t.size and (t != t[0]).any():
+            together += 1
+    f = pr.fixed
+    fixed_bad = int(((f >= 0) & (tab >= 0) & (tab != f)).sum())
+    return apart, together, fixed_bad
+
+
+def evaluate(seating: Seating) -> SeatingReport:
+    """Repeated meetings, pattern compliance, diversity and constraint checks of a seating."""
+    plan = make_plan(seating.participants, seating.settings, seating.tables)
+    tabs = tabs_of(plan, seating)
+    pairs, meetings = count_repeats(plan, tabs)
+    ok_tables = total_tables = 0
+    div: list[float] = []
+    broken = np.zeros(3, dtype=np.int64)
+    for tab in tabs:
+        for m in (0, 1):
+            tables = np.flatnonzero(plan.table_mode == m)
+            if tables.size == 0:
+                continue
+            ok, scores = _mode_quality(plan, tab, (tab >= 0) & np.isin(tab, tables), tables)
+            ok_tables += ok
+            total_tables += tables.size
+            div.extend(scores)
+        broken += _violations(plan, tab)
+    apart, together, fixed_bad = (int(x) for x in broken)
+    return SeatingReport(
+        repeated_pairs=pairs,
+        repeated_meetings=meetings,
+        pattern_compliance=ok_tables / total_tables if total_tables else 1.0,
+        diversity_score=float(np.mean(div)) if div else 1.0,
+        keep_apart_violations=apart,
+        keep_together_violations=together,
+        fixed_seat_violations=fixed_bad,
+        repeated_pairs_lower_bound=repeat_bound(plan, len(tabs), tabs),
+    )
