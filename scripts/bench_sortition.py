@@ -2,7 +2,10 @@
 
 Instances: the public ``example_small_20`` (200 → 20) and synthetic pools with five features
 and self-selection bias (registrants skew older, higher-educated, Dutch-origin and towards some
-districts; quotas are population shares × seats ± 10 % ± 1): 500 → 100 and 1,500 → 600.
+districts; quotas are population shares × seats ± 10 % ± 1): 500 → 100 and 1,500 → 600; and a
+realistic 2,000 → 600 pool with six correlated features (~950 types; ours only). Each instance
+also runs leximin and Goldilocks; on 1,500 → 600 robust reserves are compared with the seeded
+order under a per-group dropout model.
 Every solver runs in its own subprocess (wall time, peak RSS, a time limit); the library is
 ``pip install 'sortition-algorithms>=0.12.8'`` (a benchmark-only dependency).
 
@@ -73,6 +76,77 @@ def synthetic(n: int, seats: int, seed: int) -> tuple[str, str]:
     return features.getvalue(), people.getvalue()
 
 
+POPULATION6 = {
+    "gender": {"female": 0.505, "male": 0.495},
+    "age": {"16-24": 0.14, "25-34": 0.16, "35-49": 0.24, "50-64": 0.25, "65+": 0.21},
+    "district": {
+        f"d{i}": s
+        for i, s in enumerate(
+            [0.13, 0.12, 0.1, 0.09, 0.09, 0.08, 0.08, 0.07, 0.06, 0.06, 0.06, 0.06]
+        )
+    },
+    "origin": {"nl": 0.75, "europe": 0.10, "other": 0.15},
+    "education": {"low": 0.3, "middle": 0.4, "high": 0.3},
+    "work": {"employed": 0.55, "none": 0.12, "student": 0.1, "retired": 0.23},
+}
+DISTRICT_BIAS = [1.3, 1.2, 1.1, 1.0, 1.0, 0.9, 0.9, 0.8, 0.8, 0.7, 0.7, 0.6]
+WORK_BY_AGE = {
+    "16-24": [0.35, 0.1, 0.55, 0.0],
+    "25-34": [0.66, 0.18, 0.14, 0.02],
+    "35-49": [0.66, 0.18, 0.14, 0.02],
+    "50-64": [0.62, 0.2, 0.04, 0.14],
+    "65+": [0.12, 0.06, 0.02, 0.8],
+}
+RESERVES = 120  # reserves kept on call for 600 seats
+# per feature value: chance a selected member (or a called reserve) drops out
+DROPOUT = {
+    ("age", "16-24"): 0.05, ("age", "25-34"): 0.03, ("age", "35-49"): 0.01,
+    ("age", "50-64"): 0.005, ("age", "65+"): 0.015, ("education", "low"): 0.02,
+    ("origin", "other"): 0.02, ("origin", "europe"): 0.01,
+}
+
+
+def _pick(rng: np.random.Generator, values: list[str], weights: Any) -> str:
+    w = np.asarray(weights, dtype=np.float64)
+    return values[int(rng.choice(len(values), p=w / w.sum()))]
+
+
+def realistic(n: int, seats: int, seed: int) -> tuple[str, str]:
+    """Six correlated features (age drives work and education, district drives origin) and
+    self-selection bias: 2,000 registrants give about 950 distinct types."""
+    sys.path.insert(0, str(ROOT))
+    from summit.lottery.rules.selection import quotas_from_shares
+
+    rng = np.random.default_rng(seed)
+    people = io.StringIO()
+    writer = csv.writer(people, lineterminator="\n")
+    writer.writerow(["id", *POPULATION6])
+    ages = list(POPULATION6["age"])
+    districts = list(POPULATION6["district"])
+    for i in range(n):
+        age = _pick(rng, ages, [0.07, 0.128, 0.24, 0.35, 0.315])
+        gender = "female" if rng.random() < 0.5 else "male"
+        district = _pick(
+            rng, districts, np.array(list(POPULATION6["district"].values())) * DISTRICT_BIAS
+        )
+        other = 0.15 * (2.0 if int(district[1:]) in (6, 8, 9, 11) else 0.7)
+        origin = _pick(rng, ["nl", "europe", "other"], [0.75, 0.08, other * 0.5])
+        edu = np.array([0.21, 0.4, 0.48])
+        if age == "65+":
+            edu *= [2.0, 1.0, 0.6]
+        if age == "16-24":
+            edu *= [1.2, 1.3, 0.5]
+        education = _pick(rng, ["low", "middle", "high"], edu)
+        work = _pick(rng, ["employed", "none", "student", "retired"], WORK_BY_AGE[age])
+        writer.writerow([f"r{i:05d}", gender, age, district, origin, education, work])
+    features = io.StringIO()
+    writer = csv.writer(features, lineterminator="\n")
+    writer.writerow(["feature", "value", "min", "max"])
+    for q in quotas_from_shares(POPULATION6, seats, tolerance=0.1, slack=1):
+        writer.writerow([q.feature, q.value, q.min, q.max])
+    return features.getvalue(), people.getvalue()
+
+
 def example_small_20() -> tuple[str, str]:
     """The public example in the library's layout (an id column added: the row index)."""
     rows = list(csv.reader(io.StringIO((DATA / "respondents.csv").read_text("utf-8"))))
@@ -113,6 +187,8 @@ def child_ours(features: Path, people: Path, seats: int, algorithm: str) -> dict
     probs = sorted(distribution.probabilities.values())
     return {
         "seconds": seconds,
+        "exact": distribution.exact,
+        "tolerance": distribution.tolerance,
         "cpu_seconds": _cpu_s() - cpu,
         "min_probability": probs[0],
         "max_probability": probs[-1],
@@ -120,6 +196,42 @@ def child_ours(features: Path, people: Path, seats: int, algorithm: str) -> dict
         "distinct_panels": len(distribution.panels),
         "lottery_max_deviation": lottery.max_deviation,
         "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def child_reserves(features: Path, people: Path, seats: int) -> dict[str, Any]:
+    """Draw a panel (maximin lottery, seed 2026), then RESERVES reserves two ways; survival of the
+    quotas under ``DROPOUT`` by seeded simulation (2,000 trials, other seeds than the choice)."""
+    sys.path.insert(0, str(ROOT))
+    from summit.lottery.rules.reserves import (
+        DropoutModel,
+        fixed_order_reserves,
+        quota_survival,
+        robust_reserves,
+    )
+    from summit.lottery.rules.selection import draw_panel, find_distribution, round_lottery
+    from summit.lottery.selection_files import read_selection_input
+
+    data = read_selection_input(features, people)
+    lottery = round_lottery(
+        find_distribution(data.people, data.quotas, seats, algorithm="maximin"), 1000
+    )
+    _, panel = draw_panel(lottery, "20262026202620262026")
+    model = DropoutModel(dict(DROPOUT))
+    started = time.perf_counter()
+    ours = robust_reserves(data.people, panel, data.quotas, model, RESERVES, seed="2026")
+    seconds = time.perf_counter() - started
+    fixed = fixed_order_reserves(data.people, panel, data.quotas, "2026", RESERVES)
+    survival = {
+        name: quota_survival(data.people, panel, data.quotas, chosen, model, trials=2000, seed=7)
+        for name, chosen in (("ours", ours), ("fixed_order", fixed))
+    }
+    return {
+        "reserves": RESERVES,
+        "seconds": seconds,
+        "ours": survival["ours"].probability,
+        "fixed_order": survival["fixed_order"].probability,
+        "stderr": max(s.stderr for s in survival.values()),
     }
 
 
@@ -178,6 +290,8 @@ def main() -> None:
         kind, features, people, seats, algorithm = options.child
         if kind == "ours":
             out = child_ours(Path(features), Path(people), int(seats), algorithm)
+        elif kind == "reserves":
+            out = child_reserves(Path(features), Path(people), int(seats))
         else:
             out = child_library(Path(features), Path(people), int(seats))
         print(json.dumps(out))
@@ -190,7 +304,8 @@ def main() -> None:
         ("synthetic_500_100", 100, synthetic(500, 100, 7), 180.0, 150.0),
     ]
     if not options.quick:
-        instances.append(("synthetic_1500_600", 600, synthetic(1500, 600, 11), 420.0, 300.0))
+        instances.append(("synthetic_1500_600", 600, synthetic(1500, 600, 11), 420.0, 240.0))
+        instances.append(("realistic_2000_600", 600, realistic(2000, 600, 1), 0.0, 240.0))
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, seats, (features_text, people_text), lib_limit, _ in instances:
@@ -200,8 +315,13 @@ def main() -> None:
             base = [str(features), str(people), str(seats)]
             row: dict[str, Any] = {"pool": people_text.count("\n") - 1, "seats": seats}
             row["ours_maximin"] = run_child(["ours", *base, "maximin"], 300.0)
-            left = deadline - time.perf_counter() - 120
-            row["library_maximin"] = run_child(["library", *base, "maximin"], min(lib_limit, left))
+            # keep time for leximin, Goldilocks and reserves (about 7 minutes on the big pools)
+            left = deadline - time.perf_counter() - (120 if options.quick else 480)
+            row["library_maximin"] = (
+                run_child(["library", *base, "maximin"], min(lib_limit, left))
+                if lib_limit > 0
+                else {"skipped": "ours only"}
+            )
             results[name] = row
             print(json.dumps({name: row}), flush=True)
         # leximin is ours only (the library needs Gurobi for it): run with the time left
@@ -212,11 +332,23 @@ def main() -> None:
                 ["ours", *base, "leximin"], min(lex_limit, left)
             )
             print(json.dumps({name: {"ours_leximin": results[name]["ours_leximin"]}}), flush=True)
+            left = deadline - time.perf_counter() - 10
+            results[name]["ours_goldilocks"] = run_child(
+                ["ours", *base, "goldilocks"], min(120.0, left)
+            )
+            print(json.dumps({name: {"ours_goldilocks": results[name]["ours_goldilocks"]}}))
+        reserves: dict[str, Any] = {}
+        if not options.quick:
+            name = "synthetic_1500_600"
+            base = [str(Path(tmp) / f"{name}_f.csv"), str(Path(tmp) / f"{name}_p.csv"), "600"]
+            left = deadline - time.perf_counter() - 5
+            reserves = run_child(["reserves", *base, "-"], min(180.0, left))
+            print(json.dumps({"reserves": reserves}), flush=True)
 
     ratios, speedups = [], []
     for row in results.values():
         ours, lib = row["ours_maximin"], row["library_maximin"]
-        if "seconds" not in ours or ours.get("timed_out"):
+        if "seconds" not in ours or ours.get("timed_out") or "skipped" in lib:
             continue
         if lib.get("timed_out"):
             speedups.append(lib["seconds"] / ours["seconds"])  # a lower bound
@@ -224,7 +356,23 @@ def main() -> None:
             ratios.append(ours["min_probability"] / lib["min_probability"])
             speedups.append(lib["seconds"] / ours["seconds"])
     lex = results["example_small_20"]["ours_leximin"]
+    def lex_seconds(name: str) -> Any:
+        run = results.get(name, {}).get("ours_leximin", {})
+        return None if run.get("timed_out") else run.get("seconds")
+
     summary = {
+        "leximin_seconds_1500_600": lex_seconds("synthetic_1500_600"),
+        "leximin_seconds_2000_600": lex_seconds("realistic_2000_600"),
+        "extremes": {
+            name: {
+                f"{alg}_{end}": r.get(f"ours_{alg}", {}).get(f"{end}_probability")
+                for alg in ("maximin", "leximin", "goldilocks")
+                for end in ("min", "max")
+            }
+            for name, r in results.items()
+        },
+        "reserve_quota_survival_ours": reserves.get("ours"),
+        "reserve_quota_survival_fixed_order": reserves.get("fixed_order"),
         "leximin_min_probability_example_small_20": lex.get("min_probability"),
         "min_probability_ratio_vs_library": min(ratios) if ratios else None,
         "speedup_vs_library": min(speedups) if speedups else None,
@@ -237,6 +385,9 @@ def main() -> None:
                 "ours_maximin_min": r["ours_maximin"].get("min_probability"),
                 "ours_leximin_s": r["ours_leximin"].get("seconds"),
                 "ours_leximin_min": r["ours_leximin"].get("min_probability"),
+                "ours_leximin_exact": r["ours_leximin"].get("exact"),
+                "ours_leximin_tolerance": r["ours_leximin"].get("tolerance"),
+                "ours_goldilocks_s": r["ours_goldilocks"].get("seconds"),
                 "library_s": r["library_maximin"].get("seconds"),
                 "library_min": r["library_maximin"].get("min_probability"),
             }

@@ -1,12 +1,15 @@
 """Benchmark: 1,000 Burgerraad members voting against a running server on loopback.
 
 For each backend (SQLite, the embedded default; PostgreSQL when a URL is given) the script
-prepares a summit with N members, each with a personal link, and an open vote on two proposals;
-starts ``python -m summit serve`` as a subprocess; opens every member's link (a session) and a
-WebSocket per member; then
+prepares a summit with N members, each with a personal link, and a vote on two proposals;
+starts ``python -m summit serve`` as a subprocess; opens every member's link (a session), the
+ballot page and a WebSocket per member; every member's "browser" makes its anonymous voting key
+and asks for it (blind signature, ``summit.council.rules.credentials``); the organiser opens the
+vote, which signs all keys as one batch; the browsers unblind them; then
 
 1. *paced*: every member casts a ballot on both proposals, arrivals spread evenly at ``--rate``
-   ballots per second (everyone votes within N / rate seconds);
+   ballots per second (everyone votes within N / rate seconds), each without a session (as
+   ``council.js`` sends it: the key in the body, no cookie);
 2. *burst*: every member changes their vote on the first proposal at the same moment;
 3. the organiser closes the vote: the ``council.closed`` event reaches all N WebSockets, and the
    delay from its publication (server clock, same machine) to its arrival is measured;
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -56,9 +60,11 @@ class Setup:
 class Voter:
     token: str
     server: Any = None
-    client: Any = None
+    client: Any = None  # the member's session (link, ballot page, voting key)
+    anonymous: Any = None  # no cookies: the ballot box
     csrf: str = ""
     cookie: str = ""
+    key: Any = None  # summit.council.rules.credentials.VotingKey
     choices: dict[int, str] = field(default_factory=dict)
 
 
@@ -129,11 +135,12 @@ async def prepare(url: str, voters: int, secret: str) -> Setup:
                 for i in (1, 2)
             ]
             vote = await uc.create_council_vote(
-                session, summit, actor="bench", title="Bench", proposal_ids=proposals
-            )
-            await session.flush()
-            await uc.open_council_vote(
-                session, summit.id, vote.id, actor="bench", key=receipt_key(secret)
+                session,
+                summit,
+                actor="bench",
+                title="Bench",
+                proposal_ids=proposals,
+                key=receipt_key(secret),
             )
             return Setup(vote.id, proposals, tokens)
     finally:
@@ -206,17 +213,208 @@ def csrf_of(page: str) -> str:
     return page.split(marker, 1)[1].split('"', 1)[0]
 
 
+def attribute(page: str, name: str) -> str:
+    return page.split(f'{name}="', 1)[1].split('"', 1)[0]
+
+
+async def ask_for_key(voter: Voter, vote_id: int) -> str:
+    """The voter's browser asks for its voting key; unblinds it once signed."""
+    response = await send(
+        voter.client,
+        "POST",
+        f"/council/votes/{vote_id}/key",
+        json={"blinded": format(voter.key.blinded, "x")},
+        headers={"x-csrf-token": voter.csrf, "accept": "application/json"},
+    )
+    assert response.status_code == 200, response.text[:300]
+    answer = response.json()
+    if answer["status"] == "signed":
+        voter.key.unblind(int(answer["blind_signature"], 16))
+    return str(answer["status"])
+
+
+async def log_in(organiser: Any) -> None:
+    login_page = await organiser.get("/login")
+    await organiser.post(
+        "/login",
+        data={
+            "username": "organiser",
+            "password": PASSWORD,
+            "csrf_token": csrf_of(login_page.text),
+        },
+    )
+
+
+async def sign_in(voter: Voter, vote_id: int, transport: Any) -> None:
+    """The member opens their link and the ballot page; the browser makes its voting key and
+    asks for it (it waits: keys are signed when the vote opens)."""
+    import httpx
+
+    from summit.council.rules.credentials import PublicKey, VotingKey
+
+    base = voter.server.base
+    voter.client = httpx.AsyncClient(base_url=base, transport=transport, timeout=120)
+    voter.anonymous = httpx.AsyncClient(base_url=base, transport=transport, timeout=120)
+    opened = await send(voter.client, "GET", f"/p/{voter.token}")
+    assert opened.status_code == 303, opened.status_code
+    page = (await send(voter.client, "GET", f"/council/votes/{vote_id}")).text
+    voter.csrf = attribute(page, "data-csrf")
+    voter.cookie = voter.client.cookies.get("summit_session") or ""
+    public = PublicKey(int(attribute(page, "data-key-n"), 16), int(attribute(page, "data-key-e")))
+    voter.key = VotingKey.new(public, vote_id)
+    assert await ask_for_key(voter, vote_id) == "pending"
+
+
+async def open_vote(organiser: Any, vote_id: int) -> float:
+    """The organiser opens the vote (signing every waiting key); returns how long it took."""
+    manage = await organiser.get(f"/council/votes/{vote_id}/manage")
+    started = time.perf_counter()
+    opened = await organiser.post(
+        f"/council/votes/{vote_id}/open", data={"csrf_token": csrf_of(manage.text)}
+    )
+    assert opened.status_code == 303, opened.text[:500]
+    return (time.perf_counter() - started) * 1000
+
+
+async def listen(voter: Voter) -> Any:
+    import websockets
+
+    ws = await websockets.connect(
+        f"ws://127.0.0.1:{voter.server.port}/ws",
+        additional_headers={"Cookie": f"summit_session={voter.cookie}"},
+        max_queue=None,
+    )
+    hello = json.loads(await ws.recv())
+    assert hello["type"] == "hello"
+    return ws
+
+
+class Fanout:
+    """When ``council.closed`` reaches each WebSocket (delay from its publication)."""
+
+    def __init__(self, sockets: list[Any]) -> None:
+        self.received: list[float] = []
+        self.done = asyncio.Event()
+        self.total = len(sockets)
+        self.tasks = [asyncio.create_task(self.watch(ws)) for ws in sockets]
+
+    async def watch(self, ws: Any) -> None:
+        async for message in ws:
+            event = json.loads(message)
+            if event.get("type") == "council.closed":
+                self.received.append(time.time() - float(event["published_at"]))
+                if len(self.received) == self.total:
+                    self.done.set()
+                return
+
+    def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+
+    def as_json(self) -> dict[str, Any]:
+        received = self.received
+        return {
+            "sockets": self.total,
+            "received": len(received),
+            "p50_ms": round(statistics.median(received) * 1000, 1) if received else None,
+            "max_ms": round(max(received) * 1000, 1) if received else None,
+        }
+
+
+async def cast(voter: Voter, vote_id: int, choices: dict[int, str]) -> tuple[float, int]:
+    """One ballot, as council.js sends it: the key in the body, no session, no cookie."""
+    body = {
+        "secret": voter.key.secret,
+        "signature": format(voter.key.signature, "x"),
+        "choices": {str(p): c for p, c in choices.items()},
+    }
+    voter.anonymous.cookies.clear()
+    t0 = time.perf_counter()
+    response = await send(
+        voter.anonymous,
+        "POST",
+        f"/council/votes/{vote_id}/ballot",
+        json=body,
+        headers={"accept": "application/json"},
+    )
+    elapsed = (time.perf_counter() - t0) * 1000
+    if response.status_code == 200:
+        voter.choices.update(choices)
+    return elapsed, response.status_code
+
+
+def summary(results: list[tuple[float, int]], wall: float) -> dict[str, Any]:
+    latencies = [ms for ms, _status in results]
+    return {
+        "ballots": len(results),
+        "refused": sum(1 for _ms, status in results if status != 200),
+        "throughput_per_s": round(len(results) / wall, 1),
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
+        "max_ms": round(max(latencies), 1),
+        "wall_s": round(wall, 2),
+    }
+
+
+async def vote_all(people: list[Voter], setup: Setup, rate: float) -> dict[str, Any]:
+    """1. paced arrivals on both proposals; 2. everyone changes the first at the same moment."""
+    p1, p2 = setup.proposals
+    start = time.perf_counter()
+
+    async def paced(i: int, voter: Voter) -> tuple[float, int]:
+        await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+        return await cast(voter, setup.vote_id, {p1: CHOICES[i % 3], p2: CHOICES[(i + 1) % 3]})
+
+    paced_results = await asyncio.gather(*(paced(i, v) for i, v in enumerate(people)))
+    paced_wall = time.perf_counter() - start
+    start = time.perf_counter()
+    burst_results = await asyncio.gather(
+        *(cast(v, setup.vote_id, {p1: CHOICES[(i + 2) % 3]}) for i, v in enumerate(people))
+    )
+    burst_wall = time.perf_counter() - start
+    return {
+        "paced": {"rate_per_s": rate, **summary(list(paced_results), paced_wall)},
+        "burst": summary(list(burst_results), burst_wall),
+    }
+
+
+def lost_ballots(people: list[Voter], setup: Setup, result: dict[str, Any]) -> int:
+    """Every ballot missing or counted differently from what the members cast."""
+    cast_counts = {
+        p: Counter(v.choices[p] for v in people if p in v.choices) for p in setup.proposals
+    }
+    lost = 0
+    for row in result["proposals"]:
+        expected = cast_counts[row["proposal"]]
+        lost += sum(abs(expected[c] - row[c]) for c in CHOICES)
+    expected_total = sum(sum(c.values()) for c in cast_counts.values())
+    return lost + max(0, expected_total - int(result["ballots_counted"]))
+
+
+async def close_vote(organiser: Any, vote_id: int, fanout: Fanout) -> tuple[float, Any]:
+    """3. the organiser closes; the event fans out to every WebSocket."""
+    manage = await organiser.get(f"/council/votes/{vote_id}/manage")
+    t0 = time.perf_counter()
+    closed = await organiser.post(
+        f"/council/votes/{vote_id}/close", data={"csrf_token": csrf_of(manage.text)}
+    )
+    close_ms = (time.perf_counter() - t0) * 1000
+    assert closed.status_code == 303, closed.text[:500]
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(fanout.done.wait(), 60)
+    result = (await organiser.get(f"/council/votes/{vote_id}/result.json")).json()
+    return close_ms, result
+
+
 async def run_backend(
     name: str, url: str, voters: int, rate: float, workers: int = 1, bus_url: str = ""
 ) -> dict[str, Any]:
     import httpx
-    import websockets
 
     secret = secrets.token_urlsafe(48)
     with tempfile.TemporaryDirectory(prefix=f"bench-voting-{name}-") as tmp:
         data_dir = Path(tmp)
-        if not url:
-            url = f"sqlite+aiosqlite:///{data_dir / 'summit.db'}"
+        url = url or f"sqlite+aiosqlite:///{data_dir / 'summit.db'}"
         started = time.perf_counter()
         setup = await prepare(url, voters, secret)
         prepare_s = time.perf_counter() - started
@@ -225,164 +423,49 @@ async def run_backend(
         servers = [
             Server(data_dir, url, secret, bus_url if workers > 1 else "") for _ in range(workers)
         ]
-        server = servers[0]
         transport = httpx.AsyncHTTPTransport(
             limits=httpx.Limits(max_connections=voters + 50, max_keepalive_connections=voters + 50)
         )
+        organiser = httpx.AsyncClient(base_url=servers[0].base, timeout=300)
         people = [Voter(t, servers[i % workers]) for i, t in enumerate(setup.tokens)]
         sockets: list[Any] = []
         try:
             gate = asyncio.Semaphore(64)
 
-            async def sign_in(voter: Voter) -> None:
+            async def gated(work: Any) -> Any:
                 async with gate:
-                    voter.client = httpx.AsyncClient(
-                        base_url=voter.server.base, transport=transport, timeout=120
-                    )
-                    opened = await send(voter.client, "GET", f"/p/{voter.token}")
-                    assert opened.status_code == 303, opened.status_code
-                    page = await send(voter.client, "GET", f"/council/votes/{setup.vote_id}")
-                    voter.csrf = csrf_of(page.text)
-                    voter.cookie = voter.client.cookies.get("summit_session") or ""
+                    return await work
 
-            await asyncio.gather(*(sign_in(v) for v in people))
-
-            received: list[float] = []
-            done = asyncio.Event()
-
-            async def listen(voter: Voter) -> Any:
-                async with gate:
-                    ws = await websockets.connect(
-                        f"ws://127.0.0.1:{voter.server.port}/ws",
-                        additional_headers={"Cookie": f"summit_session={voter.cookie}"},
-                        max_queue=None,
-                    )
-                    hello = json.loads(await ws.recv())
-                    assert hello["type"] == "hello"
-                return ws
-
-            sockets = list(await asyncio.gather(*(listen(v) for v in people)))
-
-            async def watch(ws: Any) -> None:
-                async for message in ws:
-                    event = json.loads(message)
-                    if event.get("type") == "council.closed":
-                        received.append(time.time() - float(event["published_at"]))
-                        if len(received) == len(sockets):
-                            done.set()
-                        return
-
-            watchers = [asyncio.create_task(watch(ws)) for ws in sockets]
-
-            async def cast(voter: Voter, choices: dict[int, str]) -> tuple[float, int]:
-                data = {f"choice-{p}": c for p, c in choices.items()}
-                t0 = time.perf_counter()
-                response = await send(
-                    voter.client,
-                    "POST",
-                    f"/council/votes/{setup.vote_id}/ballot",
-                    data={**data, "csrf_token": voter.csrf},
-                    headers={"accept": "application/json"},
-                )
-                elapsed = (time.perf_counter() - t0) * 1000
-                if response.status_code == 200:
-                    voter.choices.update(choices)
-                return elapsed, response.status_code
-
-            # 1. paced arrivals
-            p1, p2 = setup.proposals
-            start = time.perf_counter()
-
-            async def paced(i: int, voter: Voter) -> tuple[float, int]:
-                await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
-                return await cast(voter, {p1: CHOICES[i % 3], p2: CHOICES[(i + 1) % 3]})
-
-            paced_results = await asyncio.gather(*(paced(i, v) for i, v in enumerate(people)))
-            paced_wall = time.perf_counter() - start
-            # 2. everyone changes their vote on the first proposal at once
-            start = time.perf_counter()
-            burst_results = await asyncio.gather(
-                *(cast(v, {p1: CHOICES[(i + 2) % 3]}) for i, v in enumerate(people))
-            )
-            burst_wall = time.perf_counter() - start
-
-            # 3. the organiser closes; the event fans out to every WebSocket
-            async with httpx.AsyncClient(base_url=server.base, timeout=120) as organiser:
-                login_page = await organiser.get("/login")
-                await organiser.post(
-                    "/login",
-                    data={
-                        "username": "organiser",
-                        "password": PASSWORD,
-                        "csrf_token": csrf_of(login_page.text),
-                    },
-                )
-                manage = await organiser.get(f"/council/votes/{setup.vote_id}/manage")
-                t0 = time.perf_counter()
-                closed = await organiser.post(
-                    f"/council/votes/{setup.vote_id}/close",
-                    data={"csrf_token": csrf_of(manage.text)},
-                )
-                close_ms = (time.perf_counter() - t0) * 1000
-                assert closed.status_code == 303, closed.text[:500]
-                try:
-                    await asyncio.wait_for(done.wait(), 60)
-                except TimeoutError:
-                    pass
-                result = (await organiser.get(f"/council/votes/{setup.vote_id}/result.json")).json()
-            for task in watchers:
-                task.cancel()
-
-            # 4. does the published count match what the members cast?
-            cast_counts = {
-                p: Counter(v.choices[p] for v in people if p in v.choices) for p in setup.proposals
-            }
-            lost = 0
-            for row in result["proposals"]:
-                expected = cast_counts[row["proposal"]]
-                lost += sum(abs(expected[c] - row[c]) for c in CHOICES)
-            expected_total = sum(sum(c.values()) for c in cast_counts.values())
-            lost += max(0, expected_total - result["ballots_counted"])
-
-            def summary(results: list[tuple[float, int]], wall: float) -> dict[str, Any]:
-                latencies = [ms for ms, _status in results]
-                return {
-                    "ballots": len(results),
-                    "refused": sum(1 for _ms, status in results if status != 200),
-                    "throughput_per_s": round(len(results) / wall, 1),
-                    "p50_ms": round(statistics.median(latencies), 1),
-                    "p99_ms": round(percentile(latencies, 99), 1),
-                    "max_ms": round(max(latencies), 1),
-                    "wall_s": round(wall, 2),
-                }
-
+            await asyncio.gather(*(gated(sign_in(v, setup.vote_id, transport)) for v in people))
+            await log_in(organiser)
+            open_ms = await open_vote(organiser, setup.vote_id)
+            statuses = await asyncio.gather(*(gated(ask_for_key(v, setup.vote_id)) for v in people))
+            assert set(statuses) == {"signed"}, set(statuses)
+            sockets = list(await asyncio.gather(*(gated(listen(v)) for v in people)))
+            fanout = Fanout(sockets)
+            phases = await vote_all(people, setup, rate)
+            close_ms, result = await close_vote(organiser, setup.vote_id, fanout)
+            fanout.stop()
             return {
                 "backend": name,
                 "voters": voters,
                 "app_workers": workers,
                 "prepare_s": round(prepare_s, 1),
-                "paced": {"rate_per_s": rate, **summary(paced_results, paced_wall)},
-                "burst": summary(burst_results, burst_wall),
+                "open_ms": round(open_ms, 1),
+                **phases,
                 "close_ms": round(close_ms, 1),
-                "fanout": {
-                    "sockets": len(sockets),
-                    "received": len(received),
-                    "p50_ms": round(statistics.median(received) * 1000, 1) if received else None,
-                    "max_ms": round(max(received) * 1000, 1) if received else None,
-                },
+                "fanout": fanout.as_json(),
                 "ballots_counted": result["ballots_counted"],
                 "ballots_superseded": result["ballots_superseded"],
-                "ballots_lost": lost,
+                "ballots_lost": lost_ballots(people, setup, result),
             }
         finally:
             for ws in sockets:
-                try:
+                with contextlib.suppress(Exception):
                     await ws.close()
-                except Exception:
-                    pass
-            for voter in people:
-                if voter.client is not None:
-                    await voter.client.aclose()
+            for client in [organiser, *(c for v in people for c in (v.client, v.anonymous))]:
+                if client is not None:
+                    await client.aclose()
             await transport.aclose()
             for running in servers:
                 running.stop()

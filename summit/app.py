@@ -5,101 +5,32 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy.exc import DataError, StatementError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from summit.config import Settings
 from summit.core import i18n
+from summit.core.context import RequestContext
 from summit.core.db import Database
 from summit.core.errors import InvalidInput, NotFound, PermissionDenied, SummitError
 from summit.core.events import make_bus
+from summit.core.i18n import gettext as _
 from summit.core.logs import RequestLog
-from summit.core.models import Participant, PersonalLink, StaffUser, Summit
+from summit.core.middleware import SecurityHeaders, TrustedProxies
 from summit.core.ratelimit import RateLimiter
-from summit.core.routing import Identity
-from summit.core.rules.roles import Principal
-from summit.core.service import link_still_holds
 from summit.core.templating import make_environment, render
+from summit.monitor.access import PartnerContext
+from summit.monitor.jobs import Jobs
 
 log = logging.getLogger("summit.app")
-
-
-class RequestContext:
-    """Loads who is calling (from the session), the summit, and the language, for every request.
-
-    A revoked personal link or a deactivated staff account stops working at the next request.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in {"http", "websocket"} or scope.get("path", "").startswith(
-            "/static/"
-        ):
-            await self.app(scope, receive, send)
-            return
-        conn = HTTPConnection(scope)
-        db: Database = scope["app"].state.db
-        session_data: dict[str, Any] = scope.get("session", {})
-        identity = Identity()
-        summit: Summit | None = None
-        async with db.session() as session:
-            staff_id = session_data.get("staff_id")
-            if isinstance(staff_id, int):
-                user = await session.get(StaffUser, staff_id)
-                if user is not None and user.active:
-                    identity.staff_id = user.id
-                    identity.staff_role = user.role
-                    identity.staff_pseudonym = user.pseudonym
-                    identity.principals.add(Principal(user.role))
-                    if user.role == Principal.ORGANISER:
-                        identity.principals.add(Principal.MODERATOR)
-                else:
-                    session_data.pop("staff_id", None)
-            link_id = session_data.get("link_id")
-            if isinstance(link_id, int):
-                # One round trip for the link, its participant and their summit (every request).
-                row = (
-                    await session.execute(
-                        select(Participant, Summit)
-                        .join(PersonalLink, PersonalLink.participant_id == Participant.id)
-                        .join(Summit, Summit.id == Participant.summit_id)
-                        .where(*link_still_holds(link_id))
-                    )
-                ).first()
-                if row is not None:
-                    participant, summit = row
-                    identity.participant_id = participant.id
-                    identity.participant_pseudonym = participant.pseudonym
-                    identity.summit_id = participant.summit_id
-                    identity.principals.add(Principal.PARTICIPANT)
-                else:
-                    session_data.pop("link_id", None)
-            if summit is None:
-                summit = await session.scalar(select(Summit).order_by(Summit.id.desc()).limit(1))
-        state = scope.setdefault("state", {})
-        state["identity"] = identity
-        state["summit"] = summit
-        wanted = conn.query_params.get("lang")
-        if wanted and wanted in i18n.available():
-            session_data["lang"] = wanted
-        chosen = session_data.get("lang")
-        default = (
-            summit.default_language if summit else scope["app"].state.settings.default_language
-        )
-        i18n.set_language(chosen if isinstance(chosen, str) else default)
-        await self.app(scope, receive, send)
 
 
 def _wants_json(request: Request) -> bool:
@@ -129,18 +60,46 @@ async def _summit_error(request: Request, exc: Exception) -> Response:
     return await _http_error(request, HTTPException(status, str(exc)))
 
 
+def _is_bad_value(exc: BaseException) -> bool:
+    """A submitted value the database cannot take (a number beyond 64 bits, text that is not
+    Unicode): the sender's mistake, never ours."""
+    if isinstance(exc, StatementError) and exc.orig is not None:
+        return isinstance(exc, DataError) or _is_bad_value(exc.orig)
+    return isinstance(exc, OverflowError | UnicodeError)
+
+
+async def _bad_value(request: Request, exc: Exception) -> Response:
+    """A submitted value the database cannot take: 400, not 500. A safety net behind the views'
+    own checks, logged (route only) so the check can be added there; any other database error
+    goes on to :func:`_server_error`."""
+    if not _is_bad_value(exc):
+        raise exc
+    log.warning("bad value reached the database", extra={"fields": {"route": _route(request)}})
+    message = _("A value is out of range or is not valid text.")
+    return await _http_error(request, HTTPException(400, f"input: {message}"))
+
+
 async def _server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error", extra={"fields": {"route": request.url.path.split("/")[1]}})
+    log.exception("unhandled error", extra={"fields": {"route": _route(request)}})
     return await _http_error(
         request, HTTPException(500, "server: something went wrong on our side")
     )
 
 
+def _route(request: Request) -> str:
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "(unmatched)"))
+
+
 def routes() -> list[BaseRoute]:
-    from summit.core.views import auth, live, organiser, participant, public
+    from summit.core.views import auth, live, participant, public
     from summit.council import views as council
+    from summit.forum import views as forum
     from summit.ideas import views as ideas
     from summit.lottery import views as lottery
+    from summit.monitor import views as monitor
+    from summit.organiser import views as organiser
+    from summit.plenary import views as plenary
     from summit.programme import views as programme
     from summit.seating import views as seating
     from summit.video import views as video
@@ -156,7 +115,10 @@ def routes() -> list[BaseRoute]:
         ideas,
         video,
         council,
+        forum,
+        plenary,
         programme,
+        monitor,
     )
     return [route for module in modules for route in module.routes]
 
@@ -170,9 +132,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await app.state.db.check_revision()
         await app.state.bus.start()
+        app.state.monitor_jobs = Jobs(app.state.db, settings)
+        app.state.monitor_jobs.start()
         try:
             yield
         finally:
+            await app.state.monitor_jobs.stop()
             from summit.video.hub import shutdown as video_shutdown
 
             await video_shutdown(app)
@@ -187,20 +152,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
         ],
         middleware=[
+            Middleware(TrustedProxies, proxies=settings.trusted_proxies),
             Middleware(RequestLog),
+            Middleware(SecurityHeaders, base_url=settings.base_url),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key,
                 session_cookie="summit_session",
-                max_age=14 * 24 * 3600,
+                max_age=settings.session_hours * 3600,
                 same_site="lax",
                 https_only=settings.cookie_secure,
             ),
             Middleware(RequestContext),
+            Middleware(PartnerContext),
         ],
         exception_handlers={
             HTTPException: _http_error,
             SummitError: _summit_error,
+            OverflowError: _bad_value,
+            UnicodeError: _bad_value,
+            StatementError: _bad_value,
             Exception: _server_error,
         },
         lifespan=lifespan,

@@ -1,4 +1,5 @@
-"""The ``summit`` command: ``serve`` (the default), ``demo``, ``db``, ``user``, ``audit``."""
+"""The ``summit`` command: ``serve`` (the default), ``demo``, ``db``, ``user``, ``audit``,
+``doctor``, ``backup``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from summit import __version__
 from summit.core import runtime
 
 T = TypeVar("T")
+#: Largest WebSocket message the server accepts (bytes); signalling and pings are far smaller.
+WS_MAX_SIZE = 256 * 1024
 
 
 class DefaultGroup(click.Group):
@@ -48,6 +51,7 @@ def serve(host: str, port: int, demo: bool) -> None:
     from summit.app import create_app
     from summit.core import logs
     from summit.core.db import Database, upgrade
+    from summit.core.doctor import check
     from summit.demo import create_demo, credentials_path, has_summit, save_credentials
 
     base = f"http://{host}:{port}"
@@ -60,7 +64,7 @@ def serve(host: str, port: int, demo: bool) -> None:
             await db.ping()
             if settings.is_sqlite:
                 # The embedded default migrates itself; PostgreSQL is migrated on purpose.
-                await upgrade(settings.database_url)
+                await upgrade(settings.database_url, secret_key=settings.secret_key)
             await db.check_revision()
             if demo and not await has_summit(db):
                 info = await create_demo(db)
@@ -73,10 +77,24 @@ def serve(host: str, port: int, demo: bool) -> None:
 
     message = runtime.run(prepare())
     click.echo(f"G1000 summit platform {__version__} on {settings.base_url}/")
+    for finding in check(settings):
+        if finding.level == "warning":
+            click.echo(str(finding), err=True)
     if message:
         click.echo(message)
     app = create_app(settings)
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+    # X-Forwarded-For is read by the app only from SUMMIT_TRUSTED_PROXIES (uvicorn's own
+    # handling would believe any local process); live-socket messages are small.
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="warning",
+        proxy_headers=False,
+        server_header=False,
+        ws_max_size=WS_MAX_SIZE,
+    )
 
 
 def _env_has(name: str) -> bool:
@@ -102,7 +120,7 @@ def demo(participants: int, rounds: int) -> None:
         try:
             await db.ping()
             if settings.is_sqlite:
-                await upgrade(settings.database_url)
+                await upgrade(settings.database_url, secret_key=settings.secret_key)
             await db.check_revision()
             if await has_summit(db):
                 raise click.ClickException(
@@ -135,7 +153,7 @@ def db_upgrade(revision: str) -> None:
         database = Database(settings.database_url)
         try:
             await database.ping()
-            await upgrade(settings.database_url, revision)
+            await upgrade(settings.database_url, revision, secret_key=settings.secret_key)
             return await database.current_revision()
         finally:
             await database.dispose()
@@ -204,47 +222,88 @@ def user_add(username: str, role: str, password_stdin: bool) -> None:
     click.echo(f"added {role} {username.strip().lower()} ({pseudonym})")
 
 
+def _set_active(username: str, active: bool) -> tuple[str, int]:
+    from summit.core import service as repository
+
+    settings = runtime.settings()
+
+    async def go() -> tuple[str, int]:
+        async with runtime.open_database(settings) as database, database.session() as session:
+            user, ended = await repository.set_staff_active(session, username, active)
+            return user.pseudonym, ended
+
+    return runtime.run(go())
+
+
+@user.command("disable")
+@click.argument("username")
+def user_disable(username: str) -> None:
+    """Disable a staff account and end all its sessions at once (logged)."""
+    pseudonym, ended = _set_active(username, False)
+    click.echo(f"disabled {username.strip().lower()} ({pseudonym}); {ended} sessions ended")
+
+
+@user.command("enable")
+@click.argument("username")
+def user_enable(username: str) -> None:
+    """Enable a disabled staff account again (logged); it logs in anew."""
+    pseudonym, _ended = _set_active(username, True)
+    click.echo(f"enabled {username.strip().lower()} ({pseudonym})")
+
+
 @main.group()
 def audit() -> None:
     """The hash-chained audit log."""
 
 
 @audit.command("verify")
-def audit_verify() -> None:
+@click.option(
+    "--head",
+    "published",
+    default=None,
+    help="A head published earlier (HASH, or '#SEQ HASH'): also check that the log still "
+    "contains it, i.e. was not cut back or rewritten since.",
+)
+def audit_verify(published: str | None) -> None:
     """Re-check every link of the audit chain; exit 1 at the first broken one."""
     from summit.core import audit as audit_log
-    from summit.core.db import Database
 
     settings = runtime.settings()
 
     async def go() -> Any:
-        database = Database(settings.database_url)
-        try:
-            await database.check_revision()
-            async with database.session() as session:
-                return await audit_log.verify(session)
-        finally:
-            await database.dispose()
+        async with runtime.open_database(settings) as database, database.session() as session:
+            report = await audit_log.verify(session)
+            anchored = None
+            if published is not None:
+                anchored = await audit_log.check_head(session, published, report)
+            return report, anchored
 
-    report = runtime.run(go())
-    if report.ok:
-        click.echo(f"OK: {report.entries} entries; head {report.head}")
-        return
-    click.echo(
-        f"BROKEN at entry #{report.broken_seq}: {report.reason} "
-        f"({report.entries} entries before it check out)",
-        err=True,
-    )
-    sys.exit(1)
+    report, anchored = runtime.run(go())
+    if not report.ok:
+        click.echo(
+            f"BROKEN at entry #{report.broken_seq}: {report.reason} "
+            f"({report.entries} entries before it check out)",
+            err=True,
+        )
+        sys.exit(1)
+    if anchored is not None and not anchored.ok:
+        click.echo(f"BROKEN: head {published}: {anchored.reason}", err=True)
+        sys.exit(1)
+    click.echo(f"OK: {report.entries} entries; head {report.head}")
+    if anchored is not None:
+        click.echo(f"OK: the published head is entry {anchored.anchor}; nothing before it changed")
 
 
 def _register_parts() -> None:
+    from summit.core import commands as core
     from summit.council import commands as council
+    from summit.forum import commands as forum
     from summit.ideas import commands as ideas
     from summit.lottery import commands as lottery
+    from summit.monitor import commands as monitor
     from summit.seating import commands as seating
 
-    for module in (lottery, ideas):
+    for module in (core, lottery, ideas, monitor, forum):
         for command in module.commands:
             main.add_command(command)
     for module in (seating, council):

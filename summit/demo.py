@@ -25,7 +25,9 @@ from summit.core.models import (
     utcnow,
 )
 from summit.core.rules.roles import DEFAULT_MIX, Role, seats_per_role
+from summit.forum import demo as forum_demo
 from summit.ideas.models import Idea
+from summit.monitor import demo as monitor_demo
 from summit.seating import service as seating
 
 DEMO_SEED = "demo-lindeveld-2026"
@@ -321,6 +323,13 @@ async def create_demo(
         if host_online is not None:
             wanted.append(("table host (online)", host_online))
         links = [(desc, f"/p/{tokens[pid]}") for desc, pid in wanted]
+        # The Burgerforum: reactions, two workshops and an opinion map on three proposals.
+        links += await forum_demo.seed(
+            session, summit, [p for p, _t in created], secrets.token_urlsafe(32), rng
+        )
+        # The Monitor: a Burgerbesluit, partners' responses, progress and the Monitor group.
+        seated = [p for p, _t in created]
+        links += await monitor_demo.seed(session, summit, seated, tokens, secrets.token_urlsafe(32))
         summit_id = summit.id
     return DemoInfo(summit_id, organiser_password, moderator_password, links)
 

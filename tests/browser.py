@@ -106,6 +106,26 @@ def run_server(
             process.kill()
 
 
+class CspBypassingBrowser:
+    """The launched browser, whose contexts bypass the pages' Content-Security-Policy unless told
+    otherwise: Playwright's ``wait_for_function`` evaluates its predicate with ``eval``, which the
+    policy forbids. tests/test_security_browser.py checks the policy itself (bypass_csp=False)."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+
+    def new_context(self, **options: Any) -> Any:
+        options.setdefault("bypass_csp", True)
+        return self._browser.new_context(**options)
+
+    def new_page(self, **options: Any) -> Any:
+        options.setdefault("bypass_csp", True)
+        return self._browser.new_page(**options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
 @contextmanager
 def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
@@ -115,7 +135,7 @@ def chromium() -> Iterator[Any]:
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
         try:
-            yield browser
+            yield CspBypassingBrowser(browser)
         finally:
             browser.close()
 

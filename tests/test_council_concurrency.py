@@ -1,4 +1,7 @@
-"""1,000 simultaneous ballots on PostgreSQL: every ballot counted once, re-votes replace."""
+"""1,000 simultaneous ballots on PostgreSQL: every ballot counted once, re-votes replace.
+
+The members' keys are made as their browsers would (``rules.credentials.VotingKey``) and signed
+as one batch when the vote opens; the ballots then go through the ballot box all at once."""
 
 from __future__ import annotations
 
@@ -6,15 +9,20 @@ import asyncio
 import secrets
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from summit.core import service as repository
-from summit.core.db import Database, upgrade
+from summit.core.db import Database, upgrade, with_retries
 from summit.core.models import Participant
-from summit.council import service as uc
-from summit.council.models import Ballot
+from summit.council import ballot, credentials, decision
+from summit.council import proposals as drafting
+from summit.council import vote as votes
+from summit.council.models import Ballot, CouncilVote
+from summit.council.rules.credentials import VotingKey
 from summit.council.rules.voting import receipt_key
 from tests.conftest import PG_URL, fresh_database_url
 
@@ -26,6 +34,7 @@ pytestmark = [
 
 MEMBERS = 1000
 CHOICES = ("for", "against", "abstain")
+KEY = receipt_key("concurrency-test-secret-0123456789")
 
 
 async def _setup(db: Database) -> tuple[int, int, list[int], list[int]]:
@@ -44,17 +53,17 @@ async def _setup(db: Database) -> tuple[int, int, list[int], list[int]]:
         await session.flush()
         proposals = [
             (
-                await uc.create_proposal(
+                await drafting.create_proposal(
                     session,
                     summit,
                     actor="test",
-                    content=uc.ProposalText(title=f"Voorstel {i}", text="Doe iets"),
+                    content=drafting.ProposalText(title=f"Voorstel {i}", text="Doe iets"),
                 )
             ).id
             for i in (1, 2)
         ]
-        vote = await uc.create_council_vote(
-            session, summit, actor="test", title="Load", proposal_ids=proposals
+        vote = await votes.create_council_vote(
+            session, summit, actor="test", title="Load", proposal_ids=proposals, key=KEY
         )
         members = list(
             (
@@ -75,26 +84,49 @@ def pg_url(tmp_path: Path) -> str:
     return url
 
 
+async def _keys(db: Database, summit_id: int, vote_id: int, members: list[int]) -> dict[int, Any]:
+    """Every member's browser asks for its key before the vote opens, then opening signs them
+    all as one batch; the browsers unblind."""
+    made: dict[int, VotingKey] = {}
+    async with db.session() as session:
+        found = await session.get(CouncilVote, vote_id)
+        assert found is not None
+        public = await votes.ensure_ballot_key(session, found, KEY)
+        for pid in members:
+            participant = await session.get(Participant, pid)
+            assert participant is not None
+            made[pid] = VotingKey.new(public, vote_id)
+            blinded = format(made[pid].blinded, "x")
+            await credentials.request_key(session, vote_id, participant, blinded, key=KEY)
+    async with db.session() as session:
+        await votes.open_council_vote(session, summit_id, vote_id, actor="test", key=KEY)
+    async with db.session() as session:
+        for pid, key in made.items():
+            state = await credentials.key_state(session, vote_id, pid)
+            key.unblind(int(state.blind_signature, 16))
+    return made
+
+
 async def test_a_thousand_simultaneous_ballots_are_counted_exactly(pg_url: str) -> None:
     db = Database(pg_url)
-    key = receipt_key("concurrency-test-secret-0123456789")
     try:
         summit_id, vote_id, proposals, members = await _setup(db)
-        async with db.session() as session:
-            await uc.open_council_vote(session, summit_id, vote_id, actor="test", key=key)
+        keys = await _keys(db, summit_id, vote_id, members)
 
         async def cast(pid: int, choices: dict[int, str]) -> None:
-            async def work(session: object) -> None:
-                await uc.cast_ballots(
-                    session,  # type: ignore[arg-type]
+            key = keys[pid]
+
+            async def work(session: AsyncSession) -> None:
+                await ballot.cast(
+                    session,
                     summit_id=summit_id,
                     vote_id=vote_id,
-                    participant_id=pid,
+                    secret=key.secret,
+                    signature=format(key.signature or 0, "x"),
                     choices=choices,
-                    key=key,
                 )
 
-            await uc.with_retries(db, work)
+            await with_retries(db, work, field="ballot")
 
         final: dict[int, dict[int, str]] = {}
         first_wave = []
@@ -115,7 +147,7 @@ async def test_a_thousand_simultaneous_ballots_are_counted_exactly(pg_url: str) 
         await asyncio.gather(*second_wave)
 
         async with db.session() as session:
-            assert await uc.voters(session, vote_id) == MEMBERS
+            assert await ballot.voters(session, vote_id) == MEMBERS
             superseded = await session.scalar(
                 select(func.count()).select_from(Ballot).where(Ballot.superseded.is_(True))
             )
@@ -124,7 +156,7 @@ async def test_a_thousand_simultaneous_ballots_are_counted_exactly(pg_url: str) 
             def render(context: dict[str, object]) -> str:
                 return f"<article>{sorted(context)}</article>"
 
-            outcome, _decision = await uc.close_council_vote(
+            outcome, _decision, _events = await decision.close_council_vote(
                 session, summit_id, vote_id, actor="test", render_document=render
             )
         expected = {p: Counter(final[m][p] for m in members) for p in proposals}

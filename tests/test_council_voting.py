@@ -1,26 +1,39 @@
-"""The voting rules as properties: majority of members, dot-vote tallies, tie-breaks, receipts."""
+"""The voting rules as properties: majority of members, dot-vote tallies, tie-breaks, receipts,
+blind-signed voting keys and the public recount."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from summit.core.rules.roles import council_threshold
+from summit.council.rules.credentials import (
+    PrivateKey,
+    PublishedBallot,
+    VotingKey,
+    ballot_receipt,
+    credential_of,
+    full_domain_hash,
+    generate_key,
+    recount,
+    seal_private,
+    unseal_private,
+    verify,
+)
 from summit.council.rules.voting import (
     MAX_BALLOT_VERSIONS,
     VotingError,
     council_results,
-    key_check,
     normalise_receipt,
     proposal_result,
     rank,
-    receipt_code,
     receipt_key,
-    receipt_versions,
     receipts_digest,
     shortlist,
     tally,
@@ -68,7 +81,7 @@ def test_adoption_depends_only_on_votes_for_against_the_members(
 def test_more_ballots_than_members_is_refused_and_names_the_field() -> None:
     with pytest.raises(VotingError, match="ballots"):
         proposal_result(7, 3, 2, 2, 0)
-    with pytest.raises(VotingError, match="^for:"):
+    with pytest.raises(VotingError, match=r"^for:"):
         proposal_result(7, 3, -1, 0, 0)
 
 
@@ -76,7 +89,9 @@ def test_more_ballots_than_members_is_refused_and_names_the_field() -> None:
     st.integers(1, 60),
     st.lists(st.tuples(st.sampled_from([1, 2, 3]), st.sampled_from(["for", "against", "abstain"]))),
 )
-def test_council_results_count_each_ballot_once(members: int, ballots: list) -> None:
+def test_council_results_count_each_ballot_once(
+    members: int, ballots: list[tuple[int, str]]
+) -> None:
     ballots = ballots[:members]  # at most one counted ballot per member per proposal
     per = {p: [c for q, c in ballots if q == p] for p in (1, 2, 3)}
     results = council_results(members, [1, 2, 3], ballots)
@@ -113,7 +128,7 @@ def allocations(draw: st.DrawFn) -> tuple[list[str], int, list[dict[str, int]]]:
 
 
 @given(allocations())
-def test_tallies_add_every_valid_dot_exactly_once(case: tuple) -> None:
+def test_tallies_add_every_valid_dot_exactly_once(case: tuple[Any, ...]) -> None:
     items, budget, people = case
     for dots in people:
         assert validate_allocation(dots, items, budget) == dots
@@ -126,7 +141,9 @@ def test_tallies_add_every_valid_dot_exactly_once(case: tuple) -> None:
 
 
 @given(items_st, st.integers(1, 5), st.integers(0, 20))
-def test_an_allocation_over_budget_or_cap_is_refused(items: list, budget: int, extra: int) -> None:
+def test_an_allocation_over_budget_or_cap_is_refused(
+    items: list[str], budget: int, extra: int
+) -> None:
     over = {items[0]: budget + 1 + extra}
     with pytest.raises(VotingError, match="dots"):
         validate_allocation(over, items, budget)
@@ -144,7 +161,7 @@ def test_an_allocation_over_budget_or_cap_is_refused(items: list, budget: int, e
 
 @given(items_st, st.integers(1, 5), st.integers(0, 8))
 def test_a_table_tally_is_bounded_by_its_paper_voters(
-    items: list, budget: int, voters: int
+    items: list[str], budget: int, voters: int
 ) -> None:
     full = {items[0]: budget * voters}
     assert validate_table_tally(full, items, budget, voters) == ({} if not voters else full)
@@ -192,39 +209,94 @@ def test_the_tie_break_is_documented_sha256() -> None:
         shortlist({"theme:1": 1}, 0, "s")
 
 
+@functools.cache
+def ballot_key() -> PrivateKey:
+    return generate_key()
+
+
 @settings(max_examples=50)
-@given(st.integers(1, 10**6), st.integers(1, 10**6), st.integers(1, 10**6), st.integers(1, 10**6))
-def test_receipts_are_stable_distinct_and_keyed(
-    vote: int, participant: int, proposal: int, other: int
+@given(st.integers(1, 10**6), st.integers(1, 10**6), st.binary(min_size=32, max_size=32))
+def test_receipts_are_stable_distinct_and_follow_from_the_key(
+    vote: int, proposal: int, secret: bytes
 ) -> None:
-    key = receipt_key("a server secret of enough length")
-    code = receipt_code(key, vote, participant, proposal, 1)
-    assert code == receipt_code(key, vote, participant, proposal, 1)
+    credential = credential_of(secret.hex())
+    code = ballot_receipt(vote, credential, proposal, 1)
+    assert code == ballot_receipt(vote, credential, proposal, 1)
     assert normalise_receipt(code.lower().replace("-", " ")) == code
     assert len(code) == 19 and code.count("-") == 3
-    versions = receipt_versions(key, vote, participant, proposal)
-    assert len(set(versions)) == MAX_BALLOT_VERSIONS and versions[0] == code
-    if other != participant:
-        assert receipt_code(key, vote, other, proposal, 1) != code
-    assert (
-        receipt_code(receipt_key("another secret of enough length"), vote, participant, proposal, 1)
-        != code
-    )
-    assert key_check(key) != key_check(receipt_key("another secret of enough length"))
+    versions = {ballot_receipt(vote, credential, proposal, v) for v in range(1, 21)}
+    assert len(versions) == MAX_BALLOT_VERSIONS
+    other = bytes([secret[0] ^ 1]) + secret[1:]
+    assert ballot_receipt(vote, credential_of(other.hex()), proposal, 1) != code
 
 
 def test_receipt_input_is_checked() -> None:
-    key = receipt_key("a server secret of enough length")
     with pytest.raises(VotingError, match="version"):
-        receipt_code(key, 1, 1, 1, MAX_BALLOT_VERSIONS + 1)
+        ballot_receipt(1, "0" * 64, 1, MAX_BALLOT_VERSIONS + 1)
     with pytest.raises(VotingError, match="receipt"):
         normalise_receipt("ABCD-EFGH")
     with pytest.raises(VotingError, match="secret"):
         receipt_key("short")
 
 
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 10**6), st.integers(1, 10**6))
+def test_a_blind_signature_verifies_and_the_signer_cannot_tell_whose_it_is(
+    vote: int, other_vote: int
+) -> None:
+    private = ballot_key()
+    mine, theirs = VotingKey.new(private.public, vote), VotingKey.new(private.public, vote)
+    signature = mine.unblind(private.sign_blinded(mine.blinded))
+    assert verify(private.public, vote, mine.credential, signature)
+    assert not verify(private.public, vote, theirs.credential, signature)
+    if other_vote != vote:
+        assert not verify(private.public, other_vote, mine.credential, signature)
+    # Blindness: the value the server signed fits any other key just as well, with another
+    # blinding factor, so it says nothing about which key it became.
+    n = private.public.n
+    h_theirs = full_domain_hash(private.public, vote, theirs.credential)
+    factor = private.sign_blinded(mine.blinded * pow(h_theirs, -1, n) % n)
+    assert h_theirs * pow(factor, private.public.e, n) % n == mine.blinded
+
+
+def test_the_recount_checks_every_key_and_receipt_and_counts_the_latest() -> None:
+    private, vote = ballot_key(), 7
+    keys = [VotingKey.new(private.public, vote) for _ in range(3)]
+    signatures = {k.credential: k.unblind(private.sign_blinded(k.blinded)) for k in keys}
+
+    def ballot(key: VotingKey, proposal: int, version: int, choice: str) -> PublishedBallot:
+        receipt = ballot_receipt(vote, key.credential, proposal, version)
+        return PublishedBallot(receipt, key.credential, proposal, version, choice)
+
+    ballots = [
+        ballot(keys[0], 1, 1, "for"),
+        ballot(keys[0], 1, 2, "against"),  # changed: only this one counts
+        ballot(keys[1], 1, 1, "for"),
+        ballot(keys[2], 2, 1, "abstain"),
+    ]
+    assert recount(private.public, vote, signatures, ballots) == {
+        1: {"for": 1, "against": 1, "abstain": 0},
+        2: {"for": 0, "against": 0, "abstain": 1},
+    }
+    forged = VotingKey.new(private.public, vote)
+    with pytest.raises(VotingError, match="does not check out"):
+        recount(private.public, vote, {**signatures, forged.credential: 2}, ballots)
+    moved = [*ballots[:3], PublishedBallot(ballots[0].receipt, keys[2].credential, 2, 1, "for")]
+    with pytest.raises(VotingError, match="does not follow"):
+        recount(private.public, vote, signatures, moved)
+
+
+def test_the_sealed_ballot_key_opens_only_with_the_server_secret() -> None:
+    private = ballot_key()
+    key = receipt_key("a server secret of enough length")
+    sealed = seal_private(private, key)
+    assert unseal_private(private.public, sealed, key) == private
+    with pytest.raises(VotingError, match="secret changed"):
+        unseal_private(private.public, sealed, receipt_key("another secret of enough length"))
+
+
 @given(
     st.lists(st.tuples(st.text(max_size=5), st.integers(1, 9), st.sampled_from(["for", "abstain"])))
 )
-def test_the_receipts_digest_ignores_order(rows: list) -> None:
+def test_the_receipts_digest_ignores_order(rows: list[tuple[str, int, str]]) -> None:
     assert receipts_digest(rows) == receipts_digest(list(reversed(rows)))

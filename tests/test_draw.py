@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from summit.lottery.rules.draw import (
+from summit.core.rules.draw import (
     MATCH,
     Commitment,
     DrawEntry,

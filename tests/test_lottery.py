@@ -181,14 +181,14 @@ async def test_registration_with_a_code_and_refusals(database: Any) -> None:
         )
         typed = lottery.format_code(code).lower()  # as typed off the letter
         registration, token = await lottery.register_with_code(
-            session, summit, typed, parsed, actor="public"
+            session, summit, typed, parsed, actor="public", secret_key=SECRET
         )
     async with database.session() as session:
         with pytest.raises(lottery.CodeRejected) as used:
-            await lottery.find_invitation(session, summit, code)
+            await lottery.find_invitation(session, summit, code, secret_key=SECRET)
         assert used.value.reason == "used"
         with pytest.raises(lottery.CodeRejected) as unknown:
-            await lottery.find_invitation(session, summit, "ABCDE-FGHJK")
+            await lottery.find_invitation(session, summit, "ABCDE-FGHJK", secret_key=SECRET)
         assert unknown.value.reason == "unknown"
         entry = (await audit.recent(session, limit=1))[0]
         assert entry.action == "registration.create"
@@ -209,17 +209,19 @@ async def test_named_and_self_registration(database: Any) -> None:
     async with database.session() as session:
         summit = await make_summit(session)
         invitation, code = await lottery.invite_named(
-            session, summit, actor="S-test", role="politician"
+            session, summit, actor="S-test", role="politician", secret_key=SECRET
         )
         assert code not in invitation.code_hash
         with pytest.raises(InvalidInput, match="role"):
-            await lottery.invite_named(session, summit, actor="S-test", role="resident")
+            await lottery.invite_named(
+                session, summit, actor="S-test", role="resident", secret_key=SECRET
+            )
     async with database.session() as session:
         parsed = lottery.parse_registration_form(
             form(feature_gender="x", feature_age_band="y"), summit, languages=["nl"]
         )
         registration, _ = await lottery.register_with_code(
-            session, summit, code, parsed, actor="public"
+            session, summit, code, parsed, actor="public", secret_key=SECRET
         )
         assert registration.role == "politician"
         own, _ = await lottery.register_self(
@@ -249,7 +251,9 @@ async def _pool(database: Any, registrants: int) -> Any:
                 summit,
                 languages=["nl"],
             )
-            await lottery.register_with_code(session, summit, code, parsed, actor="public")
+            await lottery.register_with_code(
+                session, summit, code, parsed, actor="public", secret_key=SECRET
+            )
     return summit
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from summit.core.rules.draw import sha256_hex
 from summit.lottery import selection as sel
-from summit.lottery.rules.draw import sha256_hex
 from tests.test_http import csrf_of, login
 from tests.test_lottery_http import SEED, _register_everyone, _summit_id, register_csv, upload
 

@@ -145,7 +145,9 @@ def _register_everyone(client: Any, summit_id: int) -> None:
                     questions=[(k, []) for k in ("age_band", "gender", "district")],
                 )
                 code = lottery.invitation_code(secret, summit_id, pseudonym)
-                await lottery.register_with_code(session, summit, code, parsed, actor="public")
+                await lottery.register_with_code(
+                    session, summit, code, parsed, actor="public", secret_key=secret
+                )
 
     client.run(go())
 

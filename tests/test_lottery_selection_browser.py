@@ -64,7 +64,9 @@ async def _everyone_registers(url: str) -> int:
                     languages=["nl"],
                 )
                 code = lottery.invitation_code(SECRET, summit.id, pseudonym)
-                await lottery.register_with_code(session, summit, code, parsed, actor="public")
+                await lottery.register_with_code(
+                    session, summit, code, parsed, actor="public", secret_key=SECRET
+                )
             return len(draw.result["pseudonyms"])
     finally:
         await db.dispose()

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from summit.core import service as repository
 from summit.core.errors import InvalidInput
+from summit.core.rules.draw import canonical_json, draw_index, normalise_seed, sha256_hex
 from summit.lottery import selection as sel
-from summit.lottery.rules.draw import canonical_json, draw_index, normalise_seed, sha256_hex
 from tests.test_cli import summit as run_summit
 from tests.test_lottery import SEED, _pool
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from summit.core.errors import InvalidInput
-from summit.lottery.rules.draw import extract_digest
+from summit.core.rules.draw import extract_digest
 from summit.lottery.rules.register import (
     ColumnMapping,
     RegisterError,

@@ -6,13 +6,17 @@ entry. Payloads carry pseudonyms and ids only, never personal data.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from summit.core.errors import InvalidInput
 from summit.core.models import AuditEntry
 from summit.core.rules.audit_chain import (
     GENESIS,
@@ -116,9 +120,82 @@ async def _stream(session: AsyncSession, batch: int = 1000) -> AsyncIterator[Cha
 
 
 async def verify(session: AsyncSession) -> ChainReport:
-    """Re-check the whole chain from the first entry; the report names the first broken link."""
+    """Re-check the whole chain from the first entry; the report names the first broken link.
+    (The hashing runs on a worker thread, so a long log does not stall other requests.)"""
     entries = [entry async for entry in _stream(session)]
-    return verify_chain(entries)
+    return await asyncio.to_thread(verify_chain, entries)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A point of the chain, as printed on a document: entry ``seq`` with hash ``hash``."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash}"
+
+
+@dataclass(frozen=True)
+class HeadCheck:
+    """Whether the log still contains a head published earlier (so nothing up to it changed)."""
+
+    ok: bool
+    anchor: Anchor | None
+    reason: str = ""
+
+
+_HEAD = re.compile(r"^\s*(?:#?(\d{1,18})[\s:]+)?([0-9a-fA-F]{64})\s*$")
+
+
+def parse_head(text: str) -> tuple[int | None, str]:
+    """``HASH``, ``#SEQ HASH`` or ``SEQ:HASH`` → (seq or None, hash)."""
+    match = _HEAD.match(text or "")
+    if match is None:
+        raise InvalidInput("head", "give the 64-character head hash (optionally #SEQ before it)")
+    return (int(match.group(1)) if match.group(1) else None), match.group(2).lower()
+
+
+async def check_head(
+    session: AsyncSession, published: str, report: ChainReport | None = None
+) -> HeadCheck:
+    """Check the chain against a head published earlier (on a screen, a document, a letter).
+
+    The whole chain must verify and still contain an entry with that hash (at that sequence
+    number, when given). A log cut back to before the head, or rewritten at or before it (even
+    with every later hash recomputed), no longer contains it.
+    """
+    seq, wanted = parse_head(published)
+    report = report or await verify(session)
+    if not report.ok:
+        return HeadCheck(False, None, f"entry #{report.broken_seq}: {report.reason}")
+    row = await session.scalar(select(AuditEntry).where(AuditEntry.entry_hash == wanted))
+    if row is None:
+        return HeadCheck(
+            False, None, "this head is not in the log: it was cut back or rewritten since"
+        )
+    if seq is not None and row.seq != seq:
+        return HeadCheck(False, None, f"this head is entry #{row.seq} now, not #{seq}")
+    return HeadCheck(True, Anchor(row.seq, row.entry_hash))
+
+
+async def current_anchor(session: AsyncSession) -> Anchor:
+    """The head of the chain now: what a document signed now carries."""
+    seq, entry = await head(session)
+    return Anchor(seq, entry)
+
+
+async def anchor_of(session: AsyncSession, *, action: str, subject: str) -> Anchor | None:
+    """The entry that recorded ``action`` on ``subject`` (the latest one), as an anchor: what a
+    document about that decision (a draw's result, a Burgerbesluit) carries."""
+    row = await session.scalar(
+        select(AuditEntry)
+        .where(AuditEntry.action == action, AuditEntry.subject == subject)
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    )
+    return None if row is None else Anchor(row.seq, row.entry_hash)
 
 
 async def head(session: AsyncSession) -> tuple[int, str]:

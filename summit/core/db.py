@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+import os
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import event, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -21,7 +27,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from summit.core.errors import DatabaseError
+from summit.core.errors import DatabaseError, InvalidInput
+
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -31,6 +39,9 @@ def make_engine(url: str) -> AsyncEngine:
         path = url.split(":///", 1)[1] if ":///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # personal data: readable by this account only (SQLite gives -wal/-shm the same)
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -112,10 +123,13 @@ class Database:
         )
 
 
-def alembic_config(url: str) -> AlembicConfig:
+def alembic_config(url: str, secret_key: str | None = None) -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if secret_key:
+        # data migrations that re-key stored hashes read it (never written anywhere)
+        cfg.attributes["summit.secret_key"] = secret_key
     return cfg
 
 
@@ -125,18 +139,22 @@ def head_revision() -> str:
     return head
 
 
-def _run_alembic(url: str, action: str, revision: str) -> None:
-    cfg = alembic_config(url)
+def _run_alembic(url: str, action: str, revision: str, secret_key: str | None = None) -> None:
+    cfg = alembic_config(url, secret_key)
     if action == "upgrade":
         command.upgrade(cfg, revision)
     else:
         command.downgrade(cfg, revision)
 
 
-async def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database to ``revision`` in a worker thread (Alembic's env runs its own loop)."""
+async def upgrade(url: str, revision: str = "head", *, secret_key: str | None = None) -> None:
+    """Migrate the database to ``revision`` in a worker thread (Alembic's env runs its own loop).
+
+    ``secret_key`` is the installation's secret, for data migrations that re-key stored hashes
+    (revision 0012: invitation codes); a database holding such data cannot pass without it.
+    """
     try:
-        await asyncio.to_thread(_run_alembic, url, "upgrade", revision)
+        await asyncio.to_thread(_run_alembic, url, "upgrade", revision, secret_key)
     except DatabaseError:
         raise
     except Exception as exc:
@@ -160,3 +178,91 @@ def _redact(url: str) -> str:
         user = creds.split(":", 1)[0]
         return f"{scheme}://{user}@{host}"
     return url
+
+
+# --- Use cases that race each other: row locks, upserts, retries ------------------------------
+
+
+class Retry(Exception):
+    """Another transaction changed the same rows first; ``with_retries`` runs the work again."""
+
+
+async def rows_of(session: AsyncSession, model: type[T], *where: Any, order_by: Any) -> list[T]:
+    """Every ``model`` row matching ``where``, in ``order_by`` order."""
+    return list((await session.execute(select(model).where(*where).order_by(order_by))).scalars())
+
+
+def dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+def upsert(session: AsyncSession, model: Any) -> Any:
+    """An INSERT with ``on_conflict_do_nothing`` / ``on_conflict_do_update`` on both backends."""
+    return pg_insert(model) if dialect(session) == "postgresql" else sqlite_insert(model)
+
+
+async def lock_row(
+    session: AsyncSession, model: Any, row_id: int, *, exclusive: bool, space: int
+) -> Any:
+    """Load a row (with a ``status`` column) that cannot change under us until we commit.
+
+    PostgreSQL: a transaction-scoped advisory lock on ``(space, row_id)`` (shared or exclusive),
+    taken before the row is read; cheaper than ``FOR SHARE``, which writes the tuple every time.
+    SQLite: the driver runs reads outside the transaction until its first write, so a no-op write
+    comes first and takes the database's write lock; every later read is then current.
+    """
+    if dialect(session) == "sqlite":
+        result = await session.execute(
+            update(model)
+            .where(model.id == row_id)
+            .values(status=model.status)
+            .returning(model)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        )
+        return result.scalars().one_or_none()
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    await session.execute(text(f"SELECT {function}(:space, :row)"), {"space": space, "row": row_id})
+    query = select(model).where(model.id == row_id)
+    return await session.scalar(query.execution_options(populate_existing=True))
+
+
+#: SQLSTATEs after which a transaction is simply run again: serialisation failure, deadlock.
+_RETRY_SQLSTATES = {"40001", "40P01"}
+
+
+def retryable(exc: BaseException) -> bool:
+    """A unique-key race, a ``Retry``, a deadlock or serialisation failure, a busy SQLite."""
+    if isinstance(exc, IntegrityError | Retry):
+        return True
+    if isinstance(exc, DBAPIError):
+        orig = exc.orig
+        state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        return state in _RETRY_SQLSTATES or "database is locked" in str(orig)
+    return False
+
+
+async def with_retries(
+    db: Database,
+    work: Callable[[AsyncSession], Awaitable[T]],
+    *,
+    attempts: int = 8,
+    field: str = "request",
+) -> T:
+    """Run ``work`` in a transaction; on a race (``retryable``) roll back and run it again.
+
+    Safe when ``work`` decides everything from what it reads inside its own transaction. After
+    ``attempts`` races: ``InvalidInput(field, "too many simultaneous changes …")``.
+    """
+    for attempt in range(attempts):
+        try:
+            async with db.session() as session:
+                return await work(session)
+        except Exception as exc:
+            if not retryable(exc):
+                raise
+            if attempt == attempts - 1:
+                raise InvalidInput(
+                    field, "too many simultaneous changes; please submit again"
+                ) from None
+        await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
+    raise AssertionError("unreachable")

@@ -6,7 +6,6 @@ Each helper raises :class:`InvalidInput` naming the field, which the application
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,7 +13,9 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from summit.core.bodies import decode_json
 from summit.core.errors import InvalidInput
+from summit.core.text import clean_text
 
 #: Ids and counts in forms and paths fit a signed 64-bit database column.
 MAX_ID = 2**63 - 1
@@ -23,9 +24,10 @@ Values = FormData | Mapping[str, Any]
 
 
 def form_text(form: Values, name: str) -> str:
-    """The field's text, stripped; ``""`` when absent or not text (an uploaded file)."""
+    """The field's text, stripped and without hidden or direction-changing characters
+    (:func:`summit.core.text.clean_text`); ``""`` when absent or not text (an uploaded file)."""
     value = form.get(name, "")
-    return value.strip() if isinstance(value, str) else ""
+    return clean_text(value).strip() if isinstance(value, str) else ""
 
 
 def parse_int(text: str, name: str, *, low: int = -MAX_ID, high: int = MAX_ID) -> int:
@@ -77,10 +79,8 @@ async def json_object(request: Request, *, limit: int) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > limit:
         raise HTTPException(413, f"body: at most {limit // 1000} kB")
-    try:
-        data = json.loads(raw or b"{}")
-    except (ValueError, RecursionError):
-        raise InvalidInput("json", "the request body is not valid JSON") from None
+    # strict: text cleaned of hidden characters, no lone surrogates, no 1e400 or NaN
+    data = decode_json(raw or b"{}")
     if not isinstance(data, dict):
         raise InvalidInput("json", "expected a JSON object")
     return data

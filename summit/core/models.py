@@ -229,22 +229,6 @@ class Seat(Base):
     is_host: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-# --- Burgerraad ------------------------------------------------------------------------------
-
-
-class MonitorEntry(Base):
-    """Progress on an adopted proposal, by the monitor group or a partner."""
-
-    __tablename__ = "monitor_entries"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    summit_id: Mapped[int] = mapped_column(ForeignKey("summits.id", ondelete="CASCADE"), index=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
-    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(16), default="planned")
-    text: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[dt.datetime] = created_column()
-
-
 # --- Transparency ----------------------------------------------------------------------------
 
 
@@ -262,3 +246,29 @@ class AuditEntry(Base):
     payload_digest: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# --- Sign-in sessions ------------------------------------------------------------------------
+
+
+class LoginSession(Base):
+    """A signed-in session of a staff user (password) or a participant (personal link).
+
+    The cookie holds only a random session token; this row says whether it still stands, so
+    logging out, disabling an account, or a link that is revoked or expires ends it at once.
+    Only a hash of the token is stored.
+    """
+
+    __tablename__ = "sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    personal_link_id: Mapped[int | None] = mapped_column(
+        ForeignKey("personal_links.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[dt.datetime] = created_column()
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[str] = mapped_column(String(16), default="")

@@ -1,4 +1,9 @@
-"""A small in-process sliding-window rate limiter for login and personal-link endpoints."""
+"""A small in-process sliding-window rate limiter for login and personal-link endpoints.
+
+Logins and personal links count *failures*: an attempt is counted when it starts (so a burst of
+parallel guesses cannot all slip through before the first one fails) and forgiven when it
+succeeds, so a whole hall behind one address can open its links.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +35,12 @@ class RateLimiter:
         if len(self._hits) > 100_000:
             self._forget_idle(now)
         return 0.0
+
+    def forgive(self, key: str) -> None:
+        """Take back the latest hit of ``key`` (the attempt succeeded)."""
+        hits = self._hits.get(key)
+        if hits:
+            hits.pop()
 
     def _forget_idle(self, now: float) -> None:
         for key in [k for k, v in self._hits.items() if not v or now - v[-1] >= self.window]:

@@ -10,11 +10,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import TableClause, column, table
 
-from summit.core import audit
+from summit.core import audit, sessions
 from summit.core.errors import InvalidInput, NotFound
 from summit.core.models import (
     AuditEntry,
@@ -33,13 +34,12 @@ from summit.core.rules.roles import Phase, Role, StaffRole, validate_mix
 from summit.core.rules.summit_spec import SpecError, SummitSpec, structural_changes
 from summit.core.security import (
     hash_password,
+    hash_password_async,
     new_pseudonym,
     new_token,
     token_hash,
-    verify_password,
+    verify_password_async,
 )
-from summit.ideas.models import Idea, Theme
-from summit.lottery.models import Invitation, RegisterEntry, Registration
 
 # --- Staff users ---------------------------------------------------------------------------
 
@@ -53,11 +53,11 @@ async def add_staff_user(
         or len(username) > 64
         or not username.replace("-", "").replace("_", "").replace(".", "").isalnum()
     ):
-        raise InvalidInput("username", "use 1–64 letters, digits, '.', '-' or '_'")
+        raise InvalidInput("username", "use 1 to 64 letters, digits, '.', '-' or '_'")
     if role not in {r.value for r in StaffRole}:
         raise InvalidInput("role", f"must be one of {', '.join(r.value for r in StaffRole)}")
     try:
-        password_hash = hash_password(password)
+        password_hash = await hash_password_async(password)
     except ValueError as exc:
         raise InvalidInput("password", str(exc).split(": ", 1)[-1]) from None
     existing = await session.scalar(select(StaffUser).where(StaffUser.username == username))
@@ -74,15 +74,48 @@ async def add_staff_user(
     return user
 
 
-async def authenticate(session: AsyncSession, username: str, password: str) -> StaffUser | None:
-    user = await session.scalar(
+async def staff_user(session: AsyncSession, username: str) -> StaffUser | None:
+    """The account of ``username`` (any case), active or not."""
+    return await session.scalar(
         select(StaffUser).where(StaffUser.username == username.strip().lower())
     )
+
+
+async def password_matches(user: StaffUser | None, password: str) -> bool:
+    """Whether ``password`` is this active account's. Needs no database session: the login
+    view checks it between two short sessions, so a flood of logins waiting for Argon2 holds
+    no database connection."""
     if user is None or not user.active:
         # Spend the same time as a real check, so a login does not reveal which names exist.
-        verify_password(_DUMMY_HASH, password)
-        return None
-    return user if verify_password(user.password_hash, password) else None
+        await verify_password_async(_DUMMY_HASH, password)
+        return False
+    return await verify_password_async(user.password_hash, password)
+
+
+async def authenticate(session: AsyncSession, username: str, password: str) -> StaffUser | None:
+    user = await staff_user(session, username)
+    return user if await password_matches(user, password) else None
+
+
+async def set_staff_active(
+    session: AsyncSession, username: str, active: bool, *, actor: str = "cli"
+) -> tuple[StaffUser, int]:
+    """Disable (ending every session of the account at once) or enable a staff account;
+    returns the user and how many sessions ended."""
+    name = username.strip().lower()
+    user = await session.scalar(select(StaffUser).where(StaffUser.username == name))
+    if user is None:
+        raise NotFound(f"username: no staff account {name!r}")
+    user.active = active
+    ended = 0 if active else await sessions.end_for_staff(session, user.id, reason="disabled")
+    await audit.append(
+        session,
+        actor=actor,
+        action="staff.enable" if active else "staff.disable",
+        subject=user.pseudonym,
+        payload={} if active else {"sessions_ended": ended},
+    )
+    return user, ended
 
 
 _DUMMY_HASH = hash_password("not-a-real-password-0000")
@@ -177,6 +210,10 @@ class SummitCounts:
         return sum(self.participants.values())
 
 
+def _part_table(name: str, *columns: str) -> TableClause:
+    return table(name, *(column(c) for c in columns))
+
+
 async def counts(session: AsyncSession, summit_id: int) -> SummitCounts:
     async def count(model: Any, *where: Any) -> int:
         return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
@@ -199,15 +236,23 @@ async def counts(session: AsyncSession, summit_id: int) -> SummitCounts:
             )
         ).all()
     )
+    # The parts' tables are counted by name: core knows no part's models.
+    register_entries, invitations, registrations = (
+        _part_table(name, "summit_id")
+        for name in ("register_entries", "invitations", "registrations")
+    )
+    ideas, themes = _part_table("ideas", "summit_id", "status"), _part_table(
+        "themes", "summit_id", "status"
+    )
     return SummitCounts(
-        register_entries=await count(RegisterEntry, RegisterEntry.summit_id == summit_id),
-        invitations=await count(Invitation, Invitation.summit_id == summit_id),
-        registrations=await count(Registration, Registration.summit_id == summit_id),
+        register_entries=await count(register_entries, register_entries.c.summit_id == summit_id),
+        invitations=await count(invitations, invitations.c.summit_id == summit_id),
+        registrations=await count(registrations, registrations.c.summit_id == summit_id),
         participants={r.value: int(by_role.get(r.value, 0)) for r in Role},
         tables={k: int(v) for k, v in by_kind.items()},
         rounds=await count(Round, Round.summit_id == summit_id),
-        ideas=await count(Idea, Idea.summit_id == summit_id, Idea.status == "active"),
-        themes=await count(Theme, Theme.summit_id == summit_id, Theme.status == "active"),
+        ideas=await count(ideas, ideas.c.summit_id == summit_id, ideas.c.status == "active"),
+        themes=await count(themes, themes.c.summit_id == summit_id, themes.c.status == "active"),
         partners=await count(Partner, Partner.summit_id == summit_id),
         audit_entries=await count(AuditEntry),
     )
@@ -330,12 +375,16 @@ class LinkRejected(Exception):
     """A personal link that is unknown, revoked or expired (the message says which)."""
 
 
-def link_still_holds(link_id: int) -> tuple[ColumnElement[bool], ...]:
+def link_still_holds(
+    link_id: int, now: dt.datetime | None = None
+) -> tuple[ColumnElement[bool], ...]:
     """Conditions (over ``personal_links`` joined to ``participants``) under which a session
-    opened with link ``link_id`` still stands: the link is not revoked, the person not withdrawn."""
+    opened with link ``link_id`` still stands: the link is not revoked and has not expired, the
+    person has not withdrawn."""
     return (
         PersonalLink.id == link_id,
         PersonalLink.revoked_at.is_(None),
+        or_(PersonalLink.expires_at.is_(None), PersonalLink.expires_at > (now or utcnow())),
         Participant.status != "withdrawn",
     )
 

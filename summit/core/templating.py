@@ -51,6 +51,7 @@ def render(
         "lang": i18n.current_language(),
         "languages": i18n.available(),
         "summit": getattr(request.state, "summit", None),
+        "csp_nonce": getattr(request.state, "csp_nonce", ""),
     }
     values.update(context or {})
     html = env.get_template(template).render(values)

@@ -10,7 +10,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -18,9 +17,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from summit.core.db import Database
 from summit.core.events import EventBus
-from summit.core.models import Participant, PersonalLink, Summit
+from summit.core.models import Participant, Summit
 from summit.core.routing import Identity
-from summit.core.service import link_still_holds
 
 
 def db(request: Request) -> Database:
@@ -152,19 +150,15 @@ async def forward_events(
 
 
 async def participant_link_valid(websocket: WebSocket) -> bool:
-    """Whether the personal link this socket's session was opened with still holds (not revoked,
-    the participant not withdrawn); staff sockets are always valid here."""
-    link_id = websocket.scope.get("session", {}).get("link_id")
-    if not isinstance(link_id, int):
+    """Whether the session this socket was opened in still stands: not ended (logout, a
+    disabled account) or expired, and a participant's link still holds (not revoked or expired,
+    the participant not withdrawn)."""
+    from summit.core.context import still_holds
+
+    ident = getattr(websocket.state, "identity", None)
+    if not isinstance(ident, Identity):
         return True
-    database: Database = websocket.app.state.db
-    async with database.session() as session:
-        found = await session.scalar(
-            select(PersonalLink.id)
-            .join(Participant, Participant.id == PersonalLink.participant_id)
-            .where(*link_still_holds(link_id))
-        )
-    return found is not None
+    return await still_holds(websocket.app.state.db, ident)
 
 
 async def close_when_link_revoked(websocket: WebSocket) -> None:

@@ -7,11 +7,12 @@ are not secret, like stickers on a wall); ``priority_table_tallies`` a venue tab
 
 Burgerraad (the core tables ``council_votes``, ``ballots``, ``voter_participation``, ``decisions``
 and ``decision_signatures`` hold the vote itself):
-``council_members`` who may vote (fixed when the vote opens); ``council_vote_items`` the
+``council_members`` who may vote (fixed when the vote opens); ``council_credentials`` which
+members obtained their anonymous voting key (not which key); ``council_vote_items`` the
 proposals on a vote and, once closed, their counts; ``council_vote_meta`` the receipt-key
 fingerprint, the membership rule and the published receipts' hash; ``decision_documents`` the
-exact bytes of a Burgerbesluit whose SHA-256 the members sign; ``display_links`` revocable links
-for the plenary screen (only a hash of the token is kept).
+exact bytes of a Burgerbesluit whose SHA-256 the members sign. (The plenary screen's
+``display_links`` are in ``summit.plenary.models``.)
 """
 
 from __future__ import annotations
@@ -118,6 +119,7 @@ class CouncilVoteItem(Base):
     )
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
     proposal_version: Mapped[int] = mapped_column(Integer, default=0)  # the text voted on
+    proposal_sha256: Mapped[str] = mapped_column(String(64), default="")  # that text's SHA-256
     position: Mapped[int] = mapped_column(Integer, default=0)
     votes_for: Mapped[int | None] = mapped_column(Integer)
     against: Mapped[int | None] = mapped_column(Integer)
@@ -143,6 +145,12 @@ class CouncilVoteMeta(Base):
     # {"kind": "roles", "roles": [...]} | {"kind": "list", "pseudonyms": [...]}
     membership: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The vote's ballot key for anonymous voting keys (RSA blind signatures): the public modulus
+    # (hex) and exponent, and the private key sealed with the server secret; the private key is
+    # destroyed when the vote closes.
+    ballot_key_n: Mapped[str] = mapped_column(Text, default="")
+    ballot_key_e: Mapped[int] = mapped_column(Integer, default=0)
+    ballot_key_sealed: Mapped[str] = mapped_column(Text, default="")
 
 
 class DecisionDocument(Base):
@@ -157,18 +165,6 @@ class DecisionDocument(Base):
     language: Mapped[str] = mapped_column(String(8), default="nl")
 
 
-class DisplayLink(Base):
-    """A revocable link for the plenary screen in the hall; only the token's hash is kept."""
-
-    __tablename__ = "display_links"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    summit_id: Mapped[int] = mapped_column(ForeignKey("summits.id", ondelete="CASCADE"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    label: Mapped[str] = mapped_column(String(120), default="")
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-
-
 class Proposal(Base):
     """A proposal worked out from a theme (voorstel)."""
 
@@ -178,6 +174,8 @@ class Proposal(Base):
     theme_id: Mapped[int | None] = mapped_column(ForeignKey("themes.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="draft")
+    # who may revise it besides staff: "table:<id>", "workshop:<id>", "participant:<id>" or ""
+    owner: Mapped[str] = mapped_column(String(32), default="")
     created_at: Mapped[dt.datetime] = created_column()
 
 
@@ -197,6 +195,7 @@ class ProposalVersion(Base):
     author_table_id: Mapped[int | None] = mapped_column(
         ForeignKey("tables.id", ondelete="SET NULL")
     )
+    sha256: Mapped[str] = mapped_column(String(64), default="")  # of the text (proposals.py)
     created_at: Mapped[dt.datetime] = created_column()
 
 
@@ -225,9 +224,15 @@ class CouncilVote(Base):
 
 
 class Ballot(Base):
-    """A secret ballot: no column links it to its voter."""
+    """A secret ballot: no column links it to its voter.
+
+    ``credential`` names the anonymous voting key it was cast with (``credential_id``; empty for
+    ballots cast before voting keys existed); ``version`` counts that key's ballots on the
+    proposal, and only the latest counts. Ids are random and there is no time column.
+    """
 
     __tablename__ = "ballots"
+    __table_args__ = (UniqueConstraint("credential", "proposal_id", "version"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     council_vote_id: Mapped[int] = mapped_column(
         ForeignKey("council_votes.id", ondelete="CASCADE"), index=True
@@ -236,10 +241,46 @@ class Ballot(Base):
     choice: Mapped[str] = mapped_column(String(8))  # for | against | abstain
     receipt: Mapped[str] = mapped_column(String(64), unique=True)
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+    credential: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class CouncilVotingKey(Base):
+    """An anonymous voting key that has cast a ballot: its public name (``credential``) and the
+    ballot key's signature on it, published after the count so anyone can check and recount.
+    The key's secret is never stored, so this row cannot cast a ballot. Random id."""
+
+    __tablename__ = "council_voting_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_vote_id: Mapped[int] = mapped_column(
+        ForeignKey("council_votes.id", ondelete="CASCADE"), index=True
+    )
+    credential: Mapped[str] = mapped_column(String(64), unique=True)
+    signature: Mapped[str] = mapped_column(Text)
+
+
+class CouncilCredential(Base):
+    """That a member asked for, and got, their anonymous voting key: never *which* key, because
+    the server signed a blinded value (``blinded``; ``blind_signature`` is empty while the
+    request waits for its batch, and ``batch`` numbers the signing batch, 0 while waiting).
+    The time of a request is kept only while it waits."""
+
+    __tablename__ = "council_credentials"
+    __table_args__ = (UniqueConstraint("council_vote_id", "participant_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_vote_id: Mapped[int] = mapped_column(
+        ForeignKey("council_votes.id", ondelete="CASCADE"), index=True
+    )
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    blinded: Mapped[str] = mapped_column(Text, default="")
+    blind_signature: Mapped[str] = mapped_column(Text, default="")
+    batch: Mapped[int] = mapped_column(Integer, default=0)
+    requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class VoterParticipation(Base):
-    """That a member voted (never how); kept apart from the ballots."""
+    """That a member voted (never how), for ballots cast before voting keys existed (0009);
+    a vote now counts its voters by the voting keys used in its ballots."""
 
     __tablename__ = "voter_participation"
     __table_args__ = (UniqueConstraint("council_vote_id", "participant_id"),)

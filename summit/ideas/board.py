@@ -6,7 +6,6 @@ the themes, their ideas, tables and rounds here, in one place.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from summit.core import csvfile
 from summit.core.i18n import gettext as _
 from summit.core.models import Round, SummitTable
 from summit.ideas.models import Idea, Theme, ThemeBoardState, ThemeConstraint, ThemeDetail
@@ -279,16 +279,10 @@ async def plenary_data(session: AsyncSession, summit_id: int) -> dict[str, Any]:
     }
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
-
-
 def export_csv(data: BoardData) -> str:
     """One row per idea with its theme (ideas without a theme last)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csvfile.writer(out)
     writer.writerow(
         [
             "theme_id",
@@ -312,7 +306,7 @@ def export_csv(data: BoardData) -> str:
     for theme, idea in pairs:
         writer.writerow(
             [
-                _cell(x)
+                x
                 for x in (
                     theme.id if theme else "",
                     theme.label if theme else "",

@@ -23,6 +23,7 @@ from summit.core import service as repository
 from summit.core.errors import InvalidInput, NotFound, PermissionDenied
 from summit.core.events import EventBus
 from summit.core.models import Participant, Round, Seat, Summit, SummitTable, utcnow
+from summit.core.text import clean_text
 from summit.ideas.models import Idea, IdeaRevision, IdeaSettings, ThemeBoardState
 
 TITLE_MAX = 120
@@ -175,14 +176,15 @@ def clean_tags(raw: Any, field_name: str = "tags") -> list[str]:
 
 def clean_idea(title: Any, body: Any, tags: Any) -> tuple[str, str, list[str]]:
     """Validated (title, body, tags); raises InvalidInput naming the field."""
-    if not isinstance(title, str) or not title.strip():
+    if isinstance(title, str):
+        title = " ".join(clean_text(title).split())  # no bidi or zero-width tricks on the plenary
+    if not isinstance(title, str) or not title:
         raise InvalidInput("title", "is required")
     if body is None:
         body = ""
     if not isinstance(body, str):
         raise InvalidInput("body", "must be text")
-    title = " ".join(title.split())
-    body = body.strip().replace("\r\n", "\n")
+    body = clean_text(body).strip().replace("\r\n", "\n")
     if len(title) > TITLE_MAX:
         raise InvalidInput("title", f"has at most {TITLE_MAX} characters (got {len(title)})")
     if len(body) > BODY_MAX:
@@ -263,7 +265,9 @@ async def add_idea(
             select(Idea).where(Idea.summit_id == ctx.summit_id, Idea.idempotency_key == key)
         )
         if existing is not None:
-            if existing.title != title or existing.body != body:
+            # A key is the caller's table's own: another table's idea is never returned.
+            same_place = (existing.table_id, existing.round_id) == (ctx.table_id, ctx.round_id)
+            if not same_place or existing.title != title or existing.body != body:
                 raise IdempotencyConflict(
                     "idempotency_key", "was already used for a different idea"
                 )

@@ -91,8 +91,9 @@ async def _create(
                 )
             )
             ctx = await ideas.table_context(session, participant)
-        if existing is None or ctx is None:
-            raise
+        if existing is None or ctx is None or existing.table_id != ctx.table_id:
+            message = "idempotency_key: was already used for a different idea"
+            raise HTTPException(409, message) from None
         return existing, False, ctx
     if created:
         await _after_change(request, idea, "added", members, ctx.table_number)
@@ -262,7 +263,7 @@ async def organiser_ideas(request: Request) -> Response:
     return await _organiser_page(request)
 
 
-@page("/organiser/ideas/import", allow=ORGANISER, methods=("POST",))
+@page("/organiser/ideas/import", allow=ORGANISER, methods=("POST",), max_body=1_100_000)
 async def organiser_import(request: Request) -> Response:
     """Import a CSV of paper forms, all or nothing; the page lists every bad row."""
     summit = summit_or_404(request)

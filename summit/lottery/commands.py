@@ -210,7 +210,7 @@ def verify_panel(panels: Path, panels_hash: str, seed: str, selected: Path) -> N
     """Re-run the final draw of stage 2: prints MATCH, or the first difference and exits 1.
 
     Checks that panels.json hashes to the published panels hash, draws the index from the
-    seed (draw_index in summit/lottery/rules/draw.py) and compares that panel with selected.csv.
+    seed (draw_index in summit/core/rules/draw.py) and compares that panel with selected.csv.
     Needs no database.
     """
     from summit.core.errors import InvalidInput
@@ -246,7 +246,7 @@ def verify_panel(panels: Path, panels_hash: str, seed: str, selected: Path) -> N
 @click.option("--seats", required=True, type=click.IntRange(1), help="Panel size.")
 @click.option(
     "--algorithm",
-    type=click.Choice(["leximin", "maximin", "uniform"]),
+    type=click.Choice(["leximin", "maximin", "goldilocks", "uniform"]),
     default="leximin",
     show_default=True,
     help="How fair chances are computed.",
@@ -287,7 +287,8 @@ def select_command(
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"selected {seats} of {summary['pool_size']} ({summary['algorithm']}): "
-        f"min chance {summary['min_probability']:.4f}, panel {summary['drawn_index']} of "
+        f"min chance {summary['min_probability']:.4f}, "
+        f"max chance {summary['max_probability']:.4f}, panel {summary['drawn_index']} of "
         f"{summary['panels']}, panels hash {summary['panels_hash']}; files in {out_dir}"
     )
 

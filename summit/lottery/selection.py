@@ -19,14 +19,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from summit.core import audit
+from summit.core import audit, csvfile
 from summit.core import service as repository
 from summit.core.errors import InvalidInput, NotFound
 from summit.core.models import Participant, Summit, utcnow
 from summit.core.models import Person as PersonRow
-from summit.core.rules.roles import Role
-from summit.lottery.models import LotteryDraw, Registration
-from summit.lottery.rules.draw import (
+from summit.core.rules.draw import (
     MATCH,
     SeedSpec,
     Verification,
@@ -35,11 +33,15 @@ from summit.lottery.rules.draw import (
     normalise_seed,
     sha256_hex,
 )
+from summit.core.rules.roles import Role
+from summit.lottery.models import LotteryDraw, Registration
 from summit.lottery.rules.selection import (
+    ALGORITHMS,
     Lottery,
     Person,
     Quota,
     ReserveList,
+    SelectionCancelled,
     check_panel,
     draw_panel,
     find_distribution,
@@ -86,6 +88,8 @@ async def selection_input(
         raise InvalidInput("seats", "must be at least 1")
     if not 1 <= panels <= 10_000:
         raise InvalidInput("panels", "must be between 1 and 10000")
+    if algorithm not in ALGORITHMS:
+        raise InvalidInput("algorithm", f"unknown algorithm {algorithm!r}")
     rows = (
         (
             await session.execute(
@@ -149,6 +153,9 @@ def compute_selection(
         progress=progress,
         cancel=cancel,
     )
+    if cancel is not None and cancel():
+        # a cancelled leximin returns its anytime lottery; the platform stores nothing then
+        raise SelectionCancelled("selection cancelled")
     lottery = round_lottery(distribution, data.panels)
     return SelectionResult(
         lottery,
@@ -477,7 +484,7 @@ def drawn_panel(draw: LotteryDraw) -> list[str]:
 
 def _csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csvfile.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
     return buffer.getvalue()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from summit.core import csvfile
 from summit.core.errors import InvalidInput
 from summit.lottery.rules.selection import (
     Distribution,
@@ -185,7 +186,7 @@ def read_selection_input(
 
 def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = csvfile.writer(handle)
         writer.writerow(header)
         writer.writerows(rows)
 

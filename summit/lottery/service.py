@@ -5,7 +5,8 @@ Every function works inside the caller's transaction and writes its audit entry 
 payloads hold pseudonyms, counts and hashes only. Registration codes are never stored: a drawn
 resident's code is derived with a keyed hash (HMAC-SHA-256 of the summit's secret key) from the
 pseudonym, so the organiser can print letters again, while the database holds only
-``token_hash(code)``. Codes of named invitations are random and shown once.
+``code_hash(secret_key, code)``, a keyed hash (a copy of the database alone cannot be searched
+for codes). Codes of named invitations are random and shown once.
 """
 
 from __future__ import annotations
@@ -20,25 +21,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from summit import __version__
-from summit.core import audit
+from summit.core import audit, csvfile
 from summit.core import service as repository
 from summit.core.errors import InvalidInput, NotFound
+from summit.core.i18n import gettext
 from summit.core.models import Participant, Person, Summit, utcnow
-from summit.core.rules.roles import Role
-from summit.core.security import CODE_ALPHABET, new_code, new_token, normalise_code, token_hash
-from summit.lottery.models import (
-    Invitation,
-    LotteryDraw,
-    RegisterEntry,
-    RegisterImport,
-    Registration,
-    WithdrawalLink,
-)
-from summit.lottery.rules.draw import (
+from summit.core.rules.draw import (
     Commitment,
     DrawEntry,
     SeedSpec,
@@ -49,6 +41,23 @@ from summit.lottery.rules.draw import (
     run_committed_draw,
     sha256_hex,
     verify_draw,
+)
+from summit.core.rules.roles import Phase, Role
+from summit.core.security import (
+    CODE_ALPHABET,
+    code_hash,
+    new_code,
+    new_token,
+    normalise_code,
+    token_hash,
+)
+from summit.lottery.models import (
+    Invitation,
+    LotteryDraw,
+    RegisterEntry,
+    RegisterImport,
+    Registration,
+    WithdrawalLink,
 )
 from summit.lottery.rules.register import ColumnMapping, Register, parse_register
 
@@ -202,7 +211,7 @@ async def extract(session: AsyncSession, summit_id: int) -> list[DrawEntry]:
 
 def extract_csv(entries: Sequence[DrawEntry]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvfile.writer(out, lineterminator="\n")
     writer.writerow(["pseudonym", "household"])
     for e in entries:
         writer.writerow([e.pseudonym, e.household or ""])
@@ -301,7 +310,7 @@ def commitment_json(draw: LotteryDraw) -> bytes:
 
 def result_csv(pseudonyms: Sequence[str]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvfile.writer(out, lineterminator="\n")
     writer.writerow(["position", "pseudonym"])
     for i, p in enumerate(pseudonyms):
         writer.writerow([i, p])
@@ -361,7 +370,7 @@ async def run_draw(
             kind="drawn",
             role=Role.RESIDENT.value,
             register_entry_id=ids[p],
-            code_hash=token_hash(invitation_code(secret_key, summit.id, p)),
+            code_hash=code_hash(secret_key, invitation_code(secret_key, summit.id, p)),
             status="sent",
         )
         for p in drawn
@@ -428,7 +437,7 @@ async def letters(
 
 def mail_merge_csv(rows: Sequence[Letter]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvfile.writer(out, lineterminator="\n")
     writer.writerow(["pseudonym", "code", "link"])
     for letter in rows:
         writer.writerow([letter.pseudonym, format_code(letter.code), letter.link])
@@ -440,7 +449,7 @@ def mail_merge_with_ids(register: Register, rows: Sequence[Letter]) -> str:
     register file (the platform never stores those ids): ``id,pseudonym,code,link``."""
     source = {r.pseudonym: r.source_id for r in register.residents}
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvfile.writer(out, lineterminator="\n")
     writer.writerow(["id", "pseudonym", "code", "link"])
     for letter in rows:
         if letter.pseudonym not in source:
@@ -460,7 +469,7 @@ def format_code(code: str) -> str:
 
 
 async def invite_named(
-    session: AsyncSession, summit: Summit, *, actor: str, role: str
+    session: AsyncSession, summit: Summit, *, actor: str, role: str, secret_key: str
 ) -> tuple[Invitation, str]:
     """A personal invitation for an employer, politician or civil servant; returns the code."""
     if role not in {r.value for r in Role} or role == Role.RESIDENT.value:
@@ -468,7 +477,11 @@ async def invite_named(
         raise InvalidInput("role", f"must be one of {allowed}")
     code = new_code(CODE_LENGTH)
     invitation = Invitation(
-        summit_id=summit.id, kind="named", role=role, code_hash=token_hash(code), status="sent"
+        summit_id=summit.id,
+        kind="named",
+        role=role,
+        code_hash=code_hash(secret_key, code),
+        status="sent",
     )
     session.add(invitation)
     await session.flush()
@@ -499,13 +512,16 @@ class CodeRejected(InvalidInput):
         self.reason = reason
 
 
-async def find_invitation(session: AsyncSession, summit: Summit, code: str) -> Invitation:
+async def find_invitation(
+    session: AsyncSession, summit: Summit, code: str, *, secret_key: str
+) -> Invitation:
     clean = normalise_code(code or "")
     if not 6 <= len(clean) <= 32:
         raise CodeRejected("unknown")
     invitation = await session.scalar(
         select(Invitation).where(
-            Invitation.summit_id == summit.id, Invitation.code_hash == token_hash(clean)
+            Invitation.summit_id == summit.id,
+            Invitation.code_hash == code_hash(secret_key, clean),
         )
     )
     if invitation is None:
@@ -652,17 +668,56 @@ async def _store_registration(
 
 
 async def register_with_code(
-    session: AsyncSession, summit: Summit, code: str, form: RegistrationForm, *, actor: str
+    session: AsyncSession,
+    summit: Summit,
+    code: str,
+    form: RegistrationForm,
+    *,
+    actor: str,
+    secret_key: str,
 ) -> tuple[Registration, str]:
     """Register with an invitation code; returns the registration and its withdrawal token."""
-    invitation = await find_invitation(session, summit, code)
+    invitation = await find_invitation(session, summit, code, secret_key=secret_key)
     return await _store_registration(session, summit, invitation, form, actor=actor)
+
+
+async def check_self_registration(
+    session: AsyncSession, summit: Summit, form: RegistrationForm
+) -> None:
+    """Self-registration (no code) is open only while the summit is in its registration phase,
+    and once per person: an e-mail address or phone number that already has a registration
+    (not withdrawn) in this summit is refused."""
+    if summit.phase != Phase.REGISTRATION.value:
+        message = gettext("Self-registration is only open during the registration phase.")
+        raise InvalidInput("role", message)
+    same: list[Any] = []
+    if form.email:
+        same.append(func.lower(Person.email) == form.email.lower())
+    if form.phone:
+        digits = "".join(ch for ch in form.phone if ch.isdigit() or ch == "+")
+        same.append(Person.phone.in_({form.phone, digits}))
+    found = await session.scalar(
+        select(func.count())
+        .select_from(Registration)
+        .join(Person, Person.id == Registration.person_id)
+        .where(
+            Registration.summit_id == summit.id,
+            Registration.status != "withdrawn",
+            or_(*same),
+        )
+    )
+    if found:
+        raise InvalidInput(
+            "email",
+            gettext("Someone with this e-mail address or phone number is already registered."),
+        )
 
 
 async def register_self(
     session: AsyncSession, summit: Summit, role: str, form: RegistrationForm, *, actor: str
 ) -> tuple[Registration, str]:
-    """Self-registration of a civil servant or free thinker (no code needed)."""
+    """Self-registration of a civil servant or free thinker (no code needed). The web form
+    calls :func:`check_self_registration` first (phase and one registration per person)."""
     if role not in SELF_ROLES:
         raise InvalidInput("role", f"self-registration is open to {', '.join(SELF_ROLES)}")
     invitation = Invitation(

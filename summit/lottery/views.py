@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute
 
-from summit.core import i18n
+from summit.core import audit, i18n
 from summit.core import service as repository
 from summit.core.errors import InvalidInput, NotFound, SummitError
 from summit.core.forms import form_int
@@ -89,7 +89,9 @@ async def lottery_page(request: Request) -> Response:
     return render(request, "lottery/organiser.html", {**context, "values": {}, "errors": []})
 
 
-@page("/organiser/lottery/register", allow=ORGANISER, methods=("POST",))
+@page(
+    "/organiser/lottery/register", allow=ORGANISER, methods=("POST",), max_body=MAX_UPLOAD + 65536
+)
 async def register_upload(request: Request) -> Response:
     """Upload a register extract: all or nothing, with every bad row listed."""
     summit = summit_or_404(request)
@@ -232,10 +234,19 @@ async def result_csv(request: Request) -> Response:
     summit = summit_or_404(request)
     async with db(request).session() as session:
         draw = await lottery.invitation_draw(session, summit.id)
-    if draw is None or draw.status != "drawn":
-        raise NotFound("result: the draw has not been made")
+        if draw is None or draw.status != "drawn":
+            raise NotFound("result: the draw has not been made")
+        entry = await audit.anchor_of(session, action="draw.run", subject=f"draw:{draw.id}")
     body = lottery.result_csv(draw.result["pseudonyms"])
-    return _download(body, "text/csv", "result.csv")
+    return _anchored(_download(body, "text/csv", "result.csv"), entry)
+
+
+def _anchored(response: Response, entry: audit.Anchor | None) -> Response:
+    """A draw's published file carries the audit entry that recorded the draw (its place in
+    the chain: `summit audit verify --head` later shows nothing before it changed)."""
+    if entry is not None:
+        response.headers["x-audit-entry"] = str(entry)
+    return response
 
 
 def _download(body: str, media: str, name: str) -> Response:
@@ -274,7 +285,11 @@ async def named(request: Request) -> Response:
     async with db(request).session() as session:
         fresh = await repository.get_summit(session, summit.id)
         invitation, code = await lottery.invite_named(
-            session, fresh, actor=identity(request).actor, role=str(form.get("role", ""))
+            session,
+            fresh,
+            actor=identity(request).actor,
+            role=str(form.get("role", "")),
+            secret_key=_secret(request),
         )
     link = f"{_base(request)}/register?code={code}"
     return render(
@@ -319,7 +334,9 @@ async def register(request: Request) -> Response:
             raise HTTPException(429, _("Too many attempts. Try again in a minute."))
         async with db(request).session() as session:
             try:
-                invitation = await lottery.find_invitation(session, summit, code)
+                invitation = await lottery.find_invitation(
+                    session, summit, code, secret_key=_secret(request)
+                )
             except lottery.CodeRejected as exc:
                 log.info("registration code refused", extra={"fields": {"reason": exc.reason}})
                 error = ("code", _code_message(exc.reason))
@@ -335,7 +352,7 @@ async def register(request: Request) -> Response:
             async with db(request).session() as session:
                 fresh = await repository.get_summit(session, summit.id)
                 registration, token = await lottery.register_with_code(
-                    session, fresh, code, parsed, actor="public"
+                    session, fresh, code, parsed, actor="public", secret_key=_secret(request)
                 )
         except lottery.CodeRejected as exc:
             error = ("code", _code_message(exc.reason))
@@ -391,6 +408,7 @@ async def register_self(request: Request) -> Response:
             )
             async with db(request).session() as session:
                 fresh = await repository.get_summit(session, summit.id)
+                await lottery.check_self_registration(session, fresh, parsed)
                 registration, token = await lottery.register_self(
                     session, fresh, role, parsed, actor="public"
                 )
@@ -607,7 +625,10 @@ async def panels_json(request: Request) -> Response:
 async def selected_csv(request: Request) -> Response:
     """The panel the public seed drew (pool pseudonyms), for `summit verify panel`."""
     draw = await _role_draw(request, drawn=True)
-    return _download(sel.selected_csv(sel.drawn_panel(draw)), "text/csv", "selected.csv")
+    async with db(request).session() as session:
+        entry = await audit.anchor_of(session, action="selection.draw", subject=f"draw:{draw.id}")
+    csv_file = _download(sel.selected_csv(sel.drawn_panel(draw)), "text/csv", "selected.csv")
+    return _anchored(csv_file, entry)
 
 
 @page("/lottery/{role}/report.csv", allow=PUBLIC)

@@ -4,7 +4,6 @@ moves, printable table cards, the tables as JSON/CSV, and the participant's tabl
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 from typing import Any
 
@@ -12,6 +11,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from summit.core import csvfile
 from summit.core import service as repository
 from summit.core.errors import InvalidInput, NotFound
 from summit.core.i18n import gettext as _
@@ -350,7 +350,7 @@ async def round_json(request: Request) -> Response:
 async def round_csv(request: Request) -> Response:
     rnd, tables = await _round_data(request)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csvfile.writer(out)
     writer.writerow(["round", "table", "kind", "area", "topic", "pseudonym", "role", "host"])
     for t in tables:
         for p in t.people:

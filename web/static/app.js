@@ -3,6 +3,14 @@
 const body = document.body;
 const liveRegion = document.getElementById("live-region");
 
+// Bars take their length from data-share / data-size: the content security policy allows no
+// style attributes, but a script of our own may set a custom property.
+for (const [attribute, property] of [["share", "--share"], ["size", "--size"]]) {
+  for (const node of document.querySelectorAll(`[data-${attribute}]`)) {
+    node.style.setProperty(property, `${Number(node.dataset[attribute]) || 0}%`);
+  }
+}
+
 async function refreshCounts() {
   if (!document.querySelector("[data-count]")) return;
   const response = await fetch("/organiser/status.json", { headers: { accept: "application/json" } });

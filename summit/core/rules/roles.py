@@ -53,6 +53,13 @@ class StaffRole(enum.StrEnum):
     MODERATOR = "moderator"
 
 
+class WorkshopRole(enum.StrEnum):
+    """Who a Burgerforum workshop invites with a personal link; their contributions carry it."""
+
+    EXPERT = "expert"
+    OFFICIAL = "official"  # ambtenaar or bestuurder of a partner
+
+
 class Principal(enum.StrEnum):
     """Who may call a route; every route names the principals it allows."""
 
@@ -60,6 +67,7 @@ class Principal(enum.StrEnum):
     PARTICIPANT = "participant"
     MODERATOR = "moderator"
     ORGANISER = "organiser"
+    PARTNER = "partner"  # a coalition partner, through its personal link (the Monitor)
 
 
 #: The Dutch G1000 default: 60 % residents, 10 % each of the other four roles.

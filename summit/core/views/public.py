@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from starlette.exceptions import HTTPException
+import asyncio
+
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from summit import __version__
 from summit.core import audit
 from summit.core import service as repository
+from summit.core.forms import parse_int
 from summit.core.routing import PUBLIC, page
+from summit.core.rules.audit_chain import ChainReport
 from summit.core.templating import render
 from summit.core.web import bus, db
 
@@ -45,25 +49,50 @@ def _entry_json(entry: object) -> dict[str, object]:
 
 
 def _page_args(request: Request) -> tuple[int, int | None]:
-    try:
-        limit = min(max(int(request.query_params.get("limit", "100")), 1), 1000)
-        before_raw = request.query_params.get("before")
-        before = int(before_raw) if before_raw else None
-    except ValueError:
-        raise HTTPException(400, "limit/before: expected whole numbers") from None
+    query = request.query_params
+    limit = min(max(parse_int(query.get("limit") or "100", "limit"), 1), 1000)
+    before_raw = query.get("before")
+    before = parse_int(before_raw, "before", low=0) if before_raw else None
     return limit, before
+
+
+async def _verified(request: Request, session: AsyncSession, head_hash: str) -> ChainReport:
+    """The chain's verification, done once per head (a public page must not re-hash the whole
+    log on every visit)."""
+    state = request.app.state
+    lock = getattr(state, "audit_lock", None) or asyncio.Lock()
+    state.audit_lock = lock
+    async with lock:
+        cached = getattr(state, "audit_report", None)
+        if cached is None or cached[0] != head_hash:
+            state.audit_report = (head_hash, await audit.verify(session))
+        report: ChainReport = state.audit_report[1]
+    return report
 
 
 @page("/audit", allow=PUBLIC)
 async def audit_page(request: Request) -> Response:
+    """The log, newest first; ``?head=HASH`` checks it against a head published earlier."""
     limit, before = _page_args(request)
+    published = request.query_params.get("head", "").strip()[:200]
     async with db(request).session() as session:
         entries = await audit.recent(session, limit=limit, before=before)
         head_seq, head_hash = await audit.head(session)
+        check = None
+        if published:
+            report = await _verified(request, session, head_hash)
+            check = await audit.check_head(session, published, report)
     return render(
         request,
         "audit.html",
-        {"entries": entries, "head_seq": head_seq, "head_hash": head_hash, "limit": limit},
+        {
+            "entries": entries,
+            "head_seq": head_seq,
+            "head_hash": head_hash,
+            "limit": limit,
+            "published": published,
+            "head_check": check,
+        },
     )
 
 

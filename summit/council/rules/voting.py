@@ -10,12 +10,13 @@ Pure functions, no I/O. Two votes live here:
   votes *for* reach half of the members plus one (``council_threshold``), counted over the
   members, not over the votes cast.
 
-Receipts: a member's ballot on a proposal is identified by an HMAC of (server key, vote id,
-participant id, proposal id, version). Without the key a receipt reveals nothing about the voter.
+Receipts are written in the invitation-code alphabet; they follow from a ballot's anonymous
+voting key (``rules.credentials``), never from the voter.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import hashlib
 import hmac
@@ -36,6 +37,37 @@ RECEIPT_GROUP_SIZE = 4
 
 class VotingError(InvalidInput):
     """A vote, tally or ballot that breaks a rule; the message names the field."""
+
+
+class VotingClosed(VotingError):
+    """A ballot or dot vote outside the voting window (not yet open, closed, past its deadline)."""
+
+
+def check_open(status: str, what: str) -> None:
+    """Refuse unless a vote (a prioritisation or a Burgerraad vote) is open."""
+    if status == "planned":
+        raise VotingClosed("vote", f"the {what} has not opened yet")
+    if status == "closed":
+        raise VotingClosed("vote", f"the {what} has closed")
+
+
+def check_ballot_window(
+    status: str, opens_at: dt.datetime | None, closes_at: dt.datetime | None, now: dt.datetime
+) -> None:
+    """A Burgerraad ballot is accepted while the vote is open and before its deadline."""
+    check_open(status, "vote")
+    if opens_at is not None and now < opens_at:
+        raise VotingClosed("vote", "the vote has not opened yet")
+    if closes_at is not None and now >= closes_at:
+        raise VotingClosed("vote", "the voting deadline has passed")
+
+
+def transition(status: str, to: str) -> None:
+    """A vote goes planned → open → closed, never back."""
+    allowed = {"open": "planned", "closed": "open"}
+    if status != allowed[to]:
+        verb = "opened" if to == "open" else "closed"
+        raise VotingError("status", f"a {status} vote cannot be {verb}")
 
 
 class Choice(enum.StrEnum):
@@ -383,43 +415,11 @@ def select_members(
 
 
 def receipt_key(secret: str) -> bytes:
-    """The receipt key, derived from the server secret (never stored in the database)."""
+    """The council's server key, derived from the server secret (never stored in the database);
+    it seals each vote's private ballot key."""
     if len(secret) < 16:
         raise VotingError("secret", "the server secret is too short to key ballot receipts")
     return hmac.new(secret.encode(), b"summit.council.receipt.v1", hashlib.sha256).digest()
-
-
-def key_check(key: bytes) -> str:
-    """A fingerprint of the receipt key, stored when a vote opens to notice a changed secret."""
-    return hmac.new(key, b"summit.council.key-check", hashlib.sha256).hexdigest()
-
-
-def receipt_code(key: bytes, vote: int, participant: int, proposal: int, version: int) -> str:
-    """The receipt of a member's ``version``-th ballot on a proposal: 80 bits, ``XXXX-XXXX-…``.
-
-    The same inputs give the same code, so the server (which holds the key) can find a member's
-    earlier ballot when they change it; a database copy without the key cannot.
-    """
-    if not 1 <= version <= MAX_BALLOT_VERSIONS:
-        raise VotingError("version", f"must be 1 to {MAX_BALLOT_VERSIONS}")
-    message = f"{vote}\x1f{participant}\x1f{proposal}\x1f{version}".encode()
-    number = int.from_bytes(hmac.new(key, message, hashlib.sha256).digest()[:10], "big")
-    chars = []
-    base = len(RECEIPT_ALPHABET)
-    for _ in range(RECEIPT_GROUPS * RECEIPT_GROUP_SIZE):
-        number, digit = divmod(number, base)
-        chars.append(RECEIPT_ALPHABET[digit])
-    code = "".join(chars)
-    return "-".join(
-        code[i : i + RECEIPT_GROUP_SIZE] for i in range(0, len(code), RECEIPT_GROUP_SIZE)
-    )
-
-
-def receipt_versions(key: bytes, vote: int, participant: int, proposal: int) -> list[str]:
-    """Receipts of versions 1 … MAX_BALLOT_VERSIONS, in order."""
-    return [
-        receipt_code(key, vote, participant, proposal, v) for v in range(1, MAX_BALLOT_VERSIONS + 1)
-    ]
 
 
 def normalise_receipt(text: str) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from summit.core.errors import InvalidInput
-from summit.lottery.rules.draw import DrawEntry
+from summit.core.rules.draw import DrawEntry
 
 DEFAULT_AGE_BANDS: tuple[int, ...] = (16, 25, 35, 50, 65)
 DEFAULT_DATE_FORMATS: tuple[str, ...] = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%Y%m%d")

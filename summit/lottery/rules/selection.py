@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from summit.core.errors import InvalidInput
-from summit.lottery.rules.draw import HashRandom, canonical_json, draw_index, sha256_hex
+from summit.core.rules.draw import HashRandom, canonical_json, draw_index, sha256_hex
+from summit.lottery.rules.selection_algorithms import solve_model
+from summit.lottery.rules.selection_leximin import LeximinProgressFn
 from summit.lottery.rules.selection_solver import (
     CancelFn,
     ProgressFn,
@@ -27,7 +29,6 @@ from summit.lottery.rules.selection_solver import (
     TypeModel,
     has_feasible_panel,
     relax_quotas,
-    solve_types,
 )
 
 __all__ = [
@@ -52,7 +53,7 @@ __all__ = [
     "round_lottery",
 ]
 
-ALGORITHMS = ("leximin", "maximin", "uniform")
+ALGORITHMS = ("leximin", "maximin", "goldilocks", "uniform")
 
 
 class SelectionError(InvalidInput):
@@ -133,6 +134,9 @@ class Distribution:
     seconds: float
     iterations: int = 0
     stages: int = 0
+    max_probability: float = 0.0
+    exact: bool = True  # False: a cancelled leximin's anytime lottery (minimum = maximin's)
+    tolerance: float = 0.0  # leximin: largest |chance - certified leximin chance|
 
 
 @dataclass(frozen=True)
@@ -303,12 +307,15 @@ def find_distribution(
     one_per_household: bool = False,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
+    report: LeximinProgressFn | None = None,
 ) -> Distribution:
     """The fair distribution over panels of ``seats`` people meeting every quota.
 
     Raises :class:`InfeasibleQuotas` (with a suggested minimal relaxation) when no panel exists,
     :class:`SelectionError` for bad input and :class:`SelectionCancelled` when ``cancel()``
-    returns True. ``progress(fraction, message)`` is called as the solver goes.
+    returns True before the maximin is known; a leximin cancelled later returns the lottery
+    found so far (``exact=False``, its minimum is the maximin). ``progress(fraction, message)``
+    is called as the solver goes; ``report`` gets leximin's structured progress.
     """
     if algorithm not in ALGORITHMS:
         raise SelectionError("algorithm", f"{algorithm!r} is not one of {', '.join(ALGORITHMS)}")
@@ -327,9 +334,8 @@ def find_distribution(
                 "uniform would break a quota (the pool is oversubscribed); use maximin or leximin",
             )
         return _uniform(people, seats)
-    solved = solve_types(
-        typed.model, leximin=algorithm == "leximin", progress=progress, cancel=cancel
-    )
+    result = solve_model(typed.model, algorithm, progress=progress, cancel=cancel, report=report)
+    solved = result.distribution
     probabilities = {
         pid: float(solved.type_probability[t]) for t, ids in enumerate(typed.members) for pid in ids
     }
@@ -343,6 +349,9 @@ def find_distribution(
         weights=tuple(float(w) for w in solved.weights),
         probabilities=probabilities,
         min_probability=float(solved.type_probability.min()),
+        max_probability=float(solved.type_probability.max()),
+        exact=result.exact,
+        tolerance=result.tolerance,
         seconds=solved.seconds,
         iterations=solved.iterations,
         stages=solved.stages,

@@ -6,18 +6,21 @@ import dataclasses
 from typing import Any
 
 from sqlalchemy import func, select
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from summit.core import audit
 from summit.core import service as repository
 from summit.core.errors import InvalidInput
+from summit.core.i18n import gettext as _
 from summit.core.models import Participant, Seat, SummitTable, utcnow
 from summit.core.routing import ORGANISER, STAFF, page
 from summit.core.rules.roles import Phase, Role
 from summit.core.rules.summit_spec import SpecError, parse_summit_form
 from summit.core.templating import render
 from summit.core.web import bus, db, identity, summit_or_404
+from summit.council.vote import member_of_open_vote
 from summit.ideas.models import Idea
 
 
@@ -96,6 +99,14 @@ async def participant_link(request: Request) -> Response:
         if action == "revoke":
             await repository.revoke_links(session, participant, actor=identity(request).actor)
         elif action == "issue":
+            if await member_of_open_vote(session, participant.id):
+                raise HTTPException(
+                    409,
+                    _(
+                        "A Burgerraad vote with this member is open: their personal link cannot "
+                        "be issued again until it closes, so that nobody can vote in their place."
+                    ),
+                )
             token = await repository.issue_link(session, participant, actor=identity(request).actor)
         else:
             raise InvalidInput("action", "must be revoke or issue")

@@ -1,0 +1,299 @@
+"""The Burgerraad's ballot box: ballots cast with an anonymous voting key, never with a name.
+
+A ballot arrives with a voting key's secret and the ballot key's signature on its credential
+(``rules.credentials``), in a request without a session. The box checks the signature, stores
+``(vote, proposal, choice, receipt, credential, version)`` under a random id with no time, marks
+the key's previous ballot on that proposal superseded, and logs the change with a hash that the
+published ballot list opens after the count: nothing here knows, stores or logs who voted.
+
+Which members obtained a key is kept apart (``summit.council.credentials``), written in other
+requests and transactions, in batches. Ballots race each other on PostgreSQL: ``cast`` runs
+inside ``summit.core.db.with_retries``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import distinct, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from summit.core import audit
+from summit.core.db import Retry, lock_row, rows_of
+from summit.core.errors import NotFound, PermissionDenied
+from summit.core.models import utcnow
+from summit.council.models import (
+    Ballot,
+    CouncilVote,
+    CouncilVoteItem,
+    CouncilVoteMeta,
+    CouncilVotingKey,
+    VoterParticipation,
+)
+from summit.council.rules.credentials import (
+    PublicKey,
+    ballot_commitment,
+    ballot_receipt,
+    credential_of,
+    parse_hex64,
+    parse_number,
+    verify,
+)
+from summit.council.rules.voting import (
+    MAX_BALLOT_VERSIONS,
+    Choice,
+    VotingClosed,
+    VotingError,
+    check_ballot_window,
+    parse_choice,
+)
+
+Event = tuple[str, dict[str, Any]]
+
+#: The advisory-lock key space of Burgerraad votes on PostgreSQL.
+LOCK_SPACE = 7_302_001
+#: The audit log's actor for ballot changes: a ballot carries no name.
+ANONYMOUS = "anonymous"
+
+
+async def locked_vote(
+    session: AsyncSession, summit_id: int, vote_id: int, *, exclusive: bool
+) -> CouncilVote:
+    """The vote row, locked (shared for ballots, exclusive for opening and closing)."""
+    vote = await lock_row(session, CouncilVote, vote_id, exclusive=exclusive, space=LOCK_SPACE)
+    if vote is None or vote.summit_id != summit_id:
+        raise NotFound(f"council vote {vote_id} does not exist")
+    assert isinstance(vote, CouncilVote)
+    return vote
+
+
+async def vote_items(session: AsyncSession, vote_id: int) -> list[CouncilVoteItem]:
+    where = CouncilVoteItem.council_vote_id == vote_id
+    return await rows_of(session, CouncilVoteItem, where, order_by=CouncilVoteItem.position)
+
+
+async def vote_meta(session: AsyncSession, vote_id: int) -> CouncilVoteMeta:
+    meta = await session.scalar(
+        select(CouncilVoteMeta).where(CouncilVoteMeta.council_vote_id == vote_id)
+    )
+    if meta is None:
+        meta = CouncilVoteMeta(council_vote_id=vote_id)
+        session.add(meta)
+    return meta
+
+
+def public_key(meta: CouncilVoteMeta) -> PublicKey | None:
+    """The vote's ballot key as published (``None`` for a vote without one yet)."""
+    if not meta.ballot_key_n:
+        return None
+    return PublicKey(int(meta.ballot_key_n, 16), meta.ballot_key_e)
+
+
+@dataclass(frozen=True)
+class _OpenVoteFacts:
+    key: PublicKey | None
+    proposals: frozenset[int]
+
+
+# What cannot change once a vote is open (its ballot key and proposals): read once per process
+# instead of on every ballot. Keyed by the vote and the moment it opened, so another database
+# that reuses the id (tests, a restored backup) never sees stale facts.
+_OPEN_VOTE_FACTS: dict[tuple[int, int, str], _OpenVoteFacts] = {}
+
+
+async def _open_vote_facts(session: AsyncSession, vote: CouncilVote) -> _OpenVoteFacts:
+    cache_key = (vote.id, vote.summit_id, vote.opens_at.isoformat() if vote.opens_at else "")
+    facts = _OPEN_VOTE_FACTS.get(cache_key)
+    if facts is not None:
+        return facts
+    key = public_key(await vote_meta(session, vote.id))
+    items = await vote_items(session, vote.id)
+    facts = _OpenVoteFacts(key, frozenset(i.proposal_id for i in items))
+    if key is not None and vote.opens_at is not None:
+        if len(_OPEN_VOTE_FACTS) > 256:
+            _OPEN_VOTE_FACTS.clear()
+        _OPEN_VOTE_FACTS[cache_key] = facts
+    return facts
+
+
+@dataclass(frozen=True)
+class CastBallot:
+    proposal: int
+    choice: str
+    receipt: str
+    version: int
+    changed: bool  # False when the same choice was sent again (nothing new stored)
+
+
+def _parse_choices(choices: Mapping[int, str], on_vote: frozenset[int]) -> dict[int, Choice]:
+    if not choices:
+        raise VotingError("choice", "choose for, against or abstain on at least one proposal")
+    parsed: dict[int, Choice] = {}
+    for proposal, choice in choices.items():
+        if proposal not in on_vote:
+            raise VotingError("proposal", f"proposal {proposal} is not on this vote")
+        parsed[proposal] = parse_choice(choice, f"choice[{proposal}]")
+    return parsed
+
+
+def _credential(key: PublicKey, vote_id: int, secret: str, signature: str) -> tuple[str, int]:
+    """The credential of a voting key whose signature checks out (403 otherwise)."""
+    credential = credential_of(parse_hex64(secret, "secret"))
+    number = parse_number(signature, "signature", key)
+    if not verify(key, vote_id, credential, number):
+        raise PermissionDenied("credential: this voting key was not issued for this vote")
+    return credential, number
+
+
+async def _latest(session: AsyncSession, credential: str) -> dict[int, Any]:
+    """The key's latest ballot per proposal (version, choice, receipt, superseded)."""
+    rows = await session.execute(
+        select(
+            Ballot.proposal_id, Ballot.version, Ballot.choice, Ballot.receipt, Ballot.superseded
+        ).where(Ballot.credential == credential)
+    )
+    latest: dict[int, Any] = {}
+    for row in rows.all():
+        if row.proposal_id not in latest or latest[row.proposal_id].version < row.version:
+            latest[row.proposal_id] = row
+    return latest
+
+
+async def _cast_one(
+    session: AsyncSession,
+    vote_id: int,
+    credential: str,
+    proposal: int,
+    choice: Choice,
+    latest: Any | None,
+) -> CastBallot:
+    """Store one proposal's ballot as the key's next version, superseding its latest."""
+    if latest is not None and latest.superseded:
+        raise Retry()
+    if latest is not None and latest.choice == choice:
+        return CastBallot(proposal, choice.value, latest.receipt, latest.version, changed=False)
+    version = latest.version + 1 if latest is not None else 1
+    if version > MAX_BALLOT_VERSIONS:
+        raise VotingError(
+            f"choice[{proposal}]",
+            f"you have changed this vote {MAX_BALLOT_VERSIONS - 1} times; that is the limit",
+        )
+    if latest is not None:
+        result = await session.execute(
+            update(Ballot)
+            .where(Ballot.receipt == latest.receipt, Ballot.superseded.is_(False))
+            .values(superseded=True)
+        )
+        if getattr(result, "rowcount", 1) != 1:
+            raise Retry()
+    receipt = ballot_receipt(vote_id, credential, proposal, version)
+    session.add(
+        Ballot(
+            id=secrets.randbelow(2**31 - 2) + 1,  # random: ids must not follow the order of voting
+            council_vote_id=vote_id,
+            proposal_id=proposal,
+            choice=choice.value,
+            receipt=receipt,
+            superseded=False,
+            credential=credential,
+            version=version,
+        )
+    )
+    return CastBallot(proposal, choice.value, receipt, version, changed=True)
+
+
+async def cast(
+    session: AsyncSession,
+    *,
+    summit_id: int,
+    vote_id: int,
+    secret: str,
+    signature: str,
+    choices: Mapping[int, str],
+    now: dt.datetime | None = None,
+) -> tuple[list[CastBallot], list[Event]]:
+    """Cast or change ballots with an anonymous voting key; only its latest ballot per proposal
+    counts.
+
+    Raises ``VotingClosed`` outside the window, ``PermissionDenied`` for a key this vote did not
+    sign, ``VotingError`` for an unknown proposal or choice, ``Retry`` (run again by
+    ``with_retries``) when a simultaneous change with the same key won the race.
+    """
+    moment = now or utcnow()
+    found = await session.get(CouncilVote, vote_id)
+    if found is None or found.summit_id != summit_id:
+        raise NotFound(f"council vote {vote_id} does not exist")
+    # Everything that can be refused is checked before the lock, so a forged ballot never holds
+    # it; the window is checked again under the lock (a closing may have passed us by).
+    check_ballot_window(found.status, found.opens_at, found.closes_at, moment)
+    fixed = await _open_vote_facts(session, found)
+    if fixed.key is None:
+        raise VotingClosed("vote", "this vote started before voting keys and takes no new ballots")
+    parsed = _parse_choices(choices, fixed.proposals)
+    credential, signature_number = _credential(fixed.key, vote_id, secret, signature)
+    vote = await locked_vote(session, summit_id, vote_id, exclusive=False)
+    check_ballot_window(vote.status, vote.opens_at, vote.closes_at, moment)
+    latest = await _latest(session, credential)
+    if not latest:  # the key's first ballot: keep its signature for the public recount
+        session.add(
+            CouncilVotingKey(
+                id=secrets.randbelow(2**31 - 2) + 1,
+                council_vote_id=vote.id,
+                credential=credential,
+                signature=format(signature_number, "x"),
+            )
+        )
+    done = [
+        await _cast_one(session, vote.id, credential, p, parsed[p], latest.get(p))
+        for p in sorted(parsed)
+    ]
+    changed = [c for c in done if c.changed]
+    if changed:
+        await session.flush()
+        await _log_change(session, vote, changed)
+    # The screens re-read the turnout themselves (throttled), so a ballot costs no count here.
+    return done, [(f"display:{summit_id}", {"type": "council.ballot", "vote": vote.id})]
+
+
+async def _log_change(session: AsyncSession, vote: CouncilVote, changed: list[CastBallot]) -> None:
+    """Every ballot change is logged: no name, no choice (a hash the published list opens), and
+    the vote's opening time instead of the moment of voting."""
+    await audit.append(
+        session,
+        actor=ANONYMOUS,
+        action="council.ballot",
+        subject=f"council:{vote.id}",
+        summit_id=vote.summit_id,
+        payload={
+            "vote": vote.id,
+            "ballots": [
+                [
+                    c.proposal,
+                    c.version,
+                    ballot_commitment(c.receipt, c.proposal, c.version, c.choice),
+                ]
+                for c in changed
+            ],
+        },
+        now=vote.opens_at,
+    )
+
+
+async def voters(session: AsyncSession, vote_id: int) -> int:
+    """How many voted: the voting keys that cast a ballot (and, for ballots from before voting
+    keys existed, the members recorded as having voted)."""
+    keyed = await session.scalar(
+        select(func.count(distinct(Ballot.credential))).where(
+            Ballot.council_vote_id == vote_id, Ballot.credential.is_not(None)
+        )
+    )
+    legacy = await session.scalar(
+        select(func.count())
+        .select_from(VoterParticipation)
+        .where(VoterParticipation.council_vote_id == vote_id)
+    )
+    return int(keyed or 0) + int(legacy or 0)

@@ -1,0 +1,1 @@
+"""The plenary screen of the hall: themes, the programme, prioritisation and the Burgerraad."""
