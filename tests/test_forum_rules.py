@@ -65,9 +65,9 @@ def test_the_workshop_draw_is_reproducible_and_verifies(
 ) -> None:
     if seats >= len(volunteers):
         with pytest.raises(InvalidInput):
-            commit_draw(volunteers, seats)
+            commit_draw(volunteers, seats, software_version="test")
         return
-    commitment = commit_draw(volunteers, seats)
+    commitment = commit_draw(volunteers, seats, software_version="test")
     drawn = run_draw(list(reversed(volunteers)), commitment, seed)  # order does not matter
     assert drawn == run_draw(volunteers, commitment, seed)
     assert len(drawn) == seats and set(drawn) <= set(volunteers)

@@ -45,7 +45,7 @@ def results(vote_id: int, receipts: bool) -> None:
 @click.option("--label", default="", help="A name for the screen, e.g. 'hall A'.")
 def display_link(label: str) -> None:
     """Issue a display link: the plenary screen without login (revocable on /council)."""
-    from summit.plenary import service as plenary
+    from summit import plenary
 
     settings = runtime.settings()
 

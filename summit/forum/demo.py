@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from summit import council
 from summit.core.models import Participant, Summit, utcnow
 from summit.core.security import new_pseudonym
-from summit.council import proposals as council
 from summit.forum import opinion, reactions, workshops
 from summit.forum.models import Reactor, Statement, StatementVote
 from summit.forum.rules.reactions import reactor_key

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from summit import monitor as opendata
 from summit.core.csvfile import csv_text
+from summit.core.i18n import gettext as _
 from summit.forum.mapping import MapView
 from summit.forum.models import Reaction, Reactor, Statement
-from summit.monitor import opendata
-from summit.monitor.rules import _
 
 HEADER = (
     "id",

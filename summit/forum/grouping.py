@@ -19,7 +19,7 @@ import numpy as np
 from clustering import Embedder, ThemeBoard
 from summit.forum.models import Reaction
 from summit.forum.rules.reactions import STANCES
-from summit.ideas.themes import theme_service
+from summit.ideas import theme_service
 
 #: The most representative reactions shown per group.
 SHOWN = 3

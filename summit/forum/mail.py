@@ -54,7 +54,7 @@ class PlatformMailer:
     available: bool = True
 
     async def send(self, to: str, subject: str, body: str) -> None:
-        from summit.monitor import mail
+        from summit import monitor as mail
 
         async with self.db.session() as session:
             await mail.enqueue(

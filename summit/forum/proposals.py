@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from summit import council
+from summit import council as priority
 from summit.core.errors import NotFound
 from summit.core.i18n import gettext as _
 from summit.core.models import Summit, SummitTable
-from summit.council import priority
-from summit.council import proposals as council
+from summit.council import Author
 from summit.council.models import (
     CouncilVote,
     CouncilVoteItem,
@@ -25,7 +26,6 @@ from summit.council.models import (
     ProposalVersion,
     ShortlistItem,
 )
-from summit.council.rules.authority import Author
 from summit.ideas.models import Idea, Theme
 
 
@@ -34,7 +34,7 @@ async def forum_proposals(session: AsyncSession, summit_id: int) -> list[Proposa
     while the summit has made no such shortlist."""
     ranked = await priority.shortlist_items(session, summit_id, "proposals")
     ids = [row.proposal_id for row in ranked if row.proposal_id is not None]
-    everything = await council.proposals(session, summit_id)
+    everything = await council.list_proposals(session, summit_id)
     if not ids:
         return everything
     by_id = {p.id: p for p in everything}

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from summit import council
 from summit.core.errors import InvalidInput
 from summit.core.forms import form_int, form_text, parse_int, path_int
 from summit.core.i18n import gettext as _
@@ -16,7 +17,6 @@ from summit.core.models import Summit
 from summit.core.routing import ORGANISER, STAFF, page
 from summit.core.templating import render
 from summit.core.web import db, identity, summit_or_404
-from summit.council import service as council
 from summit.forum import opinion, pagecache, pages, reactions, workshops
 from summit.forum.rules.reactions import (
     HIDE_REASONS,

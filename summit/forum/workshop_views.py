@@ -20,7 +20,7 @@ from summit.core.models import Summit
 from summit.core.routing import ORGANISER, PARTICIPANT, PUBLIC, page
 from summit.core.templating import render
 from summit.core.web import current_participant, db, identity, summit_or_404
-from summit.council.proposals import ProposalText
+from summit.council import ProposalText
 from summit.forum import access, grouping, opinion, proposals, reactions, workshops
 from summit.forum.models import Workshop
 from summit.forum.rules.reactions import stance_names

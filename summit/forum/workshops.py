@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from summit import __version__
 from summit.core import audit
 from summit.core.db import rows_of
 from summit.core.errors import InvalidInput, NotFound, PermissionDenied
@@ -22,7 +23,7 @@ from summit.core.i18n import gettext as _
 from summit.core.models import Participant, Summit, utcnow
 from summit.core.rules.draw import Commitment, DrawError
 from summit.core.security import new_pseudonym, new_token, token_hash
-from summit.council.proposals import ProposalText, version_digest
+from summit.council import ProposalText, version_digest
 from summit.forum.models import (
     Citation,
     Contribution,
@@ -234,7 +235,9 @@ async def commit(session: AsyncSession, workshop: Workshop, *, actor: str) -> Co
     free = workshop.capacity - await _count(session, workshop.id, "member")
     if free < 1:
         raise InvalidInput("draw", _("The workshop is full."))
-    commitment = commit_draw(await _waiting(session, workshop.id), free)
+    commitment = commit_draw(
+        await _waiting(session, workshop.id), free, software_version=__version__
+    )
     workshop.commitment = commitment.as_dict()
     workshop.commitment_hash = commitment.hash
     workshop.seed = None

@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from summit import council
 from summit.config import project_root
 from summit.core.models import Participant, Partner, Summit, utcnow
 from summit.core.templating import make_environment
-from summit.council import service as council
+from summit.council import Membership, MembershipKind, receipt_key
 from summit.council.models import Decision
-from summit.council.rules.voting import Membership, MembershipKind, receipt_key
 from summit.monitor import group, notify, partners, tracking
 from summit.monitor.models import MonitorSubscription
 

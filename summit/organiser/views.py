@@ -20,7 +20,7 @@ from summit.core.rules.roles import Phase, Role
 from summit.core.rules.summit_spec import SpecError, parse_summit_form
 from summit.core.templating import render
 from summit.core.web import bus, db, identity, summit_or_404
-from summit.council.vote import member_of_open_vote
+from summit.council import member_of_open_vote
 from summit.ideas.models import Idea
 
 

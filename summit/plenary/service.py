@@ -17,10 +17,8 @@ from summit.core.db import rows_of
 from summit.core.errors import NotFound
 from summit.core.models import Summit, utcnow
 from summit.core.security import new_token, token_hash
+from summit.council import clean_text, council_outcome, priority_totals, turnout
 from summit.council.models import CouncilVote, PriorityVote
-from summit.council.priority import priority_totals
-from summit.council.rules.text import clean_text
-from summit.council.vote import council_outcome, turnout
 from summit.plenary.models import DisplayLink
 
 

@@ -18,7 +18,7 @@ from summit.core.routing import ORGANISER, PUBLIC, STAFF, page, socket
 from summit.core.rules.roles import Principal
 from summit.core.templating import render
 from summit.core.web import db, forward_events, identity, summit_or_404
-from summit.ideas.board import plenary_data
+from summit.ideas import plenary_data
 from summit.plenary import service as uc
 from summit.plenary.models import DisplayLink
 

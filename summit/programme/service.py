@@ -23,13 +23,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from summit import seating as seating_uc
+from summit import video as video_uc
 from summit.core import audit
 from summit.core.errors import InvalidInput, NotFound
 from summit.core.models import Round, Summit, utcnow
 from summit.programme.models import ProgrammeItem, ProgrammeState
-from summit.seating import service as seating_uc
-from summit.seating.service import Event
-from summit.video import service as video_uc
+from summit.seating import Event
 
 TIMEZONE = ZoneInfo("Europe/Amsterdam")
 KINDS = (

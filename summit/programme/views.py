@@ -16,7 +16,7 @@ from summit.core.rules.roles import Principal
 from summit.core.templating import render
 from summit.core.web import bus, db, identity, summit_or_404
 from summit.programme import service as uc
-from summit.seating.service import Event, publish
+from summit.seating import Event, publish
 
 MANAGE = "/programme/manage"
 

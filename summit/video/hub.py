@@ -29,6 +29,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from summit import seating
 from summit.core.db import Database
 from summit.core.errors import ConfigError
 from summit.core.events import EventBus
@@ -47,7 +48,6 @@ from summit.media import (
     parse_client_message,
     server_message,
 )
-from summit.seating import service as seating
 from summit.video import service as uc
 
 log = logging.getLogger("summit.video")

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from summit.core import audit
 from summit.core.errors import InvalidInput
 from summit.core.models import AuditEntry, Participant, Round, Seat, Summit, SummitTable, utcnow
-from summit.seating.service import Event, close_round, get_round, open_round
+from summit.seating import Event, close_round, get_round, open_round
 
 #: Table kinds that have a video room: online tables, and hybrid tables (a screen in the hall).
 VIDEO_KINDS = ("online", "hybrid")

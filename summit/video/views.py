@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from summit import seating
 from summit.core import service as repository
 from summit.core.errors import InvalidInput
 from summit.core.forms import form_int, form_optional_int, form_text
@@ -28,10 +29,9 @@ from summit.core.web import (
     identity,
     summit_or_404,
 )
-from summit.ideas.views import table_panel_data
+from summit.ideas import table_panel_data
 from summit.media.protocol import encode
-from summit.seating import service as seating
-from summit.seating.changes import MoveRefused, move_participant
+from summit.seating import MoveRefused, move_participant
 from summit.video import service as uc
 from summit.video.hub import Connection, Visit, hub_for, running_hub, settings_for
 

@@ -14,7 +14,7 @@ from summit.core.routing import ORGANISER, PARTICIPANT, STAFF, page
 from summit.core.templating import render
 from summit.core.web import current_participant, db, identity, summit_or_404
 from summit.council import credentials, decision, priority, proposals, vote
-from summit.plenary.service import display_links
+from summit.plenary import display_links
 
 
 @page("/council", allow=STAFF)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from summit import __version__
 from summit.core.errors import InvalidInput
 from summit.core.i18n import gettext as _
 from summit.core.rules.draw import (
@@ -42,7 +41,9 @@ def check_guest_role(role: str) -> str:
     return role
 
 
-def commit_draw(volunteers: Sequence[str], seats: int) -> Commitment:
+def commit_draw(
+    volunteers: Sequence[str], seats: int, *, software_version: str
+) -> Commitment:
     """The commitment for drawing ``seats`` members among the volunteers' pseudonyms."""
     if len(volunteers) <= seats:
         raise InvalidInput(
@@ -52,7 +53,7 @@ def commit_draw(volunteers: Sequence[str], seats: int) -> Commitment:
         [DrawEntry(p) for p in volunteers],
         seats,
         one_per_household=False,
-        software_version=__version__,
+        software_version=software_version,
         seed=SEED,
         settings={"purpose": "workshop membership"},
     )

@@ -9,6 +9,7 @@ from summit.lottery.rules.selection_leximin import (
     LeximinProgress,
     LeximinProgressFn,
     solve_leximin,
+    solve_maximin_fast,
 )
 from summit.lottery.rules.selection_solver import (
     CancelFn,
@@ -44,7 +45,13 @@ def solve_model(
 
         result = solve_leximin(model, progress=relay, cancel=cancel)
         return Solved(result.distribution, result.exact, result.tolerance)
-    maximin = solve_types(model, leximin=False, progress=progress, cancel=cancel)
+
+    def relay_maximin(event: LeximinProgress) -> None:
+        if progress is not None:
+            progress(min(event.fraction / 0.25, 1.0), event.message())
+
+    fast = solve_maximin_fast(model, progress=relay_maximin, cancel=cancel)
+    maximin = fast or solve_types(model, leximin=False, progress=progress, cancel=cancel)
     if algorithm == "maximin":
         return Solved(maximin, True, 0.0)
     golden = solve_goldilocks(

@@ -389,6 +389,23 @@ def solve_leximin(
     return _run_fallback(model, master, hooks)
 
 
+def solve_maximin_fast(
+    model: TypeModel, *, progress: LeximinProgressFn | None = None, cancel: CancelFn | None = None
+) -> TypeDistribution | None:
+    """A maximin lottery certified by the relaxation (steps 1–3 above), or None when the face
+    of the relaxed leximin cannot reach the relaxed maximin (then use the plain solver)."""
+    hooks = _Hooks(model, progress, cancel)
+    target, _ = relaxed_leximin(model, hooks.check)
+    face = Face.minimal(model, Rows.of(model), target * model.counts)
+    poly = PanelPolytope(model, face)
+    master = TargetMaster(model)
+    for panel in poly.box_panels(target * model.counts, max(20, int(POOL_FACTOR * model.size)), 0):
+        master.add(panel)
+    if not master.panels or _face_maximin(model, poly, master, float(target.min()), hooks) is None:
+        return None
+    return _from_snapshot(model, master, hooks)
+
+
 def _run_fallback(model: TypeModel, master: TargetMaster, hooks: _Hooks) -> LeximinResult:
     full = PanelPolytope(model)
     if not master.panels:
