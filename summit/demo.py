@@ -31,11 +31,12 @@ from summit.monitor import demo as monitor_demo
 from summit.seating import service as seating
 
 DEMO_SEED = "demo-lindeveld-2026"
-FIRST_NAMES = (
-    "Anouk Bram Charlotte Daan Emma Finn Gijs Hanna Ilse Jesse Kim Lars Mila Noah Olivia Pim "
-    "Quinten Roos Sem Tess Umar Vera Wout Yara Zoë Ahmed Fatima Mehmet Priya Sanne Thijs Lotte "
-    "Ruben Iris Milan Julia Luuk Sophie Bas Eva"
-).split()
+FIRST_NAMES = [
+    "Anouk", "Bram", "Charlotte", "Daan", "Emma", "Finn", "Gijs", "Hanna", "Ilse", "Jesse", "Kim",
+    "Lars", "Mila", "Noah", "Olivia", "Pim", "Quinten", "Roos", "Sem", "Tess", "Umar", "Vera",
+    "Wout", "Yara", "Zoë", "Ahmed", "Fatima", "Mehmet", "Priya", "Sanne", "Thijs", "Lotte",
+    "Ruben", "Iris", "Milan", "Julia", "Luuk", "Sophie", "Bas", "Eva",
+]
 LAST_INITIALS = "ABCDEFGHJKLMNPRSTVWZ"
 DISTRICTS = ("Centrum", "Noord", "Oost", "Zuid", "West", "Haven")
 AGE_BANDS = ("16-24", "25-34", "35-49", "50-64", "65+")

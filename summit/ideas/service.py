@@ -524,6 +524,30 @@ def parse_paper_csv(data: bytes) -> list[PaperRow]:
     return parsed
 
 
+async def _import_round(
+    session: AsyncSession, summit: Summit, round_number: int | None
+) -> Round:
+    """The round paper forms go into: the one named, else the open one, else the last closed."""
+    if round_number is not None:
+        rnd = await session.scalar(
+            select(Round).where(Round.summit_id == summit.id, Round.number == round_number)
+        )
+        if rnd is None:
+            raise InvalidInput("round", f"round {round_number} does not exist")
+        return rnd
+    rnd = await repository.open_round(session, summit.id)
+    if rnd is None:
+        rnd = await session.scalar(
+            select(Round)
+            .where(Round.summit_id == summit.id, Round.status == "closed")
+            .order_by(Round.number.desc())
+            .limit(1)
+        )
+    if rnd is None:
+        raise InvalidInput("round", "no round is open or closed; name the round")
+    return rnd
+
+
 async def import_paper(
     session: AsyncSession,
     summit: Summit,
@@ -538,23 +562,7 @@ async def import_paper(
     same file twice adds nothing the second time.
     """
     rows = parse_paper_csv(data)
-    if round_number is None:
-        rnd = await repository.open_round(session, summit.id)
-        if rnd is None:
-            rnd = await session.scalar(
-                select(Round)
-                .where(Round.summit_id == summit.id, Round.status == "closed")
-                .order_by(Round.number.desc())
-                .limit(1)
-            )
-        if rnd is None:
-            raise InvalidInput("round", "no round is open or closed; name the round")
-    else:
-        rnd = await session.scalar(
-            select(Round).where(Round.summit_id == summit.id, Round.number == round_number)
-        )
-        if rnd is None:
-            raise InvalidInput("round", f"round {round_number} does not exist")
+    rnd = await _import_round(session, summit, round_number)
     tables = {
         t.number: t
         for t in (

@@ -13,6 +13,7 @@ programme started, or today) in ``TIMEZONE``; actual times are UTC.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -98,7 +99,7 @@ def check_item(kind: str, title: str, duration: int, round_number: int | None) -
 
 def check_order(slots: Sequence[Slot]) -> None:
     """Each item starts no earlier than the previous one ends, and the day ends by midnight."""
-    for before, after in zip(slots, slots[1:], strict=False):
+    for before, after in itertools.pairwise(slots):
         end = before.start_minute + before.duration_minutes
         if after.start_minute < end:
             raise InvalidInput(

@@ -42,6 +42,7 @@ from summit.lottery.rules.selection_solver import (
     SelectionCancelled,
     TypeDistribution,
     TypeModel,
+    new_highs,
 )
 
 GAP = 1e-9
@@ -65,7 +66,7 @@ def goldilocks_value(low: float, high: float, uniform: float, gamma: float) -> f
 
 
 def _highs() -> highspy.Highs:
-    h = highspy.Highs()
+    h = new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)

@@ -55,6 +55,7 @@ from summit.lottery.rules.selection_solver import (
     SelectionCancelled,
     TypeDistribution,
     TypeModel,
+    new_highs,
 )
 
 GAP = 1e-9  # a pricing gain below this (in probability) ends a column-generation loop
@@ -144,7 +145,7 @@ class TargetMaster:
     def __init__(self, model: TypeModel) -> None:
         self.model = model
         self.inv_counts = 1.0 / model.counts.astype(np.float64)
-        h = highspy.Highs()
+        h = new_highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", 1)
         h.setOptionValue("random_seed", 0)

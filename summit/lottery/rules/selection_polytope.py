@@ -30,6 +30,7 @@ from summit.lottery.rules.selection_solver import (
     FloatArray,
     IntArray,
     TypeModel,
+    new_highs,
 )
 
 LP_TOLERANCE = 1e-9  # primal and dual feasibility tolerance of every LP here
@@ -42,7 +43,7 @@ CheckFn = Callable[[], None]
 
 
 def _new_highs(*, lp: bool) -> highspy.Highs:
-    h = highspy.Highs()
+    h = new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
@@ -72,8 +73,18 @@ class TypeModel:
         return all(int(x[list(g)].sum()) <= 1 for g in self.groups)
 
 
+# highspy ships no type information: its solver class is held as Any, and made here.
+_HIGHS_CLASS: Any = highspy.Highs
+
+
+def new_highs() -> highspy.Highs:
+    """A fresh HiGHS instance."""
+    solver: highspy.Highs = _HIGHS_CLASS()
+    return solver
+
+
 def _highs() -> highspy.Highs:
-    h = highspy.Highs()
+    h = new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)
@@ -189,8 +200,9 @@ class Master:
             self.fixed[t] = True
 
     def weights(self) -> FloatArray:
-        values = np.asarray(self._h.getSolution().col_value)[1:]
-        return np.clip(values, 0.0, None)
+        values = np.asarray(self._h.getSolution().col_value, dtype=np.float64)[1:]
+        clipped: FloatArray = np.clip(values, 0.0, None)
+        return clipped
 
 
 @dataclass(frozen=True)

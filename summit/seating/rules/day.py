@@ -430,7 +430,7 @@ def _pattern_violations(
                 Violation(
                     "size",
                     f"table {t + 1} would seat {sizes[t]} people; table sizes should stay "
-                    f"within {lo_n}–{hi_n}",  # noqa: RUF001
+                    f"within {lo_n}–{hi_n}",
                 )
             )
     return out
