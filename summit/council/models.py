@@ -20,15 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from summit.core.models import Base, UTCDateTime, created_column, utcnow
@@ -179,7 +171,17 @@ class Proposal(Base):
     created_at: Mapped[dt.datetime] = created_column()
 
 
-class ProposalVersion(Base):
+class ProposalTextColumns:
+    """The text of a proposal, as a version holds it and a workshop's revision drafts it."""
+
+    title: Mapped[str] = mapped_column(String(200))
+    problem: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    who_acts: Mapped[str] = mapped_column(Text, default="")
+    cost: Mapped[str] = mapped_column(Text, default="")
+
+
+class ProposalVersion(ProposalTextColumns, Base):
     __tablename__ = "proposal_versions"
     __table_args__ = (UniqueConstraint("proposal_id", "version"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -187,11 +189,6 @@ class ProposalVersion(Base):
         ForeignKey("proposals.id", ondelete="CASCADE"), index=True
     )
     version: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(200))
-    problem: Mapped[str] = mapped_column(Text, default="")
-    text: Mapped[str] = mapped_column(Text, default="")
-    who_acts: Mapped[str] = mapped_column(Text, default="")
-    cost: Mapped[str] = mapped_column(Text, default="")
     author_table_id: Mapped[int | None] = mapped_column(
         ForeignKey("tables.id", ondelete="SET NULL")
     )

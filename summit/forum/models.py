@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from summit.core.models import Base, UTCDateTime, created_column, utcnow
+from summit.council.models import ProposalTextColumns
 
 
 class ForumSettings(Base):
@@ -196,7 +197,7 @@ class Contribution(Base):
     created_at: Mapped[dt.datetime] = created_column()
 
 
-class Revision(Base):
+class Revision(ProposalTextColumns, Base):
     """A workshop's version of its proposal; the submitted one becomes a proposal version."""
 
     __tablename__ = "forum_revisions"
@@ -206,11 +207,6 @@ class Revision(Base):
         ForeignKey("forum_workshops.id", ondelete="CASCADE"), index=True
     )
     number: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(200))
-    problem: Mapped[str] = mapped_column(Text, default="")
-    text: Mapped[str] = mapped_column(Text, default="")
-    who_acts: Mapped[str] = mapped_column(Text, default="")
-    cost: Mapped[str] = mapped_column(Text, default="")
     author_role: Mapped[str] = mapped_column(String(16))
     author: Mapped[str] = mapped_column(String(32))
     sha256: Mapped[str] = mapped_column(String(64))

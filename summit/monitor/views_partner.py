@@ -26,8 +26,7 @@ from summit.monitor.access import COOKIE_KEY, current_partner, partner_actor
 from summit.monitor.models import MonitorItem
 from summit.monitor.rules.documents import MAX_PDF_BYTES
 from summit.monitor.rules.progress import check_in_areas
-from summit.monitor.views import common
-from summit.monitor.web import now, path_int, submit, summit_of
+from summit.monitor.web import now, path_int, render_form, submit, summit_of
 
 log = logging.getLogger("summit.monitor")
 PARTNER = {Principal.PARTNER}
@@ -73,21 +72,14 @@ async def _home(
             for i in await tracking.items(session, summit.id)
             if set(i.areas or []) & set(owner.areas or [])
         ]
-    return render(
-        request,
-        "monitor/partner_home.html",
-        {
-            **common(request),
-            "partner": partner,
-            "account": owner,
-            "agreement": current,
-            "areas": areas,
-            "mine": mine,
-            "values": values,
-            "error": error,
-        },
-        status_code=400 if error else 200,
-    )
+    context = {
+        "partner": partner,
+        "account": owner,
+        "agreement": current,
+        "areas": areas,
+        "mine": mine,
+    }
+    return render_form(request, "monitor/partner_home.html", values, error, context)
 
 
 @page("/partner", allow=PARTNER)
@@ -133,21 +125,14 @@ async def _item_page(
             else None
         )
     in_areas = bool(set(item.areas or []) & set(owner.areas or []))
-    return render(
-        request,
-        "monitor/partner_item.html",
-        {
-            **common(request),
-            "view": view,
-            "mine": mine,
-            "in_areas": in_areas,
-            "posts": posts,
-            "values": values,
-            "error": error,
-            "partner": partner,
-        },
-        status_code=400 if error else 200,
-    )
+    context = {
+        "view": view,
+        "mine": mine,
+        "in_areas": in_areas,
+        "posts": posts,
+        "partner": partner,
+    }
+    return render_form(request, "monitor/partner_item.html", values, error, context)
 
 
 @page("/partner/proposals/{iid:int}", allow=PARTNER)

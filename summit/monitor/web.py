@@ -83,3 +83,22 @@ def summit_of(request: Request) -> Summit:
     from summit.core.web import summit_or_404
 
     return summit_or_404(request)
+
+
+def render_form(
+    request: Request,
+    template: str,
+    values: dict[str, str],
+    error: tuple[str, str] | None,
+    context: dict[str, Any],
+) -> Response:
+    """A page with a form: what was typed, the refusal next to its field, 400 when refused."""
+    from summit.core.templating import render
+    from summit.monitor.views import common
+
+    return render(
+        request,
+        template,
+        {**common(request), **context, "values": values, "error": error},
+        status_code=400 if error else 200,
+    )

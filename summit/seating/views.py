@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from summit.core import csvfile
 from summit.core import service as repository
 from summit.core.errors import InvalidInput, NotFound
+from summit.core.forms import form_int, form_optional_int, form_text
 from summit.core.i18n import gettext as _
 from summit.core.models import Participant
 from summit.core.routing import ORGANISER, PARTICIPANT, STAFF, page
@@ -30,24 +31,6 @@ from summit.seating.changes import (
 from summit.seating.rules import evaluate
 
 # --- form parsing -------------------------------------------------------------------------------
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name, "")
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _int(form: FormData | dict[str, str], name: str, *, required: bool = True) -> int | None:
-    value = form.get(name, "")
-    text = value.strip() if isinstance(value, str) else ""
-    if not text:
-        if required:
-            raise InvalidInput(name, "is required")
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise InvalidInput(name, "must be a whole number") from None
 
 
 def _pseudonyms(text: str) -> list[str]:
@@ -139,18 +122,18 @@ async def save_settings(request: Request) -> Response:
     summit = summit_or_404(request)
     form = await request.form()
     values: dict[str, Any] = {
-        "rounds": _int(form, "rounds"),
-        "table_size": _int(form, "table_size"),
-        "hybrid_tables": _int(form, "hybrid_tables", required=False) or 0,
-        "remote_seats_per_hybrid_table": _int(form, "remote_seats_per_hybrid_table", required=False)
+        "rounds": form_int(form, "rounds"),
+        "table_size": form_int(form, "table_size"),
+        "hybrid_tables": form_optional_int(form, "hybrid_tables") or 0,
+        "remote_seats_per_hybrid_table": form_optional_int(form, "remote_seats_per_hybrid_table")
         or 0,
         "features": [f for f in form.getlist("features") if isinstance(f, str)],
         "hosts_stay": form.get("hosts_stay") == "on",
-        "venue_areas": _areas(_text(form, "venue_areas")),
-        "keep_together": [_pseudonyms(line) for line in _lines(_text(form, "keep_together"))],
-        "keep_apart": [_pseudonyms(line) for line in _lines(_text(form, "keep_apart"))],
-        "fixed_tables": _fixed(_text(form, "fixed_tables")),
-        "topics": _lines(_text(form, "topics")),
+        "venue_areas": _areas(form_text(form, "venue_areas")),
+        "keep_together": [_pseudonyms(line) for line in _lines(form_text(form, "keep_together"))],
+        "keep_apart": [_pseudonyms(line) for line in _lines(form_text(form, "keep_apart"))],
+        "fixed_tables": _fixed(form_text(form, "fixed_tables")),
+        "topics": _lines(form_text(form, "topics")),
     }
     async with db(request).session() as session:
         fresh = await repository.get_summit(session, summit.id)
@@ -158,39 +141,35 @@ async def save_settings(request: Request) -> Response:
     return _done("#settings-title")
 
 
-@page("/seating/seat", allow=ORGANISER, methods=("POST",))
-async def seat(request: Request) -> Response:
-    """Seat (or reseat, while no round has started) every round with a public seed."""
+async def _seat_with(request: Request, seat_use_case: Any, **round_field: str) -> Any:
+    """Run a seating use case with the form's public seed (and round), then publish."""
     summit = summit_or_404(request)
     form = await request.form()
+    (keyword, field_name), = round_field.items()
     async with db(request).session() as session:
         fresh = await repository.get_summit(session, summit.id)
-        outcome = await uc.seat_summit(
+        outcome = await seat_use_case(
             session,
             fresh,
             actor=identity(request).actor,
-            seed=_text(form, "seed"),
-            rounds=_int(form, "rounds", required=False),
+            seed=form_text(form, "seed"),
+            **{keyword: form_optional_int(form, field_name)},
         )
     await uc.publish(bus(request), outcome.events)
+    return outcome
+
+
+@page("/seating/seat", allow=ORGANISER, methods=("POST",))
+async def seat(request: Request) -> Response:
+    """Seat (or reseat, while no round has started) every round with a public seed."""
+    await _seat_with(request, uc.seat_summit, rounds="rounds")
     return _done("#report-title")
 
 
 @page("/seating/topics", allow=ORGANISER, methods=("POST",))
 async def seat_topics(request: Request) -> Response:
     """Form topic tables from the participants' first and second choices."""
-    summit = summit_or_404(request)
-    form = await request.form()
-    async with db(request).session() as session:
-        fresh = await repository.get_summit(session, summit.id)
-        outcome = await uc.seat_topic_round(
-            session,
-            fresh,
-            actor=identity(request).actor,
-            seed=_text(form, "seed"),
-            round_number=_int(form, "round", required=False),
-        )
-    await uc.publish(bus(request), outcome.events)
+    outcome = await _seat_with(request, uc.seat_topic_round, round_number="round")
     return _done(f"#round-{outcome.round.number}")
 
 
@@ -215,7 +194,7 @@ async def open_round(request: Request) -> Response:
             fresh,
             actor=identity(request).actor,
             number=request.path_params["n"],
-            minutes=_int(form, "minutes", required=False),
+            minutes=form_optional_int(form, "minutes"),
         )
     await uc.publish(bus(request), events)
     return RedirectResponse(_back(form), status_code=303)
@@ -235,7 +214,7 @@ async def close_round(request: Request) -> Response:
 
 
 def _back(form: FormData) -> str:
-    target = _text(form, "back")
+    target = form_text(form, "back")
     return target if target in {"/seating", "/moderator"} else "/seating"
 
 
@@ -262,10 +241,10 @@ async def move(request: Request) -> Response:
     """Move one person by hand; refused with the broken rules unless the organiser overrides."""
     summit = summit_or_404(request)
     form = await request.form()
-    round_number = _int(form, "round")
-    to_table = _int(form, "table")
+    round_number = form_int(form, "round")
+    to_table = form_int(form, "table")
     assert round_number is not None and to_table is not None
-    pseudonym = _text(form, "participant")
+    pseudonym = form_text(form, "participant")
     try:
         async with db(request).session() as session:
             fresh = await repository.get_summit(session, summit.id)
@@ -294,8 +273,8 @@ async def check_json(request: Request) -> Response:
     """The rules a proposed manual move would break (for the live check in the move form)."""
     summit = summit_or_404(request)
     query = dict(request.query_params)
-    round_number = _int(query, "round")
-    to_table = _int(query, "table")
+    round_number = form_int(query, "round")
+    to_table = form_int(query, "table")
     assert round_number is not None and to_table is not None
     async with db(request).session() as session:
         violations = await check_manual_move(
@@ -385,7 +364,7 @@ async def verify_json(request: Request) -> Response:
 async def print_cards(request: Request) -> Response:
     """Printable table cards and name lists for the venue tables (print to PDF)."""
     summit = summit_or_404(request)
-    wanted = _int(dict(request.query_params), "round", required=False)
+    wanted = form_optional_int(dict(request.query_params), "round")
     async with db(request).session() as session:
         rounds = await uc.rounds_of(session, summit.id)
         if wanted is not None:
@@ -463,8 +442,8 @@ async def my_topics(request: Request) -> Response:
                 session,
                 summit,
                 participant,
-                first=_text(form, "first"),
-                second=_text(form, "second"),
+                first=form_text(form, "first"),
+                second=form_text(form, "second"),
             )
             saved = True
         config = await uc.get_settings(session, summit)
