@@ -303,11 +303,9 @@ def _register_parts() -> None:
     from summit.monitor import commands as monitor
     from summit.seating import commands as seating
 
-    for module in (core, lottery, ideas, monitor, forum):
+    for module in (core, lottery, seating, ideas, council, forum, monitor):
         for command in module.commands:
             main.add_command(command)
-    for module in (seating, council):
-        module.register(main)
 
 
 _register_parts()

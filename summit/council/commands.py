@@ -59,10 +59,4 @@ def display_link(label: str) -> None:
     click.echo(f"{settings.base_url}/display/{runtime.run(go())}")
 
 
-commands = [council]
-
-
-def register(main: click.Group) -> None:
-    """Add this part's commands to the `summit` group."""
-    for command in commands:
-        main.add_command(command)
+commands: list[click.Command] = [council]

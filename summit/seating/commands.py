@@ -115,9 +115,3 @@ def verify(number: int, inputs: Path | None) -> None:
 
 #: This part's commands, for the `summit` group.
 commands: list[click.Command] = [seat, seating_group]
-
-
-def register(main: click.Group) -> None:
-    """Add this part's commands to the `summit` group."""
-    for command in commands:
-        main.add_command(command)
