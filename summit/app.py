@@ -6,7 +6,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from sqlalchemy.exc import DataError, StatementError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError, StatementError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -15,12 +16,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+import summit.schema  # noqa: F401  (registers every part's tables before the first query)
 from summit.config import Settings
 from summit.core import i18n
 from summit.core.context import RequestContext
 from summit.core.db import Database
-from summit.core.errors import InvalidInput, NotFound, PermissionDenied, SummitError
+from summit.core.errors import DatabaseError, InvalidInput, NotFound, PermissionDenied, SummitError
 from summit.core.events import make_bus
 from summit.core.i18n import gettext as _
 from summit.core.logs import RequestLog
@@ -53,6 +56,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _summit_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, DatabaseError):
+        return await _unavailable(request)
     status = 500
     for kind, code in ((NotFound, 404), (PermissionDenied, 403), (InvalidInput, 400)):
         if isinstance(exc, kind):
@@ -77,6 +82,62 @@ async def _bad_value(request: Request, exc: Exception) -> Response:
     log.warning("bad value reached the database", extra={"fields": {"route": _route(request)}})
     message = _("A value is out of range or is not valid text.")
     return await _http_error(request, HTTPException(400, f"input: {message}"))
+
+
+def _database_away(exc: BaseException) -> bool:
+    """The database cannot be reached right now (restarting, failing over, refusing
+    connections, pool exhausted): the request may simply be sent again shortly."""
+    current: BaseException | None = exc
+    for _depth in range(8):
+        if current is None:
+            return False
+        if isinstance(current, DatabaseError | ConnectionError | TimeoutError | PoolTimeout):
+            return True
+        if isinstance(current, DBAPIError) and (
+            current.connection_invalidated or isinstance(current, OperationalError | InterfaceError)
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+async def _unavailable(request: Request) -> Response:
+    """503 with Retry-After, not 500: nothing is wrong with the request itself."""
+    log.warning("database unavailable", extra={"fields": {"route": _route(request)}})
+    message = _("The service is briefly unavailable. Try again in a few seconds.")
+    response = await _http_error(request, HTTPException(503, f"server: {message}"))
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+class DatabaseAway:
+    """Answers 503 + Retry-After when the database is away, wherever the request met it (every
+    request reads its session in ``RequestContext``, before any route). The error is answered
+    here rather than re-raised, so the connection stays usable (a re-raised error makes the
+    server drop it, and a proxy then sees a reset instead of the answer)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            if started or not _database_away(exc):
+                raise
+            request = Request(scope, receive)
+            response = await _unavailable(request)
+            await response(scope, receive, send)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
@@ -163,6 +224,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 same_site="lax",
                 https_only=settings.cookie_secure,
             ),
+            Middleware(DatabaseAway),
             Middleware(RequestContext),
             Middleware(PartnerContext),
         ],

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+import summit.schema  # noqa: F401  (registers every part's tables before the first query)
 from summit import __version__
 from summit.core import runtime
 

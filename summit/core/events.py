@@ -117,15 +117,23 @@ class RedisBus(MemoryBus):
 
     async def _read(self) -> None:
         assert self._pubsub is not None
+        lost = False
         while True:
             try:
                 message = await self._pubsub.get_message(timeout=1.0)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("event bus: Redis read failed; retrying")
+                if not lost:
+                    log.exception("event bus: Redis read failed; retrying")
+                lost = True
                 await asyncio.sleep(1.0)
                 continue
+            if lost:  # back (re-subscribed); what was published meanwhile is gone: re-read
+                lost = False
+                log.warning("event bus: Redis is back; asking open pages to re-read")
+                for channel in list(self._subscribers):
+                    self._local(channel, {"channel": channel, "type": "resync"})
             if message is None or message.get("type") != "pmessage":
                 continue
             channel = message["channel"].decode()[len(self.prefix) :]
@@ -150,7 +158,11 @@ class RedisBus(MemoryBus):
     async def publish(self, channel: str, event: dict[str, Any]) -> None:
         assert self._client is not None, "RedisBus.start() was not awaited"
         message = {"channel": channel, **event}
-        await self._client.publish(self.prefix + channel, json.dumps(message))
+        try:
+            await self._client.publish(self.prefix + channel, json.dumps(message))
+        except Exception as exc:  # Redis away: the change is stored; this worker's pages see it
+            log.warning("event bus: Redis publish failed (%s)", type(exc).__name__)
+            self._local(channel, message)
 
 
 def make_bus(url: str) -> EventBus:

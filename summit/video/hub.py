@@ -14,11 +14,8 @@ lifespan; until then a guard task closes it when the event loop shuts down).
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import datetime as dt
-import hashlib
-import hmac
 import json
 import logging
 import os
@@ -49,6 +46,7 @@ from summit.media import (
     server_message,
 )
 from summit.video import service as uc
+from summit.video.turn import rest_login
 
 log = logging.getLogger("summit.video")
 
@@ -158,10 +156,8 @@ class VideoSettings:
         if not self.turn_urls:
             return None
         if self.turn_secret:
-            expiry = int((now if now is not None else time.time()) + self.turn_ttl)
-            username = f"{expiry}:{user}"
-            digest = hmac.new(self.turn_secret.encode(), username.encode(), hashlib.sha1).digest()
-            return username, base64.b64encode(digest).decode()
+            expiry = (now if now is not None else time.time()) + self.turn_ttl
+            return rest_login(self.turn_secret, user, expiry)
         assert self.turn_username is not None and self.turn_credential is not None
         return self.turn_username, self.turn_credential
 
