@@ -675,6 +675,12 @@ def test_the_burgerbesluit_is_published_hashed_and_signed_by_members(
     assert text.index("Voorstel 1") < text.index("Voorstel 2")  # adopted first, rejected listed
     assert "Plant 10 bomen" in text and "Plant 20 bomen" not in text
     assert council.audit("decision.publish")[-1]["document_sha256"] == digest
+    # The document carries the audit head it was drawn up at: an entry the public log still holds.
+    printed_head = re.search(r'class="audit-head">([0-9a-f]{64})<', text)
+    assert printed_head is not None
+    assert council.audit("decision.publish")[-1]["audit_head"] == printed_head.group(1)
+    log = client.get("/audit.json?limit=1000").json()["entries"]
+    assert printed_head.group(1) in {e["entry_hash"] for e in log}
     printed = CliRunner().invoke(main, ["council", "results", str(vote)], env=env)
     assert printed.exit_code == 0, printed.output
     assert [p["for"] for p in json.loads(printed.output)["proposals"]] == [25, 0]

@@ -43,9 +43,17 @@ code { font-family: ui-monospace, monospace; word-break: break-all; }
 """
 
 
-def document_context(outcome: CouncilOutcome, summit: Summit) -> dict[str, Any]:
-    """Everything the Burgerbesluit document shows; the same input renders the same bytes."""
+def document_context(
+    outcome: CouncilOutcome, summit: Summit, anchor: audit.Anchor
+) -> dict[str, Any]:
+    """Everything the Burgerbesluit document shows; the same input renders the same bytes.
+
+    ``anchor`` is the audit log's head when the document is drawn up: printed on it, so that a
+    log shortened or rewritten afterwards no longer contains it (``summit audit verify --head``).
+    """
     return {
+        "audit_seq": anchor.seq,
+        "audit_head": anchor.hash,
         "document_css": DOCUMENT_CSS,
         "summit_name": summit.name,
         "municipality": summit.municipality,
@@ -75,7 +83,8 @@ async def publish_decision(
 ) -> Decision:
     """Write the Burgerbesluit of a closed vote and log its SHA-256."""
     summit = await repository.get_summit(session, outcome.vote.summit_id)
-    html = render(document_context(outcome, summit))
+    anchor = await audit.current_anchor(session)
+    html = render(document_context(outcome, summit, anchor))
     digest = hashlib.sha256(html.encode()).hexdigest()
     decision = Decision(summit_id=summit.id, council_vote_id=outcome.vote.id, document_hash=digest)
     session.add(decision)
@@ -93,6 +102,7 @@ async def publish_decision(
         payload={
             "vote": outcome.vote.id,
             "document_sha256": digest,
+            "audit_head": anchor.hash,
             "adopted": [r.item.proposal_id for r in outcome.adopted],
             "rejected": [r.item.proposal_id for r in outcome.rejected],
         },
