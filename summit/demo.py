@@ -230,6 +230,7 @@ async def create_demo(
                 session,
                 summit,
                 actor="demo",
+                pseudonym=f"P-{index:04d}{rng.getrandbits(16):04X}",
                 role=role,
                 first_name=rng.choice(FIRST_NAMES),
                 last_name=f"{rng.choice(LAST_INITIALS)}.",

@@ -354,6 +354,22 @@ def test_hosts_stay_or_move() -> None:
     assert sorted(move.hosts[1]) == sorted(move.hosts[0])  # type: ignore[type-var]
 
 
+def test_every_host_gets_a_table_when_there_are_more_hosts_than_the_fewest_tables() -> None:
+    # 120 guests fit in 15 tables of 8, but 16 hosts were named: 16 smaller tables, not a host
+    # left without a seat (the demo's venue once lost one this way).
+    group = people(120)
+    hosts = tuple(Host(f"h{i:02d}") for i in range(16))
+    seating = seat_rounds(group, SeatingSettings(rounds=2, hosts=hosts), "x")
+    for rnd, hosts_of_round in zip(seating.rounds, seating.hosts, strict=True):
+        assert len(rnd) == 16
+        assert sorted(h for h in hosts_of_round if h is not None) == sorted(h.id for h in hosts)
+        assert sorted(pid for ids in rnd for pid in ids) == sorted(p.id for p in group)
+        assert all(6 <= len(ids) <= 8 for ids in rnd)
+    # So many hosts that tables would stay half empty: refused, naming the field.
+    with pytest.raises(SeatingError, match="settings.hosts: 40 venue hosts for 120 venue people"):
+        seat_rounds(group, SeatingSettings(hosts=tuple(Host(f"h{i:02d}") for i in range(40))), "x")
+
+
 # -- on the day -------------------------------------------------------------------------------
 
 

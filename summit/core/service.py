@@ -287,8 +287,13 @@ async def add_participant(
     accessibility_needs: str = "",
     is_host: bool = False,
     language: str | None = None,
+    pseudonym: str | None = None,
 ) -> tuple[Participant, str]:
-    """Add a selected participant and issue their personal link; returns (participant, token)."""
+    """Add a selected participant and issue their personal link; returns (participant, token).
+
+    ``pseudonym`` is drawn at random unless given (the demo derives it from its seed, so that the
+    same seed builds the same summit and the same seating).
+    """
     if role not in {r.value for r in Role}:
         raise InvalidInput("role", f"must be one of {', '.join(r.value for r in Role)}")
     if attendance not in {"venue", "online"}:
@@ -306,7 +311,7 @@ async def add_participant(
     await session.flush()
     participant = Participant(
         summit_id=summit.id,
-        pseudonym=new_pseudonym("P"),
+        pseudonym=pseudonym or new_pseudonym("P"),
         person_id=person.id,
         display_name=first_name.strip(),
         role=role,

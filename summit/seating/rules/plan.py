@@ -176,13 +176,30 @@ def _layout(settings: SeatingSettings, counts_v: np.ndarray, counts_o: np.ndarra
             raise SeatingError(
                 f"participants: {count} {label} people is fewer than one table of {size}"
             )
-    n_venue, n_online = table_count(nv, size), table_count(no, size)
+    n_venue = _tables_of_mode(settings, VENUE, nv)
+    n_online = _tables_of_mode(settings, ONLINE, no)
     if hybrid > n_venue:
         raise SeatingError(
             f"settings.hybrid_tables: {hybrid} hybrid tables but only {n_venue} venue tables"
         )
     pv, po = spread(venue_counts.tolist(), n_venue), spread(online_counts.tolist(), n_online)
     return _Layout(pv, po, _remote_matrix(pv, rem, hybrid, per_table))
+
+
+def _tables_of_mode(settings: SeatingSettings, mode: str, count: int) -> int:
+    """The fewest tables that hold ``count`` people, or one table per host of the mode when the
+    organiser named more hosts than that (every host gets a table; the tables are a little
+    smaller), as long as each table keeps at least half its seats filled."""
+    fewest = table_count(count, settings.table_size)
+    hosts = sum(1 for h in settings.hosts if h.mode == mode)
+    if hosts <= fewest or count == 0:
+        return fewest
+    if count < hosts * -(-settings.table_size // 2):
+        raise SeatingError(
+            f"settings.hosts: {hosts} {mode} hosts for {count} {mode} people; "
+            f"at most {max(fewest, count // -(-settings.table_size // 2))} tables can be filled"
+        )
+    return hosts
 
 
 def _area_labels(settings: SeatingSettings, n_venue: int) -> list[str]:
@@ -472,7 +489,9 @@ def _hosts_of_mode(
 ) -> list[list[tuple[int, str]]]:
     """(table, host id) per round for one mode's tables; hosts rotate unless they stay."""
     mine = sorted((h for h in hosts if h.mode == mode), key=lambda h: h.id)
-    if len(mine) < tables.size:
+    if len(mine) != tables.size:
+        # More hosts than tables would leave the surplus hosts without a seat: refused, never
+        # silently dropped (unmark them as hosts and they are seated as participants).
         raise SeatingError(
             f"settings.hosts: {tables.size} {mode} tables but {len(mine)} {mode} hosts"
         )
