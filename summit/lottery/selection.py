@@ -50,6 +50,7 @@ from summit.lottery.rules.selection import (
     reserve_order,
     round_lottery,
 )
+from summit.lottery.rules.selection_leximin import LeximinProgressFn
 from summit.lottery.rules.selection_solver import CancelFn, ProgressFn
 from summit.lottery.service import latest_import
 
@@ -139,22 +140,38 @@ class SelectionResult:
     algorithm: str
     min_probability: float
     seconds: float
+    exact: bool = True  # False: leximin stopped by the organiser (its anytime lottery)
 
 
 def compute_selection(
-    data: SelectionInput, *, progress: ProgressFn | None = None, cancel: CancelFn | None = None
+    data: SelectionInput,
+    *,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+    stop: CancelFn | None = None,
+    report: LeximinProgressFn | None = None,
 ) -> SelectionResult:
-    """Solve the fair distribution and round it into m panels (slow: run it in a thread)."""
+    """Solve the fair distribution and round it into m panels (slow: run it in a thread).
+
+    ``cancel()`` returning True throws the work away (:class:`SelectionCancelled`); ``stop()``
+    returning True keeps leximin's anytime lottery: the distribution found so far, whose smallest
+    chance is already the maximin (``exact`` is then False). Stopped before there is one, it is
+    cancelled too. ``report`` gets leximin's structured progress.
+    """
+
+    def halted() -> bool:
+        return bool((cancel is not None and cancel()) or (stop is not None and stop()))
+
     distribution = find_distribution(
         data.people,
         data.quotas,
         data.seats,
         algorithm=data.algorithm,
         progress=progress,
-        cancel=cancel,
+        cancel=halted if cancel is not None or stop is not None else None,
+        report=report,
     )
     if cancel is not None and cancel():
-        # a cancelled leximin returns its anytime lottery; the platform stores nothing then
         raise SelectionCancelled("selection cancelled")
     lottery = round_lottery(distribution, data.panels)
     return SelectionResult(
@@ -163,6 +180,7 @@ def compute_selection(
         distribution.algorithm,
         distribution.min_probability,
         distribution.seconds,
+        distribution.exact,
     )
 
 
@@ -216,6 +234,9 @@ async def store_selection(
         "panels_hash": result.lottery.hash,
         "seed": SEED_SPEC.as_dict(),
     }
+    if not result.exact:
+        # stopped by the organiser: leximin's anytime lottery (its smallest chance is maximin's)
+        commitment["stopped_early"] = True
     draw = LotteryDraw(
         summit_id=summit.id,
         kind="panel",
@@ -246,6 +267,7 @@ async def store_selection(
             "pool_size": len(data.people),
             "panels_hash": result.lottery.hash,
             "min_probability": round(result.min_probability, 6),
+            "exact": result.exact,
         },
     )
     return draw

@@ -38,6 +38,7 @@ from summit.lottery.rules.register import (
     household_warning,
 )
 from summit.lottery.rules.selection import NoReplacement, SelectionCancelled
+from summit.lottery.rules.selection_leximin import LeximinProgress
 
 log = logging.getLogger("summit.lottery")
 MAX_UPLOAD = 50 * 1024 * 1024
@@ -468,7 +469,11 @@ class Job:
     progress: float = 0.0
     message: str = ""
     cancel: threading.Event = field(default_factory=threading.Event)
+    stop: threading.Event = field(default_factory=threading.Event)  # keep the anytime result
     task: asyncio.Task[None] | None = None
+    leximin: LeximinProgress | None = None  # the solver's last structured report
+    algorithm: str = ""
+    exact: bool = True  # False: stopped, the anytime lottery was stored
 
 
 _jobs: dict[tuple[int, str], Job] = {}
@@ -491,13 +496,21 @@ async def _run_job(request: Request, summit_id: int, job: Job, data: sel.Selecti
         asyncio.run_coroutine_threadsafe(events.publish(channel, payload), loop)
 
     try:
+        def report(step: LeximinProgress) -> None:
+            job.leximin = step
+
         result = await asyncio.to_thread(
-            sel.compute_selection, data, progress=progress, cancel=job.cancel.is_set
+            sel.compute_selection,
+            data,
+            progress=progress,
+            cancel=job.cancel.is_set,
+            stop=job.stop.is_set,
+            report=report,
         )
         async with database.session() as session:
             summit = await repository.get_summit(session, summit_id)
             await sel.store_selection(session, summit, data, result, actor=actor)
-        job.state, job.progress, job.message = "done", 1.0, ""
+        job.state, job.progress, job.message, job.exact = "done", 1.0, "", result.exact
     except SelectionCancelled:
         job.state, job.message = "cancelled", ""
     except SummitError as exc:
@@ -526,6 +539,7 @@ async def selection_page(request: Request) -> Response:
                     "report": sel.panel_report(draw) if draw else [],
                     "histogram": sel.probability_histogram(draw) if draw else [],
                     "job": job_of(summit.id, role.value),
+                    "detail": progress_text(job) if (job := job_of(summit.id, role.value)) else "",
                 }
             )
     return render(request, "lottery/selection.html", {"roles": roles, "links": None})
@@ -554,7 +568,7 @@ async def selection_run(request: Request) -> Response:
             algorithm=str(form.get("algorithm", "leximin")),
             panels=form_int(form, "panels", default=1000),
         )
-    job = Job(role)
+    job = Job(role, algorithm=data.algorithm)
     _jobs[(summit.id, role)] = job
     job.task = asyncio.create_task(_run_job(request, summit.id, job, data))
     if "application/json" in request.headers.get("accept", ""):
@@ -567,7 +581,12 @@ async def selection_status(request: Request) -> Response:
     summit = summit_or_404(request)
     return JSONResponse(
         {
-            role.value: {"state": job.state, "progress": job.progress, "message": job.message}
+            role.value: {
+                "state": job.state,
+                "progress": job.progress,
+                "message": job.message,
+                "detail": progress_text(job),
+            }
             for role in Role
             if (job := job_of(summit.id, role.value)) is not None
         }
@@ -576,12 +595,40 @@ async def selection_status(request: Request) -> Response:
 
 @page("/organiser/selection/cancel", allow=ORGANISER, methods=("POST",))
 async def selection_cancel(request: Request) -> Response:
+    """Throw a running selection away: nothing is stored."""
     summit = summit_or_404(request)
     form = await request.form()
     job = job_of(summit.id, str(form.get("role", "")))
     if job is not None and job.state == "running":
         job.cancel.set()
     return RedirectResponse("/organiser/selection", status_code=303)
+
+
+@page("/organiser/selection/stop", allow=ORGANISER, methods=("POST",))
+async def selection_stop(request: Request) -> Response:
+    """Stop a running leximin and keep the lottery found so far (its smallest chance is already
+    the maximin); stored and logged as not exact."""
+    summit = summit_or_404(request)
+    form = await request.form()
+    job = job_of(summit.id, str(form.get("role", "")))
+    if job is not None and job.state == "running":
+        job.stop.set()
+    return RedirectResponse("/organiser/selection", status_code=303)
+
+
+def progress_text(job: Job) -> str:
+    """Leximin's progress in words: the iteration, the groups at their final chance, the lowest
+    chance so far."""
+    step = job.leximin
+    if step is None or job.state != "running":
+        return ""
+    percent = f"{step.minimum * 100:.2f} %"
+    if i18n.current_language() != "en":
+        percent = percent.replace(".", ",")
+    return _(
+        "Iteration %(iteration)s: %(fixed)s of %(types)s groups at their final chance; "
+        "lowest chance so far %(minimum)s"
+    ) % {"iteration": step.iteration, "fixed": step.fixed, "types": step.types, "minimum": percent}
 
 
 @page("/organiser/selection/draw", allow=ORGANISER, methods=("POST",))

@@ -9,6 +9,8 @@ if (bars.length) {
     for (const [role, job] of Object.entries(jobs)) {
       const bar = document.getElementById(`progress-${role}`);
       if (bar) bar.value = job.progress;
+      const detail = document.getElementById(`detail-${role}`);
+      if (detail && job.detail) detail.textContent = job.detail;
       if (job.state === "running") running = true;
     }
     if (running) setTimeout(tick, 1000);
