@@ -1,19 +1,22 @@
-"""Fixtures shared by the suite: databases (SQLite always, PostgreSQL when configured) and apps."""
+"""Fixtures shared by the suite: databases (SQLite always, PostgreSQL when configured), apps,
+and the worlds several test modules build on. Helpers live in ``tests/support/``."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import secrets
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
-from starlette.testclient import TestClient
 
-from summit.config import Settings
+from tests.support.app import BACKENDS, Client, fresh_database_url, make_settings
+from tests.support.council import Council
+from tests.support.forum import World, build_world
+from tests.support.ideas import cheap_themes
 
 # Property tests: no per-example deadline (a loaded CI machine is not a failing property), and
 # in CI (.ci/run sets SUMMIT_TEST_CI=1) the same examples every run, so a red CI is always
@@ -23,40 +26,6 @@ hypothesis_settings.register_profile("summit-ci", deadline=None, print_blob=True
 hypothesis_settings.load_profile(
     "summit-ci" if os.environ.get("SUMMIT_TEST_CI") == "1" else "summit"
 )
-
-PG_URL = os.environ.get("SUMMIT_TEST_DATABASE_URL", "")
-REDIS_URL = os.environ.get("SUMMIT_TEST_REDIS_URL", "")
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-BACKENDS = [
-    "sqlite",
-    pytest.param(
-        "postgresql",
-        marks=[
-            pytest.mark.postgres,
-            pytest.mark.skipif(not PG_URL, reason="SUMMIT_TEST_DATABASE_URL is not set"),
-        ],
-    ),
-]
-
-
-async def _reset_postgres(url: str) -> None:
-    import asyncpg
-
-    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await conn.close()
-
-
-def fresh_database_url(backend: str, tmp_path: Path) -> str:
-    """An empty database of the given backend (PostgreSQL: the test database, wiped)."""
-    if backend == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'summit.db'}"
-    asyncio.run(_reset_postgres(PG_URL))
-    return PG_URL
 
 
 @pytest.fixture(params=BACKENDS)
@@ -89,39 +58,6 @@ async def database(db_url: str) -> AsyncIterator[Any]:
         await db.dispose()
 
 
-def make_settings(tmp_path: Path, db_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "data_dir": tmp_path,
-        "database_url": db_url,
-        "secret_key": secrets.token_urlsafe(48),
-        "base_url": "http://testserver",
-    }
-    values.update(overrides)
-    return Settings(**values)
-
-
-class Client(TestClient):
-    """A test client whose ``run`` executes a coroutine on the app's own event loop."""
-
-    def run(self, coro: Any) -> Any:
-        async def call() -> Any:
-            return await coro
-
-        assert self.portal is not None
-        return self.portal.call(call)
-
-    @property
-    def db(self) -> Any:
-        return self.app.state.db  # type: ignore[attr-defined]
-
-    def csrf(self) -> str:
-        self.get("/login")
-        token = self.cookies.get("summit_session")
-        assert token
-        page = self.get("/login").text
-        return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-
-
 @pytest.fixture
 def client(db_url: str, tmp_path: Path) -> Iterator[Client]:
     from summit.app import create_app
@@ -138,6 +74,72 @@ def demo_client(client: Client) -> Iterator[tuple[Client, Any]]:
 
     info = client.run(create_demo(client.db, participants=48, rounds=1))
     yield client, info
+
+
+# --- the ideas at the tables -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """The demo summit built once as a SQLite file; each ``demo`` gets a copy (fast)."""
+    from summit.core.db import Database, upgrade
+    from summit.demo import create_demo
+
+    folder = tmp_path_factory.mktemp("ideas-demo")
+    url = f"sqlite+aiosqlite:///{folder / 'summit.db'}"
+
+    async def build() -> Any:
+        await upgrade(url)
+        db = Database(url)
+        try:
+            return await create_demo(db, participants=48, rounds=1)
+        finally:
+            await db.dispose()
+
+    return folder / "summit.db", asyncio.run(build())
+
+
+@pytest.fixture
+def demo(
+    backend: str, tmp_path: Path, demo_template: tuple[Path, Any]
+) -> Iterator[tuple[Client, Any]]:
+    """The app on a demo summit (48 participants, round 1 open) with cheap embeddings."""
+    from summit.app import create_app
+    from summit.core.db import upgrade
+    from summit.demo import create_demo
+
+    if backend == "sqlite":
+        shutil.copy(demo_template[0], tmp_path / "summit.db")
+        url, info = f"sqlite+aiosqlite:///{tmp_path / 'summit.db'}", demo_template[1]
+    else:
+        url = fresh_database_url(backend, tmp_path)
+        asyncio.run(upgrade(url))
+        info = None
+    app = create_app(make_settings(tmp_path, url))
+    with Client(app, base_url="http://testserver", follow_redirects=False) as client:
+        if info is None:
+            info = client.run(create_demo(client.db, participants=48, rounds=1))
+        cheap_themes(client)
+        client.demo_info = info  # type: ignore[attr-defined]
+        yield client, info
+
+
+# --- the Burgerraad and the Burgerforum ----------------------------------------------------------
+
+
+@pytest.fixture
+def council(demo_client: tuple[Client, Any]) -> Council:
+    """The demo summit with the Burgerraad's helpers (tests/support/council.py)."""
+    client, info = demo_client
+    return Council(client, info)
+
+
+@pytest.fixture
+def world(client: Client) -> World:
+    """The Burgerforum's small summit (tests/support/forum.py), read anonymously."""
+    made: World = client.run(build_world(client))
+    made.anonymous()
+    return made
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import Server, chromium, needs_chromium, run_server
+from tests.support.browser import Server, axe_violations, chromium, needs_chromium, run_server
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -23,15 +23,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def browser() -> Iterator[Any]:
     with chromium() as launched:
         yield launched
-
-
-def axe_violations(page: Any) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options={"runOnly": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]})
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in results.response["violations"]
-    ]
 
 
 def test_organiser_and_participant_each_see_their_own_view(server: Server, browser: Any) -> None:

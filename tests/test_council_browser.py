@@ -19,8 +19,14 @@ from summit.core.db import Database
 from summit.core.models import Participant
 from summit.council import service as uc
 from summit.council.rules.voting import receipt_key
-from tests.browser import Server, chromium, log_in, needs_chromium, run_server
-from tests.test_browser import axe_violations
+from tests.support.browser import (
+    Server,
+    axe_violations,
+    chromium,
+    log_in,
+    needs_chromium,
+    run_server,
+)
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 

@@ -24,7 +24,7 @@ from summit.council import vote as votes
 from summit.council.models import Ballot, CouncilVote
 from summit.council.rules.credentials import VotingKey
 from summit.council.rules.voting import receipt_key
-from tests.conftest import PG_URL, fresh_database_url
+from tests.support.app import PG_URL, fresh_database_url
 
 pytestmark = [
     pytest.mark.anyio,

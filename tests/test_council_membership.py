@@ -19,15 +19,9 @@ from summit.council.rules.voting import (
     parse_membership,
     select_members,
 )
-from tests.test_council import Council, Member
+from tests.support.council import Council, Member
 
 ROLES = [r.value for r in Role]
-
-
-@pytest.fixture
-def council(demo_client: Any) -> Council:
-    client, info = demo_client
-    return Council(client, info)
 
 
 def _people(council: Council) -> list[tuple[int, str, str, str]]:

@@ -14,13 +14,7 @@ from summit.council import vote as votes
 from summit.council.models import CouncilVoteItem, ProposalVersion
 from summit.council.proposals import ProposalText, version_digest
 from summit.council.rules.voting import VotingError
-from tests.test_council import Council
-
-
-@pytest.fixture
-def council(demo_client: Any) -> Council:
-    client, info = demo_client
-    return Council(client, info)
+from tests.support.council import Council
 
 
 async def _hosts(council: Council) -> list[int]:

@@ -21,15 +21,8 @@ from sqlalchemy import inspect, select
 
 from summit.core.models import PersonalLink
 from summit.council.models import Ballot, CouncilCredential
-from tests.test_council import Council, Member, open_vote
-from tests.test_http import csrf_of
-
-
-@pytest.fixture
-def council(demo_client: Any) -> Council:
-    client, info = demo_client
-    return Council(client, info)
-
+from tests.support.council import Council, Member, open_vote
+from tests.support.http import csrf_of
 
 # --- A backup thief replays the WAL commit by commit --------------------------------------------
 

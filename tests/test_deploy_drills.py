@@ -29,7 +29,7 @@ import pytest
 
 from deploy import drill
 from deploy.stack import NGINX, PrivatePostgres, PrivateRedis, Stack, ensure_package, postgres_bin
-from tests.conftest import PG_URL, REDIS_URL
+from tests.support.app import PG_URL, REDIS_URL
 
 pytestmark = [
     pytest.mark.postgres,

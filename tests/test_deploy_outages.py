@@ -19,7 +19,7 @@ import pytest
 
 from deploy.stack import REDIS_SERVER, PrivateRedis
 from summit.core.events import RedisBus
-from tests.conftest import Client, make_settings
+from tests.support.app import Client, make_settings
 
 
 def test_an_unreachable_database_is_a_503_with_retry_after(tmp_path: Path) -> None:

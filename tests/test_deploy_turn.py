@@ -25,8 +25,7 @@ from sqlalchemy import select
 
 from deploy.stack import TURNSERVER, Coturn, ensure_package
 from summit.video.hub import VideoSettings
-from tests.browser import chromium, needs_chromium, run_server
-from tests.test_video_browser import wait_playing
+from tests.support.browser import chromium, needs_chromium, run_server, wait_playing
 
 
 @pytest.fixture(scope="module")

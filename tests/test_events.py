@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from summit.core.events import MemoryBus, make_bus
-from tests.browser import run_server
-from tests.conftest import REDIS_URL
+from tests.support.app import REDIS_URL
+from tests.support.browser import run_server
 
 pytestmark = pytest.mark.anyio
 

@@ -19,8 +19,14 @@ from sqlalchemy import select
 from summit.core.db import Database
 from summit.core.models import Summit
 from summit.council import vote as council_vote
-from tests.browser import Server, chromium, log_in, needs_chromium, run_server
-from tests.test_browser import axe_violations
+from tests.support.browser import (
+    Server,
+    axe_violations,
+    chromium,
+    log_in,
+    needs_chromium,
+    run_server,
+)
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 PHONE = {"width": 390, "height": 844}

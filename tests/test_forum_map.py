@@ -19,7 +19,7 @@ from summit.core.models import Summit
 from summit.forum import opinion
 from summit.forum.models import Reactor, Statement, StatementVote
 from summit.forum.rules.opinion_map import Vote, build_map
-from tests.test_forum import World, world_fixture  # noqa: F401 (the fixture)
+from tests.support.forum import World
 
 
 def key_point(world: World, proposal: int, text: str) -> Any:

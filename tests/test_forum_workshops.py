@@ -17,8 +17,8 @@ from summit.council import vote as council_vote
 from summit.council.models import CouncilVoteItem, Proposal, ProposalVersion
 from summit.forum.models import Citation, Contribution, Meeting, Revision, Workshop, WorkshopMember
 from summit.ideas.themes import ThemeService
-from tests.test_forum import World, world_fixture  # noqa: F401 (the fixture)
-from tests.test_ideas_capture import TrigramEmbedder
+from tests.support.forum import World
+from tests.support.ideas import TrigramEmbedder
 
 
 def create(world: World, **change: Any) -> Any:

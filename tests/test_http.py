@@ -12,20 +12,8 @@ from starlette.routing import Mount
 from summit.app import create_app
 from summit.core import service as repository
 from summit.core.routing import access_of
-from tests.conftest import Client, make_settings
-
-
-def login(client: Client, username: str, password: str) -> Any:
-    token = client.csrf()
-    return client.post(
-        "/login", data={"username": username, "password": password, "csrf_token": token}
-    )
-
-
-def csrf_of(page: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match, "page has no CSRF token"
-    return match.group(1)
+from tests.support.app import Client, make_settings
+from tests.support.http import csrf_of, login
 
 
 def test_every_route_names_the_principals_it_allows(tmp_path: Any) -> None:

@@ -10,8 +10,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Route
 
-from tests.browser import Server, chromium, log_in, needs_chromium, run_server
-from tests.test_browser import axe_violations
+from tests.support.browser import (
+    Server,
+    axe_violations,
+    chromium,
+    log_in,
+    needs_chromium,
+    run_server,
+)
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 

@@ -2,163 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import shutil
-import zlib
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from numpy.typing import NDArray
 from sqlalchemy import func, select
 
-from summit.core import service as repository
 from summit.core.errors import InvalidInput
-from summit.core.models import Participant, Round, Seat
 from summit.ideas import service as ideas
-from summit.ideas.models import Idea, IdeaRevision
-from summit.ideas.themes import ThemeService
-from tests.conftest import Client, fresh_database_url, make_settings
-
-
-class TrigramEmbedder:
-    """Cheap, deterministic embeddings (hashed character trigrams) for tests about the platform,
-    not the model: similar wording gives similar vectors."""
-
-    model_id = "test/trigram-hash"
-    duplicate_threshold = 0.9
-
-    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        out = np.zeros((len(texts), 256), np.float32)
-        for row, text in enumerate(texts):
-            for word in text.lower().split():
-                padded = f" {word} "
-                for i in range(len(padded) - 2):
-                    out[row, zlib.crc32(padded[i : i + 3].encode()) % 256] += 1.0
-        norms = np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
-        return (out / norms).astype(np.float32)
-
-
-def cheap_themes(client: Client) -> ThemeService:
-    """Give the app a theme service with trigram embeddings (no model load)."""
-    service = ThemeService(client.db, client.app.state.bus, embedder=TrigramEmbedder())  # type: ignore[attr-defined]
-    client.app.state.theme_service = service  # type: ignore[attr-defined]
-    return service
-
-
-@dataclass
-class Person:
-    id: int
-    pseudonym: str
-    table_id: int
-    link: str
-
-
-async def _people(client: Client) -> dict[str, Person]:
-    """A host and a member of one table, and a member of another table, with fresh links."""
-    async with client.db.session() as session:
-        rnd = await session.scalar(select(Round).where(Round.status == "open"))
-        seats = list((await session.execute(select(Seat).where(Seat.round_id == rnd.id))).scalars())
-        host_seat = next(s for s in seats if s.is_host)
-        member_seat = next(s for s in seats if s.table_id == host_seat.table_id and not s.is_host)
-        other_seat = next(s for s in seats if s.table_id != host_seat.table_id and not s.is_host)
-        found = {}
-        for name, seat in (("host", host_seat), ("member", member_seat), ("other", other_seat)):
-            participant = await session.get(Participant, seat.participant_id)
-            assert participant is not None
-            token = await repository.issue_link(session, participant, actor="test", log=False)
-            found[name] = Person(
-                participant.id, participant.pseudonym, seat.table_id, f"/p/{token}"
-            )
-        return found
-
-
-def become(client: Client, person: Person) -> str:
-    """Open the person's link in the client; returns the CSRF token of their ideas page."""
-    client.cookies.clear()
-    assert client.get(person.link).status_code == 303
-    page = client.get("/me/ideas")
-    assert page.status_code == 200
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text) or re.search(
-        r'data-csrf="([^"]+)"', page.text
-    )
-    assert match
-    return match.group(1)
-
-
-def post_idea(client: Client, csrf: str, key: str | None = None, **body: Any) -> Any:
-    headers = {"x-csrf-token": csrf}
-    if key:
-        headers["idempotency-key"] = key
-    return client.post("/api/ideas", json=body, headers=headers)
-
-
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
-    """The demo summit built once as a SQLite file; each test gets a copy (fast)."""
-    from summit.core.db import Database, upgrade
-    from summit.demo import create_demo
-
-    folder = tmp_path_factory.mktemp("ideas-demo")
-    url = f"sqlite+aiosqlite:///{folder / 'summit.db'}"
-
-    async def build() -> Any:
-        await upgrade(url)
-        db = Database(url)
-        try:
-            return await create_demo(db, participants=48, rounds=1)
-        finally:
-            await db.dispose()
-
-    return folder / "summit.db", asyncio.run(build())
-
-
-@pytest.fixture
-def demo(
-    backend: str, tmp_path: Path, demo_template: tuple[Path, Any]
-) -> Iterator[tuple[Client, Any]]:
-    """The app on a demo summit (48 participants, round 1 open) with cheap embeddings."""
-    from summit.app import create_app
-    from summit.core.db import upgrade
-    from summit.demo import create_demo
-
-    if backend == "sqlite":
-        shutil.copy(demo_template[0], tmp_path / "summit.db")
-        url, info = f"sqlite+aiosqlite:///{tmp_path / 'summit.db'}", demo_template[1]
-    else:
-        url = fresh_database_url(backend, tmp_path)
-        asyncio.run(upgrade(url))
-        info = None
-    app = create_app(make_settings(tmp_path, url))
-    with Client(app, base_url="http://testserver", follow_redirects=False) as client:
-        if info is None:
-            info = client.run(create_demo(client.db, participants=48, rounds=1))
-        cheap_themes(client)
-        client.demo_info = info  # type: ignore[attr-defined]
-        yield client, info
+from summit.ideas.models import IdeaRevision
+from tests.support.app import Client
+from tests.support.http import csrf_of, login
+from tests.support.ideas import Person, become, count_ideas, post_idea, table_people
 
 
 @pytest.fixture
 def table(demo: tuple[Client, Any]) -> tuple[Client, dict[str, Person]]:
     client, _info = demo
-    return client, client.run(_people(client))
-
-
-def count_ideas(client: Client, **where: Any) -> int:
-    async def go() -> int:
-        async with client.db.session() as session:
-            query = select(func.count()).select_from(Idea)
-            for name, value in where.items():
-                query = query.where(getattr(Idea, name) == value)
-            return int(await session.scalar(query) or 0)
-
-    return int(client.run(go()))
+    return client, client.run(table_people(client))
 
 
 def test_the_host_adds_an_idea_and_a_retry_with_the_same_key_returns_it(table: Any) -> None:
@@ -242,8 +105,6 @@ def test_roles_only_the_host_records_unless_the_table_may(table: Any) -> None:
     assert refused.status_code == 403
     # The organiser lets every table member record.
     client.cookies.clear()
-    from tests.test_http import csrf_of, login
-
     login(client, "organiser", client.demo_info.organiser_password)
     token = csrf_of(client.get("/organiser/ideas").text)
     saved = client.post(

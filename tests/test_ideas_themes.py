@@ -15,13 +15,9 @@ from sqlalchemy import select
 from clustering import Constraints
 from summit.ideas.models import Idea, ThemeConstraint
 from summit.ideas.themes import ThemeService, _pruned, model_setting
-from tests import test_ideas_capture as capture
-from tests.conftest import Client
-from tests.test_http import csrf_of, login
-from tests.test_ideas_capture import TrigramEmbedder
-
-demo = capture.demo
-demo_template = capture.demo_template
+from tests.support.app import Client
+from tests.support.http import csrf_of, login
+from tests.support.ideas import TrigramEmbedder, become, post_idea, table_people
 
 
 def moderator(client: Client) -> str:
@@ -173,12 +169,10 @@ def test_rename_split_move_duplicate_and_pin_are_kept_and_logged(demo: Any) -> N
 def test_a_new_idea_joins_a_theme_at_once_and_a_restart_rebuilds_the_same_board(
     demo: Any,
 ) -> None:
-    from tests.test_ideas_capture import _people, become, post_idea
-
     client, _info = demo
     csrf = moderator(client)
     recluster(client, csrf)
-    people = client.run(_people(client))
+    people = client.run(table_people(client))
     host_csrf = become(client, people["host"])
     created = post_idea(client, host_csrf, title="Veilige fietsroutes naar de sportclub").json()
     client.run(service(client).drain())
@@ -276,10 +270,8 @@ def test_the_public_plenary_socket_says_when_themes_change_and_nothing_else(
 
 
 def test_staff_pages_need_the_moderator_role_and_csrf(demo: Any) -> None:
-    from tests.test_ideas_capture import _people, become
-
     client, _info = demo
-    people = client.run(_people(client))
+    people = client.run(table_people(client))
     csrf = become(client, people["host"])
     assert client.get("/moderator/themes", headers={"accept": "text/html"}).status_code == 403
     refused = client.post("/moderator/themes/recluster", data={"csrf_token": csrf})

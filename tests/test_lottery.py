@@ -3,8 +3,6 @@ selection with quotas and replacement (SQLite, and PostgreSQL when configured)."
 
 from __future__ import annotations
 
-import datetime as dt
-import random
 from collections import Counter
 from typing import Any
 
@@ -22,42 +20,19 @@ from summit.lottery import service as lottery
 from summit.lottery.models import Invitation, RegisterEntry, Registration
 from summit.lottery.rules.register import RegisterError
 from summit.lottery.rules.selection import SelectionCancelled
+from tests.support.lottery import (
+    KEY,
+    MAPPING,
+    SECRET,
+    SEED,
+    drawn_register,
+    form,
+    make_summit,
+    register_csv,
+    registered_pool,
+)
 
 pytestmark = pytest.mark.anyio
-
-SECRET = "test-secret-key-0123456789abcdef"
-KEY = lottery.register_key(SECRET)
-MAPPING = lottery.parse_mapping(
-    "id=BSN,gender=Geslacht,birth_date=Geboortedatum,postcode=Postcode,address=Adres"
-)
-SEED = "3141 5926 5358 9793 2384"
-DAY = dt.date(2026, 6, 1)
-
-
-def register_csv(n: int, *, young: int = 0, rng_seed: int = 1) -> str:
-    rng = random.Random(rng_seed)
-    lines = ["BSN;Geslacht;Geboortedatum;Postcode;Adres"]
-    for i in range(n):
-        year = rng.randint(1940, 2005)
-        gender = rng.choice(["M", "V"])
-        pc = rng.choice(["1011 AB", "1012 CD", "1013"])
-        lines.append(f"{100000 + i};{gender};{year}-0{rng.randint(1, 9)}-15;{pc};Straat {i // 2}")
-    for j in range(young):
-        lines.append(f"{900000 + j};M;2015-01-01;1011 AB;Laan {j}")
-    return "\r\n".join(lines) + "\r\n"
-
-
-async def make_summit(session: Any, **extra: Any) -> Any:
-    return await repository.create_summit(
-        session,
-        actor="S-test",
-        slug=extra.pop("slug", "lot"),
-        name="Lot",
-        municipality="Testdorp",
-        date=DAY,
-        features=[{"name": "gender", "values": []}, {"name": "age_band", "values": []}],
-        **extra,
-    )
 
 
 async def count(session: Any, model: Any) -> int:
@@ -107,21 +82,8 @@ async def test_import_rejects_each_bad_row_without_writing(
         assert (await audit.recent(session, limit=1))[0].action == "summit.create"
 
 
-async def _drawn(database: Any, n: int = 60, sample: int = 20) -> tuple[Any, Any]:
-    async with database.session() as session:
-        summit = await make_summit(session)
-        await lottery.import_register(
-            session, summit, register_csv(n), MAPPING, actor="S-test", key=KEY
-        )
-        await lottery.commit_draw(session, summit, actor="S-test", sample_size=sample)
-    async with database.session() as session:
-        summit = await repository.get_summit(session, summit.id)
-        draw = await lottery.run_draw(session, summit, actor="S-test", seed=SEED, secret_key=SECRET)
-    return summit, draw
-
-
 async def test_draw_is_reproducible_and_verifies(database: Any) -> None:
-    summit, draw = await _drawn(database)
+    summit, draw = await drawn_register(database)
     pseudonyms = draw.result["pseudonyms"]
     assert len(pseudonyms) == 20 == len(set(pseudonyms))
     async with database.session() as session:
@@ -149,7 +111,7 @@ async def test_draw_is_reproducible_and_verifies(database: Any) -> None:
 
 
 async def test_register_is_frozen_once_a_draw_is_committed(database: Any) -> None:
-    summit, _draw = await _drawn(database)
+    summit, _draw = await drawn_register(database)
     with pytest.raises(InvalidInput, match="final"):
         async with database.session() as session:
             await lottery.import_register(
@@ -157,21 +119,8 @@ async def test_register_is_frozen_once_a_draw_is_committed(database: Any) -> Non
             )
 
 
-def form(**extra: str) -> dict[str, str]:
-    values = {
-        "consent": "yes",
-        "first_name": "Anna",
-        "email": "anna@example.org",
-        "attendance": "venue",
-        "feature_gender": "female",
-        "feature_age_band": "35-49",
-    }
-    values.update(extra)
-    return values
-
-
 async def test_registration_with_a_code_and_refusals(database: Any) -> None:
-    summit, draw = await _drawn(database)
+    summit, draw = await drawn_register(database)
     code = lottery.invitation_code(SECRET, summit.id, draw.result["pseudonyms"][3])
     async with database.session() as session:
         imported = await lottery.latest_import(session, summit.id)
@@ -232,33 +181,8 @@ async def test_named_and_self_registration(database: Any) -> None:
             await lottery.register_self(session, summit, "employer", parsed, actor="public")
 
 
-async def _pool(database: Any, registrants: int) -> Any:
-    """A drawn register and ``registrants`` resident registrations with register features."""
-    summit, draw = await _drawn(database, n=120, sample=registrants)
-    async with database.session() as session:
-        entries = {
-            e.pseudonym: e.features
-            for e in (await session.execute(select(RegisterEntry))).scalars()
-        }
-        for pseudonym in draw.result["pseudonyms"]:
-            code = lottery.invitation_code(SECRET, summit.id, pseudonym)
-            features = entries[pseudonym]
-            parsed = lottery.parse_registration_form(
-                form(
-                    feature_gender=features["gender"],
-                    feature_age_band=features["age_band"],
-                ),
-                summit,
-                languages=["nl"],
-            )
-            await lottery.register_with_code(
-                session, summit, code, parsed, actor="public", secret_key=SECRET
-            )
-    return summit
-
-
 async def test_selection_keeps_quotas_and_replacement_keeps_them(database: Any) -> None:
-    summit = await _pool(database, 40)
+    summit = await registered_pool(database, 40)
     async with database.session() as session:
         data = await sel.selection_input(
             session,
@@ -372,7 +296,7 @@ async def test_other_roles_are_drawn_uniformly_when_oversubscribed(database: Any
 
 
 async def test_a_running_selection_can_be_cancelled(database: Any) -> None:
-    summit = await _pool(database, 30)
+    summit = await registered_pool(database, 30)
     async with database.session() as session:
         data = await sel.selection_input(
             session, summit, role="resident", seats=10, tolerance=0.3, algorithm="leximin"

@@ -10,8 +10,15 @@ import pytest
 from summit.core import service as repository
 from summit.core.db import Database, upgrade
 from summit.lottery import service as lottery
-from tests.browser import Server, chromium, log_in, needs_chromium, run_server
-from tests.test_lottery import DAY, MAPPING, SEED, register_csv
+from tests.support.browser import (
+    Server,
+    axe_violations,
+    chromium,
+    log_in,
+    needs_chromium,
+    run_server,
+)
+from tests.support.lottery import DAY, MAPPING, SEED, register_csv
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 SECRET = "browser-lottery-secret-0123456789abcdefgh"
@@ -65,8 +72,6 @@ def lottery_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[S
 
 
 def test_an_invitee_registers_with_a_code_on_a_phone(lottery_server: tuple[Server, str]) -> None:
-    from tests.test_browser import axe_violations
-
     server, code = lottery_server
     with chromium() as browser:
         phone = browser.new_context(
@@ -102,8 +107,6 @@ def test_an_invitee_registers_with_a_code_on_a_phone(lottery_server: tuple[Serve
 
 
 def test_the_organiser_pages_are_accessible(lottery_server: tuple[Server, str]) -> None:
-    from tests.test_browser import axe_violations
-
     server, _code = lottery_server
     with chromium() as browser:
         page = browser.new_context(locale="en-GB").new_page()

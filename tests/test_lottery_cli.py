@@ -12,8 +12,8 @@ import pytest
 from summit.core import service as repository
 from summit.core.db import Database
 from summit.lottery import service as lottery
-from tests.test_cli import summit
-from tests.test_lottery import DAY, SEED, register_csv
+from tests.support.cli import summit
+from tests.support.lottery import DAY, SEED, register_csv
 
 MAP = "id=BSN,gender=Geslacht,birth_date=Geboortedatum,postcode=Postcode,address=Adres"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sortition"

@@ -4,39 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from typing import Any
 
 import pytest
 
 from summit.core.rules.draw import sha256_hex
 from summit.lottery import selection as sel
-from tests.test_http import csrf_of, login
-from tests.test_lottery_http import SEED, _register_everyone, _summit_id, register_csv, upload
-
-PANEL_SEED = "55555 66666 77777 88888"
-
-
-def _select(client: Any, token: str) -> None:
-    started = client.post(
-        "/organiser/selection/run",
-        data={
-            "csrf_token": token,
-            "role": "resident",
-            "seats": "8",
-            "tolerance": "0.3",
-            "algorithm": "maximin",
-            "panels": "100",
-        },
-        headers={"accept": "application/json"},
-    )
-    assert started.status_code == 202
-    deadline = time.monotonic() + 60
-    state = "running"
-    while state == "running" and time.monotonic() < deadline:
-        time.sleep(0.1)
-        state = client.get("/organiser/selection/status.json").json()["resident"]["state"]
-    assert state == "done", client.get("/organiser/selection/status.json").json()
+from tests.support.http import csrf_of, login
+from tests.support.lottery_http import (
+    PANEL_SEED,
+    SEED,
+    current_summit_id,
+    register_csv,
+    register_everyone,
+    run_selection,
+    upload,
+)
 
 
 def test_panel_files_are_published_and_the_reports_download_as_csv(demo_client: Any) -> None:
@@ -47,9 +30,9 @@ def test_panel_files_are_published_and_the_reports_download_as_csv(demo_client: 
     token = csrf_of(client.get("/organiser/lottery").text)
     client.post("/organiser/lottery/commit", data={"csrf_token": token, "sample_size": "20"})
     client.post("/organiser/lottery/draw", data={"csrf_token": token, "seed": SEED})
-    _register_everyone(client, _summit_id(client))
+    register_everyone(client, current_summit_id(client))
     assert client.get("/lottery/resident/panels.json").status_code == 404
-    _select(client, token)
+    run_selection(client, token)
 
     # Before the seed: the panels are public and hash to the published panels hash.
     public = client.get("/lottery").text

@@ -2,53 +2,24 @@
 
 from __future__ import annotations
 
-import random
 import re
 import time
 from typing import Any
 
 from sqlalchemy import func, select
 
-from summit.core import service as repository
 from summit.core.models import Participant
 from summit.core.security import token_hash
 from summit.lottery import service as lottery
 from summit.lottery.models import Registration, WithdrawalLink
-from tests.test_http import csrf_of, login
-
-SEED = "1234567890 0987654321"
-HEADER = "BSN;Geslacht;Geboortedatum;Wijk;Adres"
-WIJKEN = ("Centrum", "Noord", "Oost", "Zuid", "West", "Haven")
-
-
-def register_csv(n: int, seed: int = 7) -> str:
-    rng = random.Random(seed)
-    rows = [HEADER]
-    for i in range(n):
-        rows.append(
-            f"{500000 + i};{rng.choice('MV')};{rng.randint(1945, 2004)}-05-0{rng.randint(1, 9)};"
-            f"{rng.choice(WIJKEN)};Weg {i}"
-        )
-    rows.append("999999;M;2016-01-01;Noord;Weg 0")  # under 16
-    return "\n".join(rows) + "\n"
-
-
-MAP = {
-    "map_id": "BSN",
-    "map_gender": "Geslacht",
-    "map_birth_date": "Geboortedatum",
-    "map_district": "Wijk",
-    "map_address": "Adres",
-}
-
-
-def upload(client: Any, text: str) -> Any:
-    token = csrf_of(client.get("/organiser/lottery").text)
-    return client.post(
-        "/organiser/lottery/register",
-        data={"csrf_token": token, **MAP},
-        files={"file": ("register.csv", text.encode("utf-8"), "text/csv")},
-    )
+from tests.support.http import csrf_of, login
+from tests.support.lottery_http import (
+    SEED,
+    current_summit_id,
+    register_csv,
+    register_everyone,
+    upload,
+)
 
 
 def test_the_whole_lottery_over_http(demo_client: Any) -> None:
@@ -123,45 +94,6 @@ def test_the_whole_lottery_over_http(demo_client: Any) -> None:
     assert "registration.create" in audit_page and "bea@example.org" not in audit_page
 
 
-def _register_everyone(client: Any, summit_id: int) -> None:
-    async def go() -> None:
-        async with client.db.session() as session:
-            summit = await repository.get_summit(session, summit_id)
-            draw = await lottery.invitation_draw(session, summit_id)
-            assert draw is not None
-            secret = client.app.state.settings.secret_key
-            entries = {e.pseudonym: e for e in await _entries(session, summit_id)}
-            for pseudonym in draw.result["pseudonyms"]:
-                features = entries[pseudonym].features
-                parsed = lottery.parse_registration_form(
-                    {
-                        "consent": "yes",
-                        "first_name": "R",
-                        "phone": "0600000000",
-                        **{f"feature_{k}": v for k, v in features.items()},
-                    },
-                    summit,
-                    languages=["nl", "en"],
-                    questions=[(k, []) for k in ("age_band", "gender", "district")],
-                )
-                code = lottery.invitation_code(secret, summit_id, pseudonym)
-                await lottery.register_with_code(
-                    session, summit, code, parsed, actor="public", secret_key=secret
-                )
-
-    client.run(go())
-
-
-async def _entries(session: Any, summit_id: int) -> list[Any]:
-    from summit.lottery.models import RegisterEntry
-
-    return list(
-        (await session.execute(select(RegisterEntry).where(RegisterEntry.summit_id == summit_id)))
-        .scalars()
-        .all()
-    )
-
-
 def test_selection_in_the_background_then_the_public_draw_and_a_withdrawal(
     demo_client: Any,
 ) -> None:
@@ -172,8 +104,8 @@ def test_selection_in_the_background_then_the_public_draw_and_a_withdrawal(
     token = csrf_of(client.get("/organiser/lottery").text)
     client.post("/organiser/lottery/commit", data={"csrf_token": token, "sample_size": "50"})
     client.post("/organiser/lottery/draw", data={"csrf_token": token, "seed": SEED})
-    summit_id = _summit_id(client)
-    _register_everyone(client, summit_id)
+    summit_id = current_summit_id(client)
+    register_everyone(client, summit_id)
     before = _count(client, Participant, Participant.status != "withdrawn")
 
     started = client.post(
@@ -236,16 +168,6 @@ def test_selection_in_the_background_then_the_public_draw_and_a_withdrawal(
         ).status_code
         == 404
     )
-
-
-def _summit_id(client: Any) -> int:
-    async def go() -> int:
-        async with client.db.session() as session:
-            summit = await repository.current_summit(session)
-            assert summit is not None
-            return int(summit.id)
-
-    return int(client.run(go()))
 
 
 def _count(client: Any, model: Any, *where: Any) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.test_http import csrf_of, login
-from tests.test_lottery_http import upload
+from tests.support.http import csrf_of, login
+from tests.support.lottery_http import upload
 
 WIJKEN = ("Centrum", "Noord", "Oost", "Zuid", "West", "Haven", "Bos en Duin", "Oud-Lindeveld")
 

@@ -15,8 +15,8 @@ from summit.core import service as repository
 from summit.core.db import Database, upgrade
 from summit.lottery import service as lottery
 from summit.lottery.models import RegisterEntry
-from tests.browser import chromium, log_in, needs_chromium, run_server
-from tests.test_lottery import DAY, SEED, form, register_csv
+from tests.support.browser import axe_violations, chromium, log_in, needs_chromium, run_server
+from tests.support.lottery import DAY, SEED, form, register_csv
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 SECRET = "browser-selection-secret-0123456789abcdef"
@@ -73,8 +73,6 @@ async def _everyone_registers(url: str) -> int:
 
 
 def test_the_organiser_runs_both_stages_and_sees_the_report(tmp_path: Path) -> None:
-    from tests.test_browser import axe_violations
-
     url = f"sqlite+aiosqlite:///{tmp_path / 'summit.db'}"
     asyncio.run(_prepare(url))
     register_file = tmp_path / "register.csv"

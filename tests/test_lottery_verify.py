@@ -17,14 +17,14 @@ from summit.core import service as repository
 from summit.core.errors import InvalidInput
 from summit.core.rules.draw import canonical_json, draw_index, normalise_seed, sha256_hex
 from summit.lottery import selection as sel
-from tests.test_cli import summit as run_summit
-from tests.test_lottery import SEED, _pool
+from tests.support.cli import summit as run_summit
+from tests.support.lottery import SEED, registered_pool
 
 OTHER_SEED = "2718 2818 2845 9045 2353"
 
 
 async def _drawn_selection(database: Any) -> Any:
-    summit = await _pool(database, 30)
+    summit = await registered_pool(database, 30)
     async with database.session() as session:
         data = await sel.selection_input(
             session,

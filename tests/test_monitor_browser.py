@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser import Server, chromium, needs_chromium, run_server
-from tests.test_browser import axe_violations
-from tests.test_monitor_mail import Smtp, body
+from tests.support.browser import Server, axe_violations, chromium, needs_chromium, run_server
+from tests.support.mail import Smtp, body
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 BIKE = "Veilige fietsroutes naar school"

@@ -20,8 +20,8 @@ from summit.monitor.models import (
     PartnerResponse,
 )
 from summit.monitor.opendata import DATASETS
-from tests.conftest import Client
-from tests.test_http import csrf_of, login
+from tests.support.app import Client
+from tests.support.http import csrf_of, login
 
 
 def counts(client: Client) -> dict[str, int]:

@@ -4,53 +4,22 @@ opt-in, notifications with RFC 8058 headers, one-click unsubscribe, retries, no 
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import re
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from summit.app import create_app
 from summit.core.models import utcnow
 from summit.monitor import jobs, tracking
 from summit.monitor.models import MonitorSubscription, OutboxMail
-from tests.browser import free_port
-from tests.conftest import Client, make_settings
-from tests.test_monitor import setup_monitor
-
-
-class Inbox:
-    """What the loopback SMTP server received."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 OK"
-
-
-class Smtp:
-    def __init__(self) -> None:
-        self.inbox = Inbox()
-        self.port = free_port()
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-
-    def restart(self) -> None:
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    @property
-    def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}?from=monitor@lindeveld.example"
+from tests.support.app import Client, make_settings
+from tests.support.http import csrf_of
+from tests.support.mail import Smtp, body
+from tests.support.monitor import setup_monitor
 
 
 @pytest.fixture
@@ -77,18 +46,6 @@ def run_jobs(client: Client, now: dt.datetime | None = None) -> jobs.JobReport:
         jobs.run_once(client.db, client.app.state.settings, now=now)  # type: ignore[attr-defined]
     )
     return report
-
-
-def csrf_of(page: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match
-    return match.group(1)
-
-
-def body(message: EmailMessage) -> str:
-    part = message.get_body(("plain",))
-    assert part is not None
-    return str(part.get_content())
 
 
 def link_in(message: EmailMessage, kind: str) -> str:

@@ -15,7 +15,7 @@ from summit.core import service as repository
 from summit.core.errors import InvalidInput
 from summit.core.models import AuditEntry, Round, Summit
 from summit.programme import service as uc
-from tests.test_seating_usecases import make_seated_summit
+from tests.support.seating import make_seated_summit
 
 pytestmark = pytest.mark.anyio
 T0 = dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.UTC)

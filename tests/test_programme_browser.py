@@ -13,8 +13,15 @@ from summit.core import service as repository
 from summit.core.db import Database, upgrade
 from summit.core.models import Summit
 from summit.programme import service as uc
-from tests.browser import Server, chromium, log_in, needs_chromium, run_server
-from tests.test_seating_usecases import make_seated_summit
+from tests.support.browser import (
+    Server,
+    axe_violations,
+    chromium,
+    log_in,
+    needs_chromium,
+    run_server,
+)
+from tests.support.seating import make_seated_summit
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 PASSWORD = "a long browser password"
@@ -61,8 +68,6 @@ def programme_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
 def test_the_participant_page_follows_the_programme_live(
     programme_server: tuple[Server, dict[str, str]],
 ) -> None:
-    from tests.test_browser import axe_violations
-
     server, tokens = programme_server
     with chromium() as browser:
         organiser = browser.new_context(locale="en-GB")

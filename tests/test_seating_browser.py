@@ -9,8 +9,15 @@ import pytest
 
 from summit.core import service as repository
 from summit.core.db import Database, upgrade
-from tests.browser import Server, chromium, log_in, needs_chromium, run_server
-from tests.test_seating_usecases import make_seated_summit
+from tests.support.browser import (
+    Server,
+    axe_violations,
+    chromium,
+    log_in,
+    needs_chromium,
+    run_server,
+)
+from tests.support.seating import make_seated_summit
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 PASSWORD = "a long browser password"
@@ -40,8 +47,6 @@ def seated_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Se
 def test_a_manual_move_shows_its_violations_and_reaches_the_participant(
     seated_server: tuple[Server, dict[str, str]],
 ) -> None:
-    from tests.test_browser import axe_violations
-
     server, tokens = seated_server
     with chromium() as browser:
         organiser = browser.new_context(locale="en-GB")

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from summit.core.db import Database
 from summit.seating.models import SeatingRun
-from tests.test_cli import summit
-from tests.test_seating_usecases import make_seated_summit
+from tests.support.cli import summit
+from tests.support.seating import make_seated_summit
 
 
 async def _prepare(url: str) -> None:

@@ -15,9 +15,9 @@ from summit.core import service as repository
 from summit.core.models import AuditEntry
 from summit.seating import service as uc
 from summit.seating.changes import move_participant
-from tests.conftest import Client
-from tests.test_http import csrf_of, login
-from tests.test_seating_usecases import make_seated_summit
+from tests.support.app import Client
+from tests.support.http import csrf_of, login
+from tests.support.seating import make_seated_summit
 
 PASSWORD = "a long test password"
 

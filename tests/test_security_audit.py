@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, text
 from summit.core import audit
 from summit.core.models import AuditEntry
 from summit.core.rules.audit_chain import entry_hash, payload_digest
-from tests.test_cli import summit
+from tests.support.cli import summit
 
 
 async def _untrigger(session: Any) -> None:

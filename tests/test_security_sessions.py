@@ -14,9 +14,9 @@ from sqlalchemy import select, update
 
 from summit.core.models import AuditEntry, LoginSession, PersonalLink
 from summit.core.security import token_hash
-from tests.conftest import Client
-from tests.test_cli import summit
-from tests.test_http import csrf_of, login
+from tests.support.app import Client
+from tests.support.cli import summit
+from tests.support.http import csrf_of, login
 
 
 def test_logout_ends_the_session_even_for_a_copied_cookie(demo_client: Any) -> None:

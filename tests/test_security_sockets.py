@@ -12,7 +12,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 
 from summit.core.routing import SOCKETS_PER_PERSON
-from tests.test_http import login
+from tests.support.http import login
 
 
 def _refused(client: Any, path: str, **headers: str) -> int:

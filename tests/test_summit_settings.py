@@ -9,7 +9,7 @@ import pytest
 
 from summit.core import service as repository
 from summit.core.rules.summit_spec import SpecError, parse_summit_form, structural_changes
-from tests.conftest import Client
+from tests.support.app import Client
 
 GOOD = {
     "name": "G1000 Rivierstad",

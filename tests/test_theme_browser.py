@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from tests.browser import Server, chromium, needs_chromium, run_server
-from tests.test_browser import axe_violations
+from tests.support.browser import Server, axe_violations, chromium, needs_chromium, run_server
 
 WEB = Path(__file__).resolve().parents[1] / "web"
 VENDOR = WEB / "static" / "vendor"

@@ -30,8 +30,8 @@ from summit.media import _aiortc_seam as seam
 from summit.media import parse_server_message
 from summit.media.bots import Bot, Clip, make_clip
 from summit.video.hub import VideoHub, VideoSettings, hub_for, shutdown
-from tests.browser import free_port
-from tests.conftest import make_settings
+from tests.support.app import make_settings
+from tests.support.browser import free_port
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(180)]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.browser import Server, chromium, log_in, needs_chromium, run_server
+from tests.support.browser import Server, chromium, log_in, needs_chromium, run_server, wait_playing
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.timeout(240)]
 
@@ -107,25 +106,6 @@ def prepared(
     env = {"SUMMIT_MEDIA_WORKERS": str(request.param), "SUMMIT_MEDIA_LOOPBACK": "1"}
     with run_server(data_dir, env=env, args=["--no-demo"]) as server:
         yield server, ready, request.param
-
-
-PLAYING = """async ([mediaId]) => {
-  const video = document.querySelector(`#video-tiles video[data-media-id="${mediaId}"]`);
-  if (!video || video.readyState < 2 || video.videoWidth === 0) return false;
-  const t0 = video.currentTime;
-  const f0 = await window.summitVideo.framesDecoded();
-  await new Promise((r) => setTimeout(r, 700));
-  const f1 = await window.summitVideo.framesDecoded();
-  return video.currentTime > t0 && f1 > f0;
-}"""
-
-
-def wait_playing(page: Any, media_id: str, timeout: float = 30.0) -> None:
-    # page.evaluate awaits the check's promise (wait_for_function would take it as truthy)
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(PLAYING, [media_id]):
-        assert time.monotonic() < deadline, page.evaluate("window.summitVideo.history")
-        page.wait_for_timeout(300)
 
 
 def organiser_switches_round(server: Server, password: str) -> None:

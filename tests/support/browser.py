@@ -1,4 +1,4 @@
-"""Helpers for real-browser tests: a running `summit serve` and Debian's headless Chromium."""
+"""Real-browser tests: a running `summit serve`, Debian's headless Chromium, axe and video."""
 
 from __future__ import annotations
 
@@ -147,3 +147,33 @@ def log_in(page: Any, base_url: str, username: str, password: str, then: str = "
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"**{then}")
+
+
+def axe_violations(page: Any) -> list[str]:
+    """The page's WCAG 2.1 A/AA violations found by axe, one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]})
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in results.response["violations"]
+    ]
+
+
+PLAYING = """async ([mediaId]) => {
+  const video = document.querySelector(`#video-tiles video[data-media-id="${mediaId}"]`);
+  if (!video || video.readyState < 2 || video.videoWidth === 0) return false;
+  const t0 = video.currentTime;
+  const f0 = await window.summitVideo.framesDecoded();
+  await new Promise((r) => setTimeout(r, 700));
+  const f1 = await window.summitVideo.framesDecoded();
+  return video.currentTime > t0 && f1 > f0;
+}"""
+
+
+def wait_playing(page: Any, media_id: str, timeout: float = 30.0) -> None:
+    """Wait until the page's video tile of ``media_id`` plays (its frames advance)."""
+    # page.evaluate awaits the check's promise (wait_for_function would take it as truthy)
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(PLAYING, [media_id]):
+        assert time.monotonic() < deadline, page.evaluate("window.summitVideo.history")
+        page.wait_for_timeout(300)
