@@ -8,11 +8,14 @@
   ``__all__`` of ``summit/<part>/__init__.py``) or its tables (``summit.<part>.models``).
 - ``summit/core/`` imports no part; ``clustering/`` imports nothing from ``summit/``.
 - Command modules never import ``summit.cli`` (``cli`` adds them, not the other way round).
+- No file under ``tests/`` imports a test module or ``conftest``: what test modules share lives
+  in ``tests/support/`` (helpers) and ``tests/conftest.py`` (fixtures).
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,9 +32,11 @@ PARTS = sorted(
 )
 
 
-def _imports(path: Path) -> Iterator[tuple[int, str, list[str]]]:
-    """(line, module, names) for every import in a file, relative ones made absolute."""
-    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+def _imports(path: Path, package: str | None = None) -> Iterator[tuple[int, str, list[str]]]:
+    """(line, module, names) for every import in a file, relative ones made absolute (against
+    ``package``, by default the file's own)."""
+    if package is None:
+        package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -138,10 +143,49 @@ def test_commands_do_not_import_the_cli() -> None:
 
 
 def test_architecture_names_only_paths_that_exist() -> None:
-    import re
-
     text = (ROOT / "docs" / "architecture.md").read_text()
     named = set(re.findall(r"`((?:summit|clustering|web|tests|scripts)/[\w./-]*)`", text))
     assert len(named) > 20
     missing = sorted(p for p in named if not (ROOT / p.rstrip("/")).exists())
     assert missing == []
+
+
+#: ``tests.test_x``, ``test_x`` (pytest puts ``tests/`` on the path), ``conftest``, and below them.
+TEST_MODULE = re.compile(r"^(tests\.)?(test_\w+|conftest)(\.|$)")
+
+
+def _imports_a_test_module(module: str, names: list[str]) -> bool:
+    return any(TEST_MODULE.match(name) for name in _modules(names, module))
+
+
+def test_no_test_module_imports_another_test_module_or_conftest() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}: {module} {names}"
+        for path in _python_files(ROOT / "tests")
+        for line, module, names in _imports(path)
+        if _imports_a_test_module(module, names)
+    ]
+    assert offenders == [], "shared helpers belong in tests/support/, fixtures in conftest.py"
+
+
+def test_the_test_import_check_sees_every_spelling(tmp_path: Path) -> None:
+    sample = tmp_path / "test_sample.py"
+    sample.write_text(
+        "from tests.test_http import login\n"
+        "from tests import test_ideas_capture as capture\n"
+        "import tests.test_cli\n"
+        "import test_lottery\n"
+        "from tests.conftest import Client\n"
+        "from . import test_forum\n"
+        "from conftest import make_settings\n"
+        "from tests.support.http import login\n"
+        "import tests.support.app\n"
+        "from tests import support\n"
+        "from summit.core import test_mode\n"
+    )
+    found = [
+        line
+        for line, module, names in _imports(sample, package="tests")
+        if _imports_a_test_module(module, names)
+    ]
+    assert found == [1, 2, 3, 4, 5, 6, 7]
