@@ -31,6 +31,18 @@ from summit.core.rules.audit_chain import (
 _PG_LOCK_KEY = 7_300_001
 
 
+@dataclass(frozen=True)
+class Entry:
+    """An entry to be appended (``append_many``): what ``append`` takes as arguments."""
+
+    actor: str
+    action: str
+    subject: str
+    payload: dict[str, Any] | None = None
+    summit_id: int | None = None
+    now: dt.datetime | None = None
+
+
 async def append(
     session: AsyncSession,
     *,
@@ -46,23 +58,45 @@ async def append(
     On PostgreSQL an advisory transaction lock serialises writers of all app workers; on SQLite
     the write lock does, and the primary key on ``seq`` refuses a fork in either case.
     """
-    body = dict(payload or {})
+    entry = Entry(actor, action, subject, payload, summit_id, now)
+    return (await append_many(session, [entry]))[0]
+
+
+async def append_many(session: AsyncSession, entries: list[Entry]) -> list[AuditEntry]:
+    """Add ``entries`` at the head of the chain, in this order, with one read of the head and
+    one lock (a group commit's entries)."""
+    if not entries:
+        return []
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
     head = (
-        await session.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
-    ).scalar_one_or_none()
-    seq = 1 if head is None else head.seq + 1
-    prev = GENESIS if head is None else head.entry_hash
-    created = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat(timespec="microseconds")
+        await session.execute(
+            select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
+        )
+    ).first()
+    seq, prev = (0, GENESIS) if head is None else (head.seq, head.entry_hash)
+    rows = []
+    for item in entries:
+        seq += 1
+        rows.append(_chained(seq, prev, item))
+        prev = rows[-1].entry_hash
+    session.add_all(rows)
+    await session.flush()
+    return rows
+
+
+def _chained(seq: int, prev: str, item: Entry) -> AuditEntry:
+    body = dict(item.payload or {})
+    moment = item.now or dt.datetime.now(dt.UTC)
+    created = moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
     digest = payload_digest(body)
-    entry = AuditEntry(
+    return AuditEntry(
         seq=seq,
-        summit_id=summit_id,
+        summit_id=item.summit_id,
         created_at=created,
-        actor=actor,
-        action=action,
-        subject=subject,
+        actor=item.actor,
+        action=item.action,
+        subject=item.subject,
         payload=body,
         payload_digest=digest,
         prev_hash=prev,
@@ -70,16 +104,13 @@ async def append(
             seq=seq,
             prev_hash=prev,
             created_at=created,
-            summit_id=summit_id,
-            actor=actor,
-            action=action,
-            subject=subject,
+            summit_id=item.summit_id,
+            actor=item.actor,
+            action=item.action,
+            subject=item.subject,
             digest=digest,
         ),
     )
-    session.add(entry)
-    await session.flush()
-    return entry
 
 
 def as_chain_entry(row: AuditEntry) -> ChainEntry:

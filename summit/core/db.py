@@ -220,10 +220,22 @@ async def lock_row(
             .execution_options(synchronize_session=False, populate_existing=True)
         )
         return result.scalars().one_or_none()
+    # Taken once per transaction: a group commit's items share the lock (and the row read
+    # under it) of their batch. ``GroupCommit`` forgets them when a savepoint is rolled back.
+    transaction = session.get_transaction()
+    owner, held = session.info.get("advisory_locks", (None, {}))
+    if owner is not transaction:
+        held = {}
+        session.info["advisory_locks"] = (transaction, held)
+    for mode in (True, False) if not exclusive else (True,):
+        if (space, row_id, mode) in held:
+            return held[(space, row_id, mode)]
     function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
     await session.execute(text(f"SELECT {function}(:space, :row)"), {"space": space, "row": row_id})
     query = select(model).where(model.id == row_id)
-    return await session.scalar(query.execution_options(populate_existing=True))
+    row = await session.scalar(query.execution_options(populate_existing=True))
+    held[(space, row_id, exclusive)] = row
+    return row
 
 
 #: SQLSTATEs after which a transaction is simply run again: serialisation failure, deadlock.

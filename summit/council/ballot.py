@@ -23,8 +23,9 @@ from sqlalchemy import distinct, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from summit.core import audit
-from summit.core.db import Retry, lock_row, rows_of
+from summit.core.db import Database, Retry, lock_row, rows_of
 from summit.core.errors import NotFound, PermissionDenied
+from summit.core.groupcommit import GroupCommit
 from summit.core.models import utcnow
 from summit.council.models import (
     Ballot,
@@ -206,6 +207,16 @@ async def _cast_one(
     return CastBallot(proposal, choice.value, receipt, version, changed=True)
 
 
+@dataclass(frozen=True)
+class Cast:
+    """What one ballot request did: its ballots, its live events, and its audit entry (``None``
+    when nothing changed), appended by ``cast`` or, for a batch, by ``record``."""
+
+    ballots: list[CastBallot]
+    events: list[Event]
+    entry: audit.Entry | None
+
+
 async def cast(
     session: AsyncSession,
     *,
@@ -223,6 +234,41 @@ async def cast(
     sign, ``VotingError`` for an unknown proposal or choice, ``Retry`` (run again by
     ``with_retries``) when a simultaneous change with the same key won the race.
     """
+    done = await store(
+        session,
+        summit_id=summit_id,
+        vote_id=vote_id,
+        secret=secret,
+        signature=signature,
+        choices=choices,
+        now=now,
+    )
+    await record(session, [done])
+    return done.ballots, done.events
+
+
+async def record(session: AsyncSession, casts: list[Cast]) -> None:
+    """Log the ballot changes of ``casts`` (one entry each, in this order)."""
+    await audit.append_many(session, [c.entry for c in casts if c.entry is not None])
+
+
+def group_commit(database: Database) -> GroupCommit[Cast]:
+    """The ballot box of one app process: ``store`` items committed in batches, their audit
+    entries appended once per batch (``summit.core.groupcommit``)."""
+    return GroupCommit(database, finish=record, field_name="ballot")
+
+
+async def store(
+    session: AsyncSession,
+    *,
+    summit_id: int,
+    vote_id: int,
+    secret: str,
+    signature: str,
+    choices: Mapping[int, str],
+    now: dt.datetime | None = None,
+) -> Cast:
+    """``cast`` without its audit entry: the entry is returned, for ``record`` to append."""
     moment = now or utcnow()
     found = await session.get(CouncilVote, vote_id)
     if found is None or found.summit_id != summit_id:
@@ -254,16 +300,15 @@ async def cast(
     changed = [c for c in done if c.changed]
     if changed:
         await session.flush()
-        await _log_change(session, vote, changed)
     # The screens re-read the turnout themselves (throttled), so a ballot costs no count here.
-    return done, [(f"display:{summit_id}", {"type": "council.ballot", "vote": vote.id})]
+    events: list[Event] = [(f"display:{summit_id}", {"type": "council.ballot", "vote": vote.id})]
+    return Cast(done, events, _log_entry(vote, changed) if changed else None)
 
 
-async def _log_change(session: AsyncSession, vote: CouncilVote, changed: list[CastBallot]) -> None:
+def _log_entry(vote: CouncilVote, changed: list[CastBallot]) -> audit.Entry:
     """Every ballot change is logged: no name, no choice (a hash the published list opens), and
     the vote's opening time instead of the moment of voting."""
-    await audit.append(
-        session,
+    return audit.Entry(
         actor=ANONYMOUS,
         action="council.ballot",
         subject=f"council:{vote.id}",

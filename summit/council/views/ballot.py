@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from summit.core.db import with_retries
 from summit.core.errors import InvalidInput, PermissionDenied
 from summit.core.forms import form_ids, form_text, json_object, path_int
+from summit.core.groupcommit import GroupCommit
 from summit.core.models import Summit
 from summit.core.routing import ORGANISER, PARTICIPANT, PUBLIC, STAFF, page
 from summit.core.rules.roles import Principal, Role, council_threshold
@@ -251,8 +252,8 @@ async def cast(request: Request) -> Response:
     secret, signature = _text_field(body, "secret"), _text_field(body, "signature")
     choices = _choices(body.get("choices"))
 
-    async def work(session: AsyncSession) -> tuple[list[box.CastBallot], list[box.Event]]:
-        return await box.cast(
+    async def work(session: AsyncSession) -> box.Cast:
+        return await box.store(
             session,
             summit_id=summit.id,
             vote_id=vote_id,
@@ -262,16 +263,25 @@ async def cast(request: Request) -> Response:
         )
 
     with refusals():
-        done, events = await with_retries(db(request), work, field="ballot")
-    await publish(request, events)
+        done = await _ballot_box(request).run(work)
+    await publish(request, done.events)
     return JSONResponse(
         {
             "ok": True,
-            "receipts": {str(c.proposal): c.receipt for c in done},
-            "choices": {str(c.proposal): c.choice for c in done},
-            "versions": {str(c.proposal): c.version for c in done},
+            "receipts": {str(c.proposal): c.receipt for c in done.ballots},
+            "choices": {str(c.proposal): c.choice for c in done.ballots},
+            "versions": {str(c.proposal): c.version for c in done.ballots},
         }
     )
+
+
+def _ballot_box(request: Request) -> GroupCommit[box.Cast]:
+    """This process's ballot box: ballots arriving together are committed together."""
+    state = request.app.state
+    found: GroupCommit[box.Cast] | None = getattr(state, "ballot_box", None)
+    if found is None:
+        found = state.ballot_box = box.group_commit(db(request))
+    return found
 
 
 async def _outcome(
