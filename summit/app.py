@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError, StatementError
@@ -14,7 +15,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,6 +30,7 @@ from summit.core.i18n import gettext as _
 from summit.core.logs import RequestLog
 from summit.core.middleware import SecurityHeaders, TrustedProxies
 from summit.core.ratelimit import RateLimiter
+from summit.core.routing import access_of
 from summit.core.templating import make_environment, render
 from summit.monitor.access import PartnerContext
 from summit.monitor.jobs import Jobs
@@ -184,6 +186,16 @@ def routes() -> list[BaseRoute]:
     return [route for module in modules for route in module.routes]
 
 
+def _light_paths(found: list[BaseRoute]) -> list[re.Pattern[str]]:
+    """The path patterns of routes that need no caller read for a request without a session."""
+    light = []
+    for route in found:
+        access = access_of(route)
+        if access is not None and not access.context and isinstance(route, Route):
+            light.append(route.path_regex)
+    return light
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the application; resources open in the lifespan and close with it."""
     settings = settings or Settings.from_env()
@@ -205,9 +217,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await app.state.bus.stop()
             await app.state.db.dispose()
 
+    app_routes = routes()
     app = Starlette(
         routes=[
-            *routes(),
+            *app_routes,
             Mount(
                 "/static", StaticFiles(directory=str(settings.web_dir / "static")), name="static"
             ),
@@ -225,7 +238,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 https_only=settings.cookie_secure,
             ),
             Middleware(DatabaseAway),
-            Middleware(RequestContext),
+            Middleware(RequestContext, light=_light_paths(app_routes)),
             Middleware(PartnerContext),
         ],
         exception_handlers={

@@ -9,6 +9,9 @@ revoked, not expired, not withdrawn). A session that no longer stands is ended i
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -109,12 +112,33 @@ async def still_holds(database: Database, identity: Identity) -> bool:
         return True
 
 
+#: How long a request on a light route (``Access.context`` False) may use the summit read by an
+#: earlier one (seconds).
+LIGHT_SUMMIT_SECONDS = 5.0
+
+
 class RequestContext:
     """Loads the caller (:func:`load_identity`), the summit and the language for every request
-    and socket; a revoked or expired link or a disabled account stops working at once."""
+    and socket; a revoked or expired link or a disabled account stops working at once.
 
-    def __init__(self, app: ASGIApp) -> None:
+    ``light`` are the path patterns of hot public routes (the ballot box): a request there that
+    carries no session is public without a database read, and its summit is the one read for
+    such a request at most ``LIGHT_SUMMIT_SECONDS`` ago (the route checks what it writes in its
+    own transaction).
+    """
+
+    def __init__(self, app: ASGIApp, light: Iterable[re.Pattern[str]] = ()) -> None:
         self.app = app
+        self.light = list(light)
+        self._summit: tuple[float, Summit | None] | None = None
+
+    async def _light_summit(self, db: Database) -> Summit | None:
+        now = time.monotonic()
+        if self._summit is None or now - self._summit[0] > LIGHT_SUMMIT_SECONDS:
+            async with db.session() as session:
+                found = await session.scalar(select(Summit).order_by(Summit.id.desc()).limit(1))
+            self._summit = (now, found)
+        return self._summit[1]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in {"http", "websocket"} or scope.get("path", "").startswith(
@@ -124,10 +148,20 @@ class RequestContext:
             return
         db: Database = scope["app"].state.db
         cookie: dict[str, Any] = scope.get("session", {})
-        async with db.session() as session:
-            identity, summit = await load_identity(session, cookie)
-            if summit is None:
-                summit = await session.scalar(select(Summit).order_by(Summit.id.desc()).limit(1))
+        light = (
+            scope["type"] == "http"
+            and sessions.COOKIE_KEY not in cookie
+            and any(p.match(scope.get("path", "")) for p in self.light)
+        )
+        if light:
+            identity, summit = Identity(), await self._light_summit(db)
+        else:
+            async with db.session() as session:
+                identity, summit = await load_identity(session, cookie)
+                if summit is None:
+                    summit = await session.scalar(
+                        select(Summit).order_by(Summit.id.desc()).limit(1)
+                    )
         state = scope.setdefault("state", {})
         state["identity"] = identity
         state["summit"] = summit

@@ -37,6 +37,9 @@ class Access:
     principals: frozenset[Principal]
     csrf: bool = True
     max_body: int = DEFAULT_MAX_BODY
+    #: False: a request without a session skips the per-request database read of the caller
+    #: (it is public) and takes the summit from a short-lived cache (``RequestContext``).
+    context: bool = True
 
 
 @dataclass
@@ -113,10 +116,12 @@ def page(
     name: str | None = None,
     csrf: bool = True,
     max_body: int = DEFAULT_MAX_BODY,
+    context: bool = True,
 ) -> Callable[[Endpoint], Route]:
     """Declare an HTTP route and the principals that may call it; ``max_body`` is the largest
-    request body (bytes) it accepts."""
-    access = Access(frozenset(allow), csrf, max_body)
+    request body (bytes) it accepts; ``context=False`` for a hot public route whose calls
+    without a session need no database read before the view (see ``Access.context``)."""
+    access = Access(frozenset(allow), csrf, max_body, context)
     if not access.principals:
         raise ValueError(f"{path}: a route must name at least one allowed principal")
 

@@ -237,7 +237,7 @@ def _text_field(body: Mapping[str, object], name: str) -> str:
     return value
 
 
-@page("/council/votes/{vid:int}/ballot", allow=PUBLIC, methods=("POST",), csrf=False)
+@page("/council/votes/{vid:int}/ballot", allow=PUBLIC, methods=("POST",), csrf=False, context=False)
 async def cast(request: Request) -> Response:
     """The ballot box: JSON ``{"secret", "signature", "choices": {proposal: choice}}``, sent
     without a session (a request that carries one is refused, so no ballot is ever tied to a
