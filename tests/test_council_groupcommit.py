@@ -167,6 +167,20 @@ async def test_ballots_sent_together_are_stored_in_batches_and_every_answer_is_s
             (cast,) = answer.ballots
             assert stored[cast.receipt] == (p1, cast.choice)
         assert len(stored) == 40 and logged == 40
+        # The log's order is not the order of arrival (40 entries: a shuffle hits it 1 in 40!).
+        arrival = {a.entry.payload["ballots"][0][2]: i for i, a in enumerate(stored_answers)}  # type: ignore[union-attr,index]
+        async with db.session() as session:
+            logged_order = [
+                arrival[e.payload["ballots"][0][2]]
+                for e in (
+                    await session.execute(
+                        select(AuditEntry)
+                        .where(AuditEntry.action == "council.ballot")
+                        .order_by(AuditEntry.seq)
+                    )
+                ).scalars()
+            ]
+        assert sorted(logged_order) == list(range(40)) and logged_order != list(range(40))
 
         # Changing votes in a second burst: the latest counts, each change logged once.
         again = [

@@ -91,13 +91,13 @@ class GroupCommit(Generic[T]):
         while self._queue:
             batch = self._queue[: self.max_batch]
             del self._queue[: len(batch)]
+            secrets.SystemRandom().shuffle(batch)
             if not self.db.is_postgresql:
                 # SQLite's driver commits when the outermost savepoint is released, so a batch
                 # would not be one transaction there: each item is its own (SQLite serialises
                 # writers anyway).
                 await asyncio.gather(*(self._alone(item) for item in batch))
                 continue
-            secrets.SystemRandom().shuffle(batch)
             try:
                 await self._commit(batch)
             except Exception:
