@@ -175,6 +175,28 @@ def test_the_live_map_takes_each_vote_at_once_and_equals_a_fresh_build(world: Wo
     assert "Common ground on the opinion map" in proposal and "Veilig naar school" in proposal
     council = world.client.get("/forum/council").text
     assert "Kinderen moeten veilig fietsen" in council
+    # The member's ballot page shows the same common ground next to the proposal, in Dutch too.
+    vote_id = world.run(_council_vote(world, [world.proposals[0], world.proposals[1]]))
+    world.participant(0)
+    ballot = world.client.get(f"/council/votes/{vote_id}?lang=en").text
+    first, second = ballot.split("<fieldset")[1:3]
+    assert "Common ground on the opinion map" in first and "Kinderen moeten veilig fietsen" in first
+    assert "everyone agrees" in first and "data-ballot-consensus" not in second
+    dutch = world.client.get(f"/council/votes/{vote_id}?lang=nl").text
+    assert "Gemeenschappelijke grond op de meningenkaart" in dutch and "iedereen eens" in dutch
+    assert "Common ground on the opinion map" not in dutch
+
+
+async def _council_vote(world: World, proposals: list[int]) -> int:
+    from summit.council import create_council_vote
+
+    async with world.client.db.session() as session:
+        summit = await session.get(Summit, world.summit_id)
+        assert summit is not None
+        vote = await create_council_vote(
+            session, summit, actor="test", title="Burgerraad", proposal_ids=proposals
+        )
+        return int(vote.id)
 
 
 def test_the_export_command_writes_reactions_and_the_map(world: World, tmp_path: Path) -> None:

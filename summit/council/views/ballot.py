@@ -39,6 +39,7 @@ from summit.council.rules.voting import (
     parse_membership,
     receipt_key,
 )
+from summit.forum import consensus_for
 
 #: A ballot or key request is a small JSON object.
 BODY_LIMIT = 16_000
@@ -172,6 +173,10 @@ async def _ballot_context(
         "vote": found,
         "items": items,
         "versions": await vote.versions_on_vote(session, items),
+        # the opinion map's common ground on each proposal, as on /forum/council
+        "consensus": await consensus_for(
+            request.app, session, summit, [item.proposal_id for item in items]
+        ),
         "member": await credentials.may_ask(session, found, participant),
         "key_state": await credentials.key_state(session, found.id, participant.id),
         "ballot_key": key,
