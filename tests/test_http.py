@@ -40,6 +40,17 @@ def test_home_and_health_are_public(demo_client: Any) -> None:
     }
 
 
+def test_favicon_is_served_and_linked_from_every_page(demo_client: Any) -> None:
+    client, _info = demo_client
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == "image/x-icon"
+    assert icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
+    home = client.get("/").text
+    assert 'rel="icon" href="/static/favicon.svg"' in home
+    assert client.get("/static/favicon.svg").status_code == 200
+
+
 def test_organiser_login_dashboard_and_logout(demo_client: Any) -> None:
     client, info = demo_client
     assert client.get("/organiser", headers={"accept": "text/html"}).status_code == 303

@@ -1,4 +1,4 @@
-"""Pages anyone may see: home, the public audit log, health."""
+"""Pages anyone may see: home, the public audit log, health, the site icon."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 
 from summit import __version__
 from summit.core import audit
@@ -126,4 +126,11 @@ async def health(request: Request) -> Response:
     )
 
 
-routes = [home, audit_page, audit_json, health]
+@page("/favicon.ico", allow=PUBLIC, context=False)
+async def favicon(request: Request) -> Response:
+    """Browsers ask for /favicon.ico on their own, whatever the page links to."""
+    path = request.app.state.settings.web_dir / "static" / "favicon.ico"
+    return FileResponse(path, media_type="image/x-icon", headers={"Cache-Control": "max-age=86400"})
+
+
+routes = [home, audit_page, audit_json, health, favicon]
