@@ -194,3 +194,10 @@ def test_the_moderator_sees_a_call_at_once(prepared: tuple[Server, Prepared, int
             == "event"
         )
         assert "Table" in calls.first.inner_text()
+        # Tables where no one is online do not claim that "nobody" is still silent.
+        empty = moderator.evaluate(
+            """[...document.querySelectorAll('[data-table]')]
+            .filter((card) => card.querySelector('[data-connected]').textContent === '0')
+            .map((card) => card.querySelector('[data-silent]').textContent)"""
+        )
+        assert empty and set(empty) == {"–"}

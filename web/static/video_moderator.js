@@ -33,7 +33,9 @@ async function refresh() {
     card.querySelector("[data-connected]").textContent = String(table.connected);
     card.querySelector("[data-gini]").textContent = table.gini === null ? "–" : table.gini.toFixed(2);
     const silent = table.members.filter((m) => m.connected && m.silent).map((m) => m.name);
-    card.querySelector("[data-silent]").textContent = silent.length ? silent.join(", ") : text.nobody;
+    // "nobody" only where people are online: an empty table has no one to be silent.
+    card.querySelector("[data-silent]").textContent =
+      table.connected === 0 ? "–" : silent.length ? silent.join(", ") : text.nobody;
     for (const member of table.members) {
       const item = card.querySelector(`[data-member="${member.media_id}"]`);
       if (!item) continue;
