@@ -57,6 +57,17 @@ def test_the_form_page_adds_once_even_when_submitted_twice(table: Any) -> None:
     assert "Speeltuin bij de bibliotheek" in client.get("/me/ideas").text
 
 
+def test_only_the_host_sees_the_add_an_idea_heading(table: Any) -> None:
+    client, people = table
+    become(client, people["member"])
+    member_page = client.get("/me/ideas?lang=en").text
+    assert 'id="idea-form"' not in member_page and "Add an idea" not in member_page
+    assert "Who writes down the ideas" in member_page
+    become(client, people["host"])
+    host_page = client.get("/me/ideas?lang=en").text
+    assert 'id="idea-form"' in host_page and "Add an idea" in host_page
+
+
 LIMITS: list[tuple[dict[str, Any], str]] = [
     ({"title": ""}, "title"),
     ({"title": "   "}, "title"),
