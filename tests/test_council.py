@@ -253,15 +253,15 @@ async def _revoke(council: Council, pid: int) -> None:
         await repository.revoke_links(session, participant, actor="test")
 
 
-async def _seat_table(council: Council) -> tuple[int, int, list[int]]:
-    """The first venue table of the current round: (number, host id, seated ids)."""
+async def _seat_table(council: Council, kind: str = "venue") -> tuple[int, int, list[int]]:
+    """The first hosted table of this kind in the current round: (number, host, seated ids)."""
     async with council.client.db.session() as session:
         rnd = await repository.current_round(session, council.summit_id)
         assert rnd is not None
         table = await session.scalar(
             select(SummitTable)
             .join(Seat, Seat.table_id == SummitTable.id)
-            .where(Seat.round_id == rnd.id, Seat.is_host, SummitTable.kind == "venue")
+            .where(Seat.round_id == rnd.id, Seat.is_host, SummitTable.kind == kind)
             .order_by(SummitTable.number)
             .limit(1)
         )
@@ -332,9 +332,20 @@ def test_dot_voting_table_tally_shortlist_and_tie_break(council: Council) -> Non
         data={"csrf_token": token, f"dots-{keys['Fietsen']}": "1"},
     )
 
+    # An online table's host is not offered a paper tally, and one sent anyway is refused.
+    online_table, online_host, _people = council.run(_seat_table(council, "online"))
+    council.as_participant(online_host)
+    page = client.get(f"/council/priorities/{vote}/vote").text
+    assert 'id="tally"' not in page and "#tally" not in client.get("/council/mine").text
+    refused_online = client.post(
+        f"/council/priorities/{vote}/tally",
+        data={"csrf_token": csrf_of(page), "table": str(online_table), "voters": "0"},
+    )
+    assert refused_online.status_code == 400 and "online" in refused_online.text
+
     council.as_participant(host)
     page = client.get(f"/council/priorities/{vote}/vote").text
-    assert 'id="tally"' in page
+    assert 'id="tally"' in page and "#tally" in client.get("/council/mine").text
     paper = len(seated) - 1
     too_many = client.post(
         f"/council/priorities/{vote}/tally",

@@ -382,6 +382,10 @@ async def enter_table_tally(
     )
     if table is None:
         raise InvalidInput("table", f"table {table_number} does not exist")
+    if table.kind == "online":
+        raise InvalidInput(
+            "table", f"table {table_number} meets online: its members vote online, not on paper"
+        )
     if host is not None:
         hosted = await hosted_table(session, host)
         if hosted is None or hosted.id != table.id:
