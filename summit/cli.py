@@ -301,10 +301,11 @@ def _register_parts() -> None:
     from summit.forum import commands as forum
     from summit.ideas import commands as ideas
     from summit.lottery import commands as lottery
+    from summit.media import commands as media
     from summit.monitor import commands as monitor
     from summit.seating import commands as seating
 
-    for module in (core, lottery, seating, ideas, council, forum, monitor):
+    for module in (core, lottery, seating, ideas, council, forum, monitor, media):
         for command in module.commands:
             main.add_command(command)
 

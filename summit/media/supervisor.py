@@ -261,6 +261,10 @@ class MediaSupervisor:
             self._tables[table_id] = min(load, key=lambda i: (load[i], i))
         return self._tables[table_id]
 
+    def tables(self) -> list[str]:
+        """The tables this supervisor hosts now."""
+        return sorted(self._tables)
+
     def _release_table(self, table_id: str | None) -> None:
         if table_id is not None and all(s.table_id != table_id for s in self._seats.values()):
             self._tables.pop(table_id, None)
