@@ -62,9 +62,14 @@ def test_the_organiser_sees_a_grid_per_round_and_the_report(seated: Any) -> None
     } | {t["host"] for t in data["tables"]}
     verify = client.get("/seating/rounds/2/verify.json").json()
     assert verify["match"] is True and verify["seed"] == "dice 3 1 4 1 5"
+    # The page's claim matches who may verify: staff (the inputs name participants' features).
+    english = client.get("/seating?lang=en").text
+    assert "anyone can re-run" not in english and "staff re-run a round with" in english
     cards = client.get("/seating/print").text
     assert cards.count('class="table-card"') == 6 and "Name0" in cards
     assert "P-" not in cards.split("<main", 1)[1]  # first names only
+    client.cookies.clear()
+    assert client.get("/seating/rounds/2/verify.json").status_code in (401, 403)
 
 
 def test_a_manual_move_is_checked_live_and_refused_without_override(seated: Any) -> None:
