@@ -173,3 +173,49 @@ def test_a_bad_address_is_refused_and_nothing_is_queued(mail_client: Client) -> 
             return len((await session.execute(select(OutboxMail))).scalars().all())
 
     assert client.run(count()) == 0
+
+
+def test_each_follower_gets_mail_in_the_language_of_the_page_they_followed_from(
+    mail_client: Client, smtp: Smtp
+) -> None:
+    client = mail_client
+    world = client.run(setup_monitor(client.db))
+    bike = world.items["Veilige fietsroutes naar school"]
+    for address, lang in (("reader@example.org", "en"), ("lezer@example.org", "nl")):
+        client.cookies.clear()
+        page = client.get(f"/monitor/proposals/{bike}?lang={lang}")
+        assert f'<option value="{lang}" lang="{lang}" selected>' in page.text
+        answer = client.post(
+            "/monitor/follow",
+            data={"csrf_token": csrf_of(page.text), "email": address, "item": str(bike)},
+        )
+        assert answer.status_code == 200
+    run_jobs(client)
+    confirmations = {m["To"]: m for m in smtp.inbox.messages}
+    assert confirmations["reader@example.org"]["Subject"].startswith("Confirm that you follow")
+    assert "To confirm, open this link" in body(confirmations["reader@example.org"])
+    assert "To confirm" not in body(confirmations["lezer@example.org"])
+    assert "Confirm" not in confirmations["lezer@example.org"]["Subject"]
+    for address in confirmations:
+        confirm = link_in(confirmations[address], "confirm")
+        form = client.get(confirm)
+        assert client.post(confirm, data={"csrf_token": csrf_of(form.text)}).status_code == 200
+
+    report_status(client, bike, "30")
+    run_jobs(client)
+    notices = {m["To"]: m for m in smtp.inbox.messages[2:]}
+    assert set(notices) == {"reader@example.org", "lezer@example.org"}
+    english, dutch = notices["reader@example.org"], notices["lezer@example.org"]
+    assert english["Subject"].endswith(": new status")
+    assert "Status: in progress, 30 % done." in body(english)
+    assert not dutch["Subject"].endswith(": new status")
+    assert "in progress" not in body(dutch) and "30" in body(dutch)
+
+    async def languages() -> dict[str, str]:
+        async with client.db.session() as session:
+            rows = await session.execute(
+                select(MonitorSubscription.email, MonitorSubscription.language)
+            )
+            return dict(rows.tuples().all())
+
+    assert client.run(languages()) == {"reader@example.org": "en", "lezer@example.org": "nl"}

@@ -49,7 +49,8 @@ async def run_once(
                 queued += await notify.fan_out(session, links)
     finally:
         i18n.set_language(previous)
-    sent = await mail.deliver_due(db, settings.smtp_url, now=moment)
+    # the real clock is read again, so mail queued by this pass goes out in this pass
+    sent = await mail.deliver_due(db, settings.smtp_url, now=now or utcnow())
     return JobReport(overdue, queued, sent)
 
 

@@ -262,6 +262,8 @@ class MonitorSubscription(Base):
     item_id: Mapped[int | None] = mapped_column(ForeignKey("monitor_items.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(254))
     status: Mapped[str] = mapped_column(String(16), default="pending")  # |active|unsubscribed
+    #: the language the follower's mails are written in (the page's language when following)
+    language: Mapped[str] = mapped_column(String(8), default="nl", server_default="nl")
     created_at: Mapped[dt.datetime] = created_column()
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -14,10 +14,12 @@ guessed and need no stored token.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,16 +165,55 @@ def check_email(value: str) -> str:
     return email
 
 
+@contextlib.contextmanager
+def written_in(language: str) -> Iterator[None]:
+    """Translate in the follower's language for the duration of one mail."""
+    previous = i18n.current_language()
+    i18n.set_language(language)
+    try:
+        yield
+    finally:
+        i18n.set_language(previous)
+
+
+def mail_language(wanted: str | None) -> str:
+    """The follower's choice if the platform speaks it, else the language in use now."""
+    return wanted if wanted in i18n.available() else i18n.current_language()
+
+
 async def subscribe(
-    session: AsyncSession, summit: Summit, *, email: str, item: MonitorItem | None, links: Links
+    session: AsyncSession,
+    summit: Summit,
+    *,
+    email: str,
+    item: MonitorItem | None,
+    links: Links,
+    language: str | None = None,
 ) -> MonitorSubscription:
-    """Start a subscription and queue its confirmation mail (double opt-in)."""
+    """Start a subscription and queue its confirmation mail (double opt-in). The follower's mails
+    are written in ``language`` (by default the language of the page they followed from)."""
     address = check_email(email)
     sub = MonitorSubscription(
-        summit_id=summit.id, item_id=item.id if item else None, email=address, status="pending"
+        summit_id=summit.id,
+        item_id=item.id if item else None,
+        email=address,
+        status="pending",
+        language=mail_language(language),
     )
     session.add(sub)
     await session.flush()
+    with written_in(sub.language):
+        await _queue_confirmation(session, summit, sub, item, links)
+    return sub
+
+
+async def _queue_confirmation(
+    session: AsyncSession,
+    summit: Summit,
+    sub: MonitorSubscription,
+    item: MonitorItem | None,
+    links: Links,
+) -> None:
     what = item.title if item else i18n.gettext("the whole Burgerbesluit")
     body = i18n.gettext(
         "Someone asked to follow %(what)s of %(summit)s by e-mail with this address.\n\n"
@@ -181,12 +222,11 @@ async def subscribe(
     ) % {"what": what, "summit": summit.name, "link": links.confirm(sub)}
     await mail.enqueue(
         session,
-        to=address,
+        to=sub.email,
         subject=i18n.gettext("Confirm that you follow %(what)s") % {"what": what},
         body=body,
         dedupe_key=f"monitor-confirm:{sub.id}",
     )
-    return sub
 
 
 async def get_subscription(session: AsyncSession, sub_id: int) -> MonitorSubscription:
@@ -224,12 +264,16 @@ async def fan_out(session: AsyncSession, links: Links, *, limit: int = 200) -> i
     queued = 0
     for change in pending:
         for sub in await _followers(session, change):
+            with written_in(sub.language):
+                subject = f"{change.summary.get('title') or 'Monitor'}: " + i18n.gettext(
+                    KIND_SUBJECTS[change.kind]
+                )
+                text = _change_body(change, sub, links)
             await mail.enqueue(
                 session,
                 to=sub.email,
-                subject=f"{change.summary.get('title') or 'Monitor'}: "
-                + i18n.gettext(KIND_SUBJECTS[change.kind]),
-                body=_change_body(change, sub, links),
+                subject=subject,
+                body=text,
                 dedupe_key=f"monitor-change:{change.id}:{sub.id}",
                 unsubscribe_url=links.unsubscribe(sub),
             )

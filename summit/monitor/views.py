@@ -207,7 +207,12 @@ async def follow(request: Request) -> Response:
                 else None
             )
             await notify.subscribe(
-                session, summit, email=str(form.get("email", "")), item=item, links=links(request)
+                session,
+                summit,
+                email=str(form.get("email", "")),
+                item=item,
+                links=links(request),
+                language=str(form.get("language", "") or "") or None,
             )
     except InvalidInput as exc:
         error = error_text(exc)
