@@ -261,10 +261,16 @@ async def mine(request: Request) -> Response:
 
 
 def _all_routes() -> list[Any]:
-    from summit.forum import map_views, staff_views, workshop_views
+    from summit.forum import map_views, meeting_video, staff_views, workshop_views
 
     own = [index, proposal, react, report, take_part, confirm, mine]
-    return [*own, *staff_views.routes, *workshop_views.routes, *map_views.routes]
+    return [
+        *own,
+        *staff_views.routes,
+        *workshop_views.routes,
+        *map_views.routes,
+        *meeting_video.routes,
+    ]
 
 
 routes = _all_routes()

@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -258,12 +258,17 @@ class MediaPlane:
 
 @dataclass(eq=False)
 class Connection:
-    """One open ``/ws/video`` socket: a participant, or a staff member (to visit tables)."""
+    """One open ``/ws/video`` socket: a participant, or a staff member (to visit tables); or a
+    socket to a fixed video room outside the rounds (``room``, e.g. an online workshop meeting),
+    whose ``admit`` is awaited before every publish and subscribe and raises ``AccessDenied``
+    once the caller may no longer be there."""
 
     media_id: str
     summit_id: int
     participant_id: int | None = None
     staff_id: int | None = None
+    room: str | None = None
+    admit: Callable[[], Awaitable[None]] | None = None
     websocket: WebSocket | None = None
     queue: asyncio.Queue[dict[str, Any] | None] = field(default_factory=asyncio.Queue)
     held: list[dict[str, Any]] | None = None
@@ -427,6 +432,13 @@ class VideoHub:
             await self.plane.begin_round(uc.round_media_id(rnd.id))
 
     async def _media_table(self, conn: Connection) -> str:
+        if conn.room is not None:
+            if conn.admit is not None:
+                await conn.admit()
+            if self.placements.get(conn.media_id) != conn.room:
+                await self.plane.assign(conn.media_id, conn.room)
+                self.placements[conn.media_id] = conn.room
+            return conn.room
         if conn.participant_id is not None:
             seat = await self._seat_of(conn)
             await self.place(conn.media_id, seat)

@@ -3,15 +3,13 @@ the online tables, and the signalling WebSocket ``/ws/video`` (protocol v1, docs
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from summit import seating
 from summit.core import service as repository
@@ -30,10 +28,10 @@ from summit.core.web import (
     summit_or_404,
 )
 from summit.ideas import table_panel_data
-from summit.media.protocol import encode
 from summit.seating import MoveRefused, move_participant
 from summit.video import service as uc
 from summit.video.hub import Connection, Visit, hub_for, running_hub, settings_for
+from summit.video.rooms import serve
 
 BACK = "/moderator/video"
 _EMPTY: dict[str, Any] = {
@@ -365,7 +363,6 @@ async def video_socket(websocket: WebSocket) -> None:
     if not _same_origin(websocket):
         await websocket.close(code=4403, reason="cross-site")
         return
-    hub = await hub_for(websocket.app)
     if ident.participant_id is not None:
         conn = Connection(
             uc.participant_media_id(ident.participant_id),
@@ -376,40 +373,8 @@ async def video_socket(websocket: WebSocket) -> None:
         conn = Connection(
             uc.staff_media_id(ident.staff_id or 0), summit.id, staff_id=ident.staff_id
         )
-    conn.websocket = websocket
-    await websocket.accept()
-    await hub.connect(conn)
-
-    async def send() -> None:
-        while True:
-            message = await conn.queue.get()
-            if message is None:
-                with contextlib.suppress(Exception):
-                    await websocket.close(code=4409, reason="replaced")
-                return
-            await websocket.send_text(encode(message))
-
-    sender = asyncio.create_task(send())
-    receiver = asyncio.create_task(_receive(websocket, hub, conn))
     # a revoked personal link leaves the table within a minute
-    watchdog = asyncio.create_task(close_when_link_revoked(websocket))
-    tasks = {sender, receiver, watchdog}
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        await hub.disconnect(conn)
-
-
-async def _receive(websocket: WebSocket, hub: Any, conn: Connection) -> None:
-    with contextlib.suppress(WebSocketDisconnect):
-        while True:
-            raw = await websocket.receive_text()
-            await hub.handle(conn, raw)
+    await serve(websocket, conn, lambda: close_when_link_revoked(websocket))
 
 
 routes = [
