@@ -94,6 +94,39 @@ def test_the_whole_lottery_over_http(demo_client: Any) -> None:
     assert "registration.create" in audit_page and "bea@example.org" not in audit_page
 
 
+def test_the_selection_page_warns_when_fewer_people_registered_than_seats(
+    demo_client: Any,
+) -> None:
+    client, info = demo_client
+    client.get("/?lang=en")
+    assert login(client, "organiser", info.organiser_password).status_code == 303
+
+    def warned() -> set[str]:
+        page = client.get("/organiser/selection").text
+        sections = re.findall(
+            r'<section class="panel"[^>]*data-role="(\w+)">(.*?)</section>', page, re.S
+        )
+        assert sections
+        short = set()
+        for role, body in sections:
+            found = re.search(r"Seats: (\d+) · Registered: (\d+)", body)
+            assert found, role
+            seats, pool = int(found.group(1)), int(found.group(2))
+            assert ("data-too-few" in body) == (pool < seats), role
+            if pool < seats:
+                short.add(role)
+                assert f"Only {pool} people registered for {seats} seats" in body
+        return short
+
+    assert "resident" in warned()  # nobody has registered yet
+    assert upload(client, register_csv(150)).status_code == 303
+    token = csrf_of(client.get("/organiser/lottery").text)
+    client.post("/organiser/lottery/commit", data={"csrf_token": token, "sample_size": "50"})
+    client.post("/organiser/lottery/draw", data={"csrf_token": token, "seed": SEED})
+    register_everyone(client, current_summit_id(client))
+    assert "resident" not in warned()  # 50 invited residents registered for fewer seats
+
+
 def test_selection_in_the_background_then_the_public_draw_and_a_withdrawal(
     demo_client: Any,
 ) -> None:
