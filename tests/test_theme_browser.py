@@ -13,7 +13,14 @@ from typing import Any
 import pytest
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from tests.support.browser import Server, axe_violations, chromium, needs_chromium, run_server
+from tests.support.browser import (
+    Server,
+    axe_violations,
+    chromium,
+    log_in,
+    needs_chromium,
+    run_server,
+)
 
 WEB = Path(__file__).resolve().parents[1] / "web"
 VENDOR = WEB / "static" / "vendor"
@@ -174,4 +181,25 @@ def test_another_municipality_theme_recolours_the_page(browser: Any) -> None:
     assert primary not in (neutral_bar, OLD_ACCENT, "rgb(1, 2, 3)")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert axe_violations(page) == []
+    context.close()
+
+
+MAPPING_OVERFLOW = """() => [...document.querySelectorAll('fieldset.mapping input')]
+.filter((input) => {
+  const box = input.closest('fieldset').getBoundingClientRect();
+  const own = input.getBoundingClientRect();
+  return own.right > box.right + 0.5 || own.left < box.left - 0.5;
+}).map((input) => input.id)"""
+
+
+@pytest.mark.parametrize("width", [390, 768, 1920])
+def test_the_register_mapping_inputs_stay_inside_their_box(
+    server: Server, browser: Any, width: int
+) -> None:
+    context = browser.new_context(locale="nl-NL", viewport={"width": width, "height": 900})
+    page = context.new_page()
+    log_in(page, server.url, "organiser", server.credential("organiser"), "/organiser/lottery")
+    assert page.locator("fieldset.mapping input").count() >= 3
+    assert page.evaluate(MAPPING_OVERFLOW) == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     context.close()
