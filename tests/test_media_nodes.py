@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,7 @@ from summit.media.nodes import (
     SeatClaim,
     failover,
     node_key,
+    node_request,
     place_table,
     replan,
     sign_seat,
@@ -144,7 +146,13 @@ async def _clear(url: str) -> None:
     await client.aclose()
 
 
+ADDRESSES: dict[str, str] = {}
+
+
 def _spawn(url: str, node_id: str) -> subprocess.Popen[bytes]:
+    from deploy.stack import free_port
+
+    ADDRESSES[node_id] = f"127.0.0.1:{free_port()}"
     return subprocess.Popen(
         [
             SUMMIT,
@@ -155,12 +163,15 @@ def _spawn(url: str, node_id: str) -> subprocess.Popen[bytes]:
             "--node-id",
             node_id,
             "--address",
-            f"127.0.0.1:{7000 + len(node_id)}",
+            ADDRESSES[node_id],
             "--capacity",
             "8",
             "--workers",
             "1",
+            "--host-address",
+            "127.0.0.1",
         ],
+        env={**os.environ, "SUMMIT_MEDIA_NODE_KEY": KEY.decode()},
     )
 
 
@@ -207,7 +218,7 @@ async def _scenario(url: str, a: subprocess.Popen[bytes], b: subprocess.Popen[by
         assert await registry.node_for("t0") == placed["t0"]  # a table stays where it is
 
         listing = _cli(url, "list")
-        assert "node-a\t127.0.0.1:7006\t6/8\tup" in listing.stdout
+        assert f"node-a\t{ADDRESSES['node-a']}\t6/8\tup" in listing.stdout
         refused = _cli(url, "drain", "node-z")
         assert refused.returncode == 1 and "node_id" in refused.stderr
         assert _cli(url, "drain", "node-a").returncode == 0
@@ -232,4 +243,107 @@ async def _scenario(url: str, a: subprocess.Popen[bytes], b: subprocess.Popen[by
         assert set((await registry.assignments()).values()) == {"node-a"}
         assert "node-b" in _cli(url, "list").stdout and "\tdead" in _cli(url, "list").stdout
     finally:
+        await registry.close()
+
+
+# -- aiortc bots through two nodes -------------------------------------------------------------
+
+
+def _clip(i: int) -> Any:
+    from summit.media.bots import make_clip
+
+    return make_clip(
+        64 + 16 * i, 48, fps=10, seconds=2.0, bitrate=60_000, seed=i, audio_frame_ms=60
+    )
+
+
+def _seat(pid: str, table: str, node: str) -> str:
+    return sign_seat(KEY, SeatClaim(pid, table, node, int(time.time()) + 600))
+
+
+async def _join(bot: Any, table: str, node: str, token: str | None = None) -> None:
+    pid = bot.participant_id
+    seat = token or _seat(pid, table, node)
+    base = {"participant_id": pid, "table_id": table, "token": seat}
+    address = ADDRESSES[node]
+    await bot.publish(lambda sdp: node_request(address, {**base, "op": "publish", "sdp": sdp}))
+    await bot.subscribe(
+        lambda sdp: node_request(address, {**base, "op": "subscribe", "sdp": sdp}), slots=1
+    )
+
+
+def _sees(bot: Any, other: int) -> bool:
+    return bool(bot.received("video").get(64 + 16 * other, 0) > 0)
+
+
+def test_bots_get_media_through_their_node_a_token_is_checked_and_a_killed_node_fails_over(
+    redis_url: str,
+) -> None:
+    from summit.media import _aiortc_seam as seam
+
+    seam.restrict_host_addresses(["127.0.0.1"])
+    asyncio.run(_clear(redis_url))
+    a, b = _spawn(redis_url, "node-a"), _spawn(redis_url, "node-b")
+    try:
+        asyncio.run(_bots(redis_url, {"node-a": a, "node-b": b}))
+    finally:
+        seam.restrict_host_addresses(None)
+        for proc in (a, b):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(15)
+
+
+async def _until(check: Any, limit: float) -> bool:
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if check():
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def _bots(url: str, procs: dict[str, subprocess.Popen[bytes]]) -> None:
+    from summit.media.bots import Bot
+
+    registry = NodeRegistry(url)
+    bots = [Bot(f"p{i}", _clip(i), audio_level=20 + i) for i in range(2)]
+    try:
+        await _wait(registry, lambda ns, now: sum(n.alive(now) for n in ns) == 2, 30)
+        home = await registry.node_for("t1")
+        other = "node-b" if home == "node-a" else "node-a"
+        assert home is not None
+        for bot in bots:
+            await _join(bot, "t1", home)
+        assert await _until(lambda: _sees(bots[0], 1) and _sees(bots[1], 0), 15)
+
+        intruder = Bot("p9", _clip(3))
+        with pytest.raises(AccessDenied, match="signature"):  # forged: signed with another key
+            forged = sign_seat(node_key("x" * 40), SeatClaim("p9", "t1", home, 2**40))
+            await _join(intruder, "t1", home, forged)
+        with pytest.raises(AccessDenied, match="another seat"):  # p0's token borrowed by p9
+            await _join(intruder, "t1", home, _seat("p0", "t1", home))
+        with pytest.raises(AccessDenied, match="another media node"):
+            await _join(intruder, "t1", home, _seat("p9", "t1", other))
+        with pytest.raises(AccessDenied, match="not assigned"):  # a valid token, wrong node
+            await _join(intruder, "t1", other, _seat("p9", "t1", other))
+        await intruder.close()
+
+        killed = time.monotonic()
+        procs[home].send_signal(signal.SIGKILL)
+        procs[home].wait()
+        # the participants' side: try again until the plane has a node for the table
+        while (await registry.failover()).get("t1") != other:
+            assert time.monotonic() - killed < 10
+            await asyncio.sleep(0.2)
+        for bot in bots:
+            bot.mark()
+            await _join(bot, "t1", other)
+        assert await _until(lambda: _sees(bots[0], 1) and _sees(bots[1], 0), 10)
+        recovered = time.monotonic() - killed
+        print(f"media_recover_s={recovered:.2f}")
+        assert recovered <= 5.0
+    finally:
+        for bot in bots:
+            await bot.close()
         await registry.close()

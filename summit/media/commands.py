@@ -11,34 +11,44 @@ import sys
 import click
 
 from .errors import MediaValueError
-from .nodes import HEARTBEAT, NodeRegistry
+from .nodes import HEARTBEAT, NodeRegistry, NodeSignalling, node_key
 from .supervisor import MediaSupervisor
+from .worker import MediaConfig
 
 
 def _redis_url(value: str | None) -> str:
-    url = value or os.environ.get("SUMMIT_REDIS_URL", "")
-    if not url:
-        click.echo("redis: set --redis or SUMMIT_REDIS_URL", err=True)
+    url = value or os.environ.get("SUMMIT_EVENT_BUS_URL", "")
+    if not url.startswith(("redis://", "rediss://")):
+        click.echo("redis: set --redis or SUMMIT_EVENT_BUS_URL to a redis:// URL", err=True)
         sys.exit(2)
     return url
 
 
 async def run_node(
-    url: str, node_id: str, address: str, capacity: int, workers: int | None, beat: float
+    url: str,
+    node_id: str,
+    address: str,
+    capacity: int,
+    workers: int | None,
+    key: bytes,
+    config: MediaConfig,
 ) -> None:
-    """Start the worker processes and beat until SIGTERM/SIGINT."""
+    """Start the worker processes, serve signalling at ``address`` and beat until
+    SIGTERM/SIGINT."""
     registry = NodeRegistry(url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with MediaSupervisor(workers) as supervisor:
+        async with MediaSupervisor(workers, config) as supervisor:
+            server = await NodeSignalling(supervisor, registry, node_id, key).serve(address)
             while not stop.is_set():
                 load = len(supervisor.tables())
                 await registry.heartbeat(node_id, address, capacity, load)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), beat)
+                    await asyncio.wait_for(stop.wait(), HEARTBEAT)
+            server.close()
     finally:
         await registry.close()
 
@@ -49,27 +59,42 @@ def media_node() -> None:
 
 
 @media_node.command("run")
-@click.option("--redis", "redis_url", help="Redis URL (default: SUMMIT_REDIS_URL).")
+@click.option("--redis", "redis_url", help="Redis URL (default: SUMMIT_EVENT_BUS_URL).")
 @click.option("--node-id", required=True, help="This node's name, unique among the nodes.")
 @click.option("--address", required=True, help="Where the app reaches this node (host:port).")
 @click.option("--capacity", type=int, default=16, show_default=True, help="Tables it takes.")
 @click.option("--workers", type=int, default=None, help="Worker processes (default: one per core).")
+@click.option(
+    "--host-address",
+    "host_addresses",
+    multiple=True,
+    help="Only offer this address as ICE host candidate (repeatable).",
+)
 def run(
-    redis_url: str | None, node_id: str, address: str, capacity: int, workers: int | None
+    redis_url: str | None,
+    node_id: str,
+    address: str,
+    capacity: int,
+    workers: int | None,
+    host_addresses: tuple[str, ...],
 ) -> None:
-    """Run this host's media workers and register it (heartbeat every second)."""
+    """Run this host's media workers, serve the app's signalling at --address and register the
+    node (heartbeat every second). The seat-token key is SUMMIT_MEDIA_NODE_KEY."""
     if capacity < 1:
         click.echo("capacity: needs at least 1", err=True)
         sys.exit(2)
+    config = MediaConfig(host_addresses=host_addresses or None)
     try:
-        asyncio.run(run_node(_redis_url(redis_url), node_id, address, capacity, workers, HEARTBEAT))
+        key = node_key(os.environ.get("SUMMIT_MEDIA_NODE_KEY", ""))
+        url = _redis_url(redis_url)
+        asyncio.run(run_node(url, node_id, address, capacity, workers, key, config))
     except MediaValueError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
 
 
 @media_node.command("list")
-@click.option("--redis", "redis_url", help="Redis URL (default: SUMMIT_REDIS_URL).")
+@click.option("--redis", "redis_url", help="Redis URL (default: SUMMIT_EVENT_BUS_URL).")
 def list_nodes(redis_url: str | None) -> None:
     """Every registered node: id, address, tables/capacity, state."""
 
@@ -92,7 +117,7 @@ def list_nodes(redis_url: str | None) -> None:
 
 @media_node.command("drain")
 @click.argument("node_id")
-@click.option("--redis", "redis_url", help="Redis URL (default: SUMMIT_REDIS_URL).")
+@click.option("--redis", "redis_url", help="Redis URL (default: SUMMIT_EVENT_BUS_URL).")
 @click.option("--undo", is_flag=True, help="Take tables again.")
 def drain(node_id: str, redis_url: str | None, undo: bool) -> None:
     """New tables go elsewhere; this node's tables move at the next round change."""

@@ -18,19 +18,25 @@ places tables on them.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .errors import AccessDenied, MediaValueError
+from .errors import AccessDenied, MediaError, MediaValueError, WorkerUnavailable
+
+if TYPE_CHECKING:
+    from .supervisor import MediaSupervisor
 
 HEARTBEAT = 1.0
 DEAD_AFTER = 3.0
 TOKEN_SECONDS = 6 * 3600
+REQUEST_SECONDS = 20.0
 
 _NODES = "summit:media:nodes"
 _DRAIN = "summit:media:drain"
@@ -244,3 +250,104 @@ class NodeRegistry:
         moves = replan(await self.nodes(), await self.assignments(), await self.now())
         await self.assign(moves)
         return moves
+
+
+# -- signalling between the app and a node ----------------------------------------------------
+#
+# JSON lines over TCP: {"op": "publish"|"subscribe", "participant_id", "table_id", "token",
+# "sdp"} -> {"ok": true, "sdp": answer} or {"ok": false, "error": code, "message": text}.
+
+
+def split_address(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise MediaValueError(f"address: expected HOST:PORT, got {address!r}")
+    return host, int(port)
+
+
+class NodeSignalling:
+    """A node's signalling endpoint: admits a participant only with a valid seat token for a
+    table that the control plane assigned to this node, then asks the node's workers."""
+
+    def __init__(
+        self, supervisor: MediaSupervisor, registry: NodeRegistry, node_id: str, key: bytes
+    ) -> None:
+        self.supervisor = supervisor
+        self.registry = registry
+        self.node_id = node_id
+        self.key = key
+
+    async def serve(self, address: str) -> asyncio.Server:
+        host, port = split_address(address)
+        return await asyncio.start_server(self._client, host, port)
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while line := await reader.readline():
+                reply = await self.answer(line)
+                writer.write(json.dumps(reply).encode() + b"\n")
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    async def answer(self, line: bytes) -> dict[str, Any]:
+        try:
+            request = json.loads(line)
+            if not isinstance(request, dict):
+                raise MediaValueError("request: expected a JSON object")
+            return {"ok": True, "sdp": await self._answer(request)}
+        except AccessDenied as exc:
+            return {"ok": False, "error": "access_denied", "message": str(exc)}
+        except (MediaError, ValueError, KeyError) as exc:
+            return {"ok": False, "error": "media", "message": str(exc)}
+
+    async def _answer(self, request: dict[str, Any]) -> str:
+        op = request.get("op")
+        pid, table = str(request["participant_id"]), str(request["table_id"])
+        verify_seat(
+            self.key,
+            str(request.get("token", "")),
+            node_id=self.node_id,
+            table_id=table,
+            participant_id=pid,
+            now=time.time(),
+        )
+        if (await self.registry.assignments()).get(table) != self.node_id:
+            raise AccessDenied(f"table_id: {table!r} is not assigned to this node")
+        sdp = str(request["sdp"])
+        if op == "publish":
+            return await self.supervisor.publish(pid, table, sdp)
+        if op == "subscribe":
+            try:
+                return await self.supervisor.subscribe(pid, sdp, table_id=table)
+            except AccessDenied:
+                await self.supervisor.assign(pid, table)
+                return await self.supervisor.subscribe(pid, sdp, table_id=table)
+        raise MediaValueError(f"op: unknown operation {op!r}")
+
+
+async def node_request(address: str, request: Mapping[str, Any]) -> str:
+    """Send one signalling request to the node at ``address``; its SDP answer, or
+    ``AccessDenied``/``MediaError`` as the node answered, ``WorkerUnavailable`` if unreachable."""
+    host, port = split_address(address)
+    try:
+        async with asyncio.timeout(REQUEST_SECONDS):
+            reader, writer = await asyncio.open_connection(host, port)
+            try:
+                writer.write(json.dumps(dict(request)).encode() + b"\n")
+                await writer.drain()
+                line = await reader.readline()
+            finally:
+                writer.close()
+    except (OSError, TimeoutError) as exc:
+        raise WorkerUnavailable(f"media node {address} did not answer") from exc
+    if not line:
+        raise WorkerUnavailable(f"media node {address} closed the connection")
+    reply = json.loads(line)
+    if reply.get("ok"):
+        return str(reply["sdp"])
+    if reply.get("error") == "access_denied":
+        raise AccessDenied(str(reply.get("message")))
+    raise MediaError(str(reply.get("message")))
