@@ -302,3 +302,30 @@ def test_moves_go_through_the_seating_rules(demo_client: Any) -> None:
             assert "move" in moved.json()["error"]
         else:
             assert [e for e in _actions(client) if e.action == "seating.move"]
+
+
+def test_repeated_first_names_at_a_table_are_numbered(demo_client: Any) -> None:
+    from summit.core.models import Participant, Seat
+
+    client, info = demo_client
+    client.get(next(path for desc, path in info.links if desc == "table host (online)"))
+    data = client.get("/me/video.json").json()
+    me = int(data["me"]["media_id"][1:])
+    others = [int(m["media_id"][1:]) for m in data["members"] if m["media_id"] != f"p{me}"]
+    assert len(others) >= 2
+
+    async def rename() -> None:
+        async with client.db.session() as session:
+            for pid in others[:2]:
+                person = await session.get(Participant, pid)
+                assert person is not None
+                person.display_name = "Anna"
+            assert await session.scalar(select(Seat.id).where(Seat.participant_id == me))
+            await session.commit()
+
+    client.run(rename())
+    names = [m["name"] for m in client.get("/me/video.json").json()["members"]]
+    assert "Anna" not in names and {"Anna (1)", "Anna (2)"} <= set(names)
+    assert len(set(names)) == len(names)
+    now = client.get("/me/tables.json").json()["current"]
+    assert {"Anna (1)", "Anna (2)"} <= set(now["companions"])

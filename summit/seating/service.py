@@ -26,6 +26,7 @@ from summit.core import audit
 from summit.core.errors import InvalidInput, NotFound
 from summit.core.models import AuditEntry, Round, Seat, Summit, SummitTable, utcnow
 from summit.core.models import Participant as ParticipantRow
+from summit.core.rules.names import distinct_names
 from summit.seating.models import RoundTopic, SeatingConfig, SeatingRun, TopicChoice
 from summit.seating.rules import (
     Constraints,
@@ -1264,7 +1265,7 @@ async def participant_tables(session: AsyncSession, participant: ParticipantRow)
                 table.area,
                 topic or table.topic or "",
                 seat.is_host,
-                [name or "—" for name in names],
+                distinct_names([name or "—" for name in names]),
             )
         )
     return out

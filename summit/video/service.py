@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from summit.core import audit
 from summit.core.errors import InvalidInput
 from summit.core.models import AuditEntry, Participant, Round, Seat, Summit, SummitTable, utcnow
+from summit.core.rules.names import distinct_names
 from summit.seating import Event, close_round, get_round, open_round
 
 #: Table kinds that have a video room: online tables, and hybrid tables (a screen in the hall).
@@ -158,7 +159,11 @@ async def table_members(session: AsyncSession, round_id: int, table_id: int) -> 
             .order_by(Seat.is_host.desc(), Participant.display_name, Participant.id)
         )
     ).all()
-    return [Member(participant_media_id(pid), name or "—", bool(host)) for pid, name, host in rows]
+    names = distinct_names([name or "—" for _pid, name, _host in rows])
+    return [
+        Member(participant_media_id(pid), label, bool(host))
+        for (pid, _name, host), label in zip(rows, names, strict=True)
+    ]
 
 
 @dataclass(frozen=True)
