@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from summit.core.models import AuditEntry
+from summit.core.models import AuditEntry, LoginSession
 from summit.monitor import tracking
 from summit.monitor.models import (
     MonitorDocument,
@@ -104,10 +104,45 @@ def test_a_partner_signs_online_and_responds_within_its_areas(demo_client: Any) 
     assert counts(client)["PartnerResponse"] == before["PartnerResponse"] + 1
 
 
+def partner_sessions(client: Client) -> list[tuple[int, str | None]]:
+    """(partner link, end reason or None while open) of every partner session, oldest first."""
+
+    async def go() -> list[tuple[int, str | None]]:
+        async with client.db.session() as session:
+            rows = await session.execute(
+                select(LoginSession.partner_link_id, LoginSession.ended_at, LoginSession.end_reason)
+                .where(LoginSession.partner_link_id.is_not(None))
+                .order_by(LoginSession.id)
+            )
+            return [(int(link), reason if ended else None) for link, ended, reason in rows]
+
+    found: list[tuple[int, str | None]] = client.run(go())
+    return found
+
+
+def test_a_partner_logs_out_and_the_old_cookie_no_longer_works(demo_client: Any) -> None:
+    client, info = demo_client
+    assert client.get(links(info)["partner (signed)"]).status_code == 303
+    assert "partner_link" not in str(client.cookies)
+    assert [reason for _, reason in partner_sessions(client)] == [None]
+    page = client.get("/partner")
+    assert page.status_code == 200
+    as_partner = dict(client.cookies)
+    answer = client.post("/partner/logout", data={"csrf_token": csrf_of(page.text)})
+    assert answer.status_code == 303
+    assert [reason for _, reason in partner_sessions(client)] == ["logout"]
+    client.cookies.clear()
+    client.cookies.update(as_partner)  # a copy of the cookie from before the logout
+    assert client.get("/partner", headers={"accept": "application/json"}).status_code == 401
+
+
 def test_a_revoked_partner_link_ends_the_partners_session(demo_client: Any) -> None:
     client, info = demo_client
     client.get(links(info)["partner (signed)"])
     assert client.get("/partner").status_code == 200
+    client.cookies.clear()
+    client.get(links(info)["partner (signed)"])  # a second browser of the same partner
+    assert [reason for _, reason in partner_sessions(client)] == [None, None]
     as_partner = dict(client.cookies)
     client.cookies.clear()  # one client (one event loop), two people in turn
     organiser = client
@@ -118,6 +153,8 @@ def test_a_revoked_partner_link_ends_the_partners_session(demo_client: Any) -> N
         data={"csrf_token": csrf_of(page.text), "action": "revoke"},
     )
     assert answer.status_code == 200
+    # both sessions ended with the revocation itself, before either browser comes back
+    assert [reason for _, reason in partner_sessions(client)] == ["link", "link"]
     client.cookies.clear()
     client.cookies.update(as_partner)
     assert client.get("/partner", headers={"accept": "application/json"}).status_code == 401

@@ -268,6 +268,9 @@ class LoginSession(Base):
     personal_link_id: Mapped[int | None] = mapped_column(
         ForeignKey("personal_links.id", ondelete="CASCADE"), index=True
     )
+    #: a partner's personal link (the Monitor's ``partner_links``; no foreign key, as core names
+    #: no part's table): the Monitor checks that it still holds and ends the session when not
+    partner_link_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[dt.datetime] = created_column()
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -25,14 +25,17 @@ async def start(
     hours: int,
     staff_user_id: int | None = None,
     personal_link_id: int | None = None,
+    partner_link_id: int | None = None,
 ) -> str:
-    """A new session for a staff user or a personal link; returns the token for the cookie."""
+    """A new session for a staff user, a personal link or a partner's link; returns the token
+    for the cookie."""
     token = new_token()
     session.add(
         LoginSession(
             token_hash=token_hash(token),
             staff_user_id=staff_user_id,
             personal_link_id=personal_link_id,
+            partner_link_id=partner_link_id,
             expires_at=utcnow() + dt.timedelta(hours=hours),
         )
     )

@@ -1,24 +1,21 @@
-"""Partners as callers: a partner opens its personal link once; the signed session cookie then
-names that link, and on every request :class:`PartnerContext` checks that it still holds (not
-revoked) and adds the *partner* principal. Revoking the link ends the partner's session at its
-next request.
+"""Partners as callers: opening a partner's personal link starts a server-side session (the core
+``sessions`` table, :mod:`summit.core.sessions`) that names the link. On every request
+:class:`PartnerContext` checks that the link still holds and adds the *partner* principal; logging
+out ends the session, and revoking the link ends all of the partner's sessions at once.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from summit.core import sessions
 from summit.core.db import Database
-from summit.core.models import Partner
+from summit.core.models import LoginSession, Partner
 from summit.core.routing import Identity
 from summit.core.rules.roles import Principal
 from summit.monitor import partners
-
-COOKIE_KEY = "partner_link"
 
 
 class PartnerContext:
@@ -28,19 +25,22 @@ class PartnerContext:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        cookie: dict[str, Any] = scope.get("session", {})
-        link_id = cookie.get(COOKIE_KEY)
         state = scope.setdefault("state", {})
         identity = state.get("identity")
-        # static files carry no identity (the core context skips them): leave the cookie alone
-        if isinstance(link_id, int) and isinstance(identity, Identity):
+        # static files carry no identity (the core context skips them)
+        if isinstance(identity, Identity) and identity.session_id is not None:
             db: Database = scope["app"].state.db
             async with db.session() as session:
-                partner = await partners.link_partner(session, link_id)
+                row = await session.get(LoginSession, identity.session_id)
+                link_id = row.partner_link_id if row is not None else None
+                partner = await partners.link_partner(session, link_id) if link_id else None
+                if link_id and partner is None:  # revoked since: the session ends here
+                    ended = LoginSession.id == identity.session_id
+                    await sessions.end(session, ended, reason="link")
+                    scope.get("session", {}).pop(sessions.COOKIE_KEY, None)
+                    identity.session_id = None
                 pseudonym = (await partners.account(session, partner)).pseudonym if partner else ""
-            if partner is None:
-                cookie.pop(COOKIE_KEY, None)  # revoked: the partner's session ends here
-            else:
+            if partner is not None:
                 identity.principals.add(Principal.PARTNER)
                 state["partner"] = partner
                 state["partner_pseudonym"] = pseudonym

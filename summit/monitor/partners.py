@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from summit.core import audit
+from summit.core import audit, sessions
 from summit.core.errors import NotFound
-from summit.core.models import Partner, Summit, utcnow
+from summit.core.models import LoginSession, Partner, Summit, utcnow
 from summit.core.security import new_pseudonym, new_token, token_hash
 from summit.core.service import LinkRejected
 from summit.monitor.models import MonitorArea, PartnerAccount, PartnerAgreement, PartnerLink
@@ -172,6 +172,9 @@ async def revoke_links(session: AsyncSession, partner: Partner, *, actor: str) -
         .where(PartnerLink.partner_id == partner.id, PartnerLink.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+    # every session opened with one of the partner's links ends now, not at its next request
+    links = select(PartnerLink.id).where(PartnerLink.partner_id == partner.id)
+    await sessions.end(session, LoginSession.partner_link_id.in_(links), reason="link")
     owner = await account(session, partner)
     await audit.append(
         session,

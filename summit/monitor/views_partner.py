@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from summit.core import i18n
+from summit.core import i18n, sessions
 from summit.core.models import Partner
 from summit.core.ratelimit import RateLimiter
 from summit.core.routing import PUBLIC, page
@@ -22,7 +22,7 @@ from summit.core.service import LinkRejected
 from summit.core.templating import render
 from summit.core.web import client_key, db
 from summit.monitor import group, partners, tracking
-from summit.monitor.access import COOKIE_KEY, current_partner, partner_actor
+from summit.monitor.access import current_partner, partner_actor
 from summit.monitor.models import MonitorItem
 from summit.monitor.rules.documents import MAX_PDF_BYTES
 from summit.monitor.rules.progress import check_in_areas
@@ -47,14 +47,25 @@ async def partner_link(request: Request) -> Response:
                 "This personal link is not valid. Ask the organiser for a new one."
             )
             return render(request, "error.html", {"status": 404, "detail": detail}, 404)
-    request.session[COOKIE_KEY] = link.id
+        # a new session for the link; one the browser had before (staff, participant) ends
+        await sessions.end_token(session, request.session.get(sessions.COOKIE_KEY))
+        token = await sessions.start(
+            session, hours=request.app.state.settings.session_hours, partner_link_id=link.id
+        )
+    lang = request.session.get("lang")
+    request.session.clear()
+    if lang:
+        request.session["lang"] = lang
+    request.session[sessions.COOKIE_KEY] = token
     request.session["csrf"] = new_csrf_token()
     return RedirectResponse("/partner", status_code=303)
 
 
 @page("/partner/logout", allow=PARTNER, methods=("POST",))
 async def partner_logout(request: Request) -> Response:
-    request.session.pop(COOKIE_KEY, None)
+    async with db(request).session() as session:
+        await sessions.end_token(session, request.session.get(sessions.COOKIE_KEY))
+    request.session.pop(sessions.COOKIE_KEY, None)
     return RedirectResponse("/", status_code=303)
 
 
