@@ -48,8 +48,19 @@ def test_the_organiser_sees_a_grid_per_round_and_the_report(seated: Any) -> None
     client, _tokens = seated
     csrf = as_organiser(client)
     page = client.get("/seating").text
-    assert len(re.findall(r'class="seat-card"', page)) == 6  # 3 tables × 2 rounds
-    assert page.count('class="badge host"') == 6
+    # One round's tables per page (the current round, else the first); the others on demand.
+    assert len(re.findall(r'class="seat-card"', page)) == 3
+    assert page.count('class="badge host"') == 3
+    assert 'id="card-1-1"' in page and 'id="card-2-1"' not in page
+    assert 'href="/seating?round=2#round-2"' in page and 'data-show-round="1"' not in page
+    second = client.get("/seating?round=2").text
+    assert 'id="card-2-1"' in second and 'id="card-1-1"' not in second
+    assert len(re.findall(r'class="seat-card"', second)) == 3
+    assert 'href="/seating?round=1#round-1"' in second
+    # The move form offers the tables of the shown round; a round that does not exist shows
+    # the default one.
+    assert second.count('<option value="3"') >= 1
+    assert 'id="card-1-1"' in client.get("/seating?round=9").text
     assert "Seating report" in page and 'data-report-item="repeated_pairs"' in page
     assert "/static/seating.js" in page and csrf
     data = client.get("/seating/rounds/1.json").json()
@@ -218,7 +229,7 @@ def test_participants_choose_topics_and_the_organiser_forms_topic_tables(seated:
         client.cookies.clear()
     csrf = as_organiser(client)
     formed = client.post("/seating/topics", data={"csrf_token": csrf, "seed": "topic seed"})
-    assert formed.status_code == 303 and formed.headers["location"] == "/seating#round-3"
+    assert formed.status_code == 303 and formed.headers["location"] == "/seating?round=3#round-3"
     data = client.get("/seating/rounds/3.json").json()
     assert data["kind"] == "topic" and {t["topic"] for t in data["tables"]} <= {"Wonen", "Fietsen"}
     assert sum(len(t["members"]) + (t["host"] is not None) for t in data["tables"]) == 27

@@ -63,7 +63,23 @@ def _fixed(text: str) -> dict[str, int]:
 
 
 def _done(anchor: str = "") -> Response:
+    if anchor.startswith("#round-"):  # show that round's tables (one round's grid per page)
+        return RedirectResponse(f"/seating?round={anchor[7:]}{anchor}", status_code=303)
     return RedirectResponse(f"/seating{anchor}", status_code=303)
+
+
+def _shown_round(request: Request, rounds: list[Any], current: Any) -> Any:
+    """The round whose tables the page shows: ``?round=N``, else the current round, else the first.
+
+    At 1,000 people six rounds of table cards are megabytes of HTML; the other rounds are a link.
+    """
+    wanted = request.query_params.get("round", "")
+    by_number = {rnd.number: rnd for rnd in rounds}
+    if wanted.isdigit() and int(wanted) in by_number:
+        return by_number[int(wanted)]
+    if current is not None and current.number in by_number:
+        return by_number[current.number]
+    return rounds[0] if rounds else None
 
 
 # --- the organiser's seating view ---------------------------------------------------------------
@@ -74,7 +90,13 @@ async def _page_data(request: Request, **extra: Any) -> dict[str, Any]:
     async with db(request).session() as session:
         config = await uc.get_settings(session, summit)
         rounds = await uc.rounds_of(session, summit.id)
-        grid = [(rnd, await uc.round_tables(session, rnd)) for rnd in rounds]
+        current = await repository.current_round(session, summit.id)
+        shown = _shown_round(request, rounds, current)
+        shown_tables = await uc.round_tables(session, shown) if shown is not None else []
+        grid = [(rnd, shown_tables if rnd is shown else None) for rnd in rounds]
+        current_tables = shown_tables
+        if current is not None and (shown is None or current.id != shown.id):
+            current_tables = await uc.round_tables(session, current)
         report = None
         run = None
         try:
@@ -89,15 +111,14 @@ async def _page_data(request: Request, **extra: Any) -> dict[str, Any]:
                 with contextlib.suppress(NotFound):
                     topic_runs[rnd.number] = await uc.run_of_round(session, summit.id, rnd.number)
         people = await uc.selected_participants(session, summit.id)
-        current = await repository.current_round(session, summit.id)
     seated_now = set()
     if current is not None:
-        for rnd, tables in grid:
-            if rnd.id == current.id:
-                seated_now = {p.pseudonym for t in tables for p in t.people}
+        seated_now = {p.pseudonym for t in current_tables for p in t.people}
     return {
         "config": config,
         "grid": grid,
+        "shown": shown,
+        "shown_tables": shown_tables,
         "report": report,
         "run": run,
         "topic_runs": topic_runs,
