@@ -252,6 +252,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    from summit.council import calls_to_action
+
+    app.state.participant_actions = [calls_to_action]
     app.state.languages = languages
     app.state.db = Database(settings.database_url)
     app.state.bus = make_bus(settings.event_bus_url)

@@ -276,6 +276,35 @@ async def _seat_table(council: Council, kind: str = "venue") -> tuple[int, int, 
         return table.number, host, [s.participant_id for s in seats]
 
 
+def test_me_shows_an_open_vote_first_and_drops_it_when_closed(council: Council) -> None:
+    client = council.client
+    council.as_organiser()
+    assert council.post("/council/themes", {"label": "Fietsen"}, "/council").status_code == 303
+    created = council.post(
+        "/council/priorities",
+        {"title": "Wat eerst?", "votes_per_participant": "3", "shortlist_size": "1"},
+        "/council",
+    )
+    assert created.status_code == 303
+    vote = int(created.headers["location"].rsplit("/", 1)[1])
+    person = council.participants()[0]
+    council.as_participant(person)
+    link = f'href="/council/priorities/{vote}/vote"'
+    assert link not in client.get("/me?lang=en").text  # planned: nothing to do yet
+    council.as_organiser()
+    council.post(f"/council/priorities/{vote}/open", {}, f"/council/priorities/{vote}")
+    council.as_participant(person)
+    page = client.get("/me?lang=en").text
+    assert "data-calls-to-action" in page
+    assert page.index("data-calls-to-action") < page.index('id="table-title"')
+    assert link in page and "Wat eerst?" in page
+    assert page.index(link) < page.index('id="table-title"')
+    council.as_organiser()
+    council.post(f"/council/priorities/{vote}/close", {}, f"/council/priorities/{vote}")
+    council.as_participant(person)
+    assert link not in client.get("/me?lang=en").text
+
+
 def test_dot_voting_table_tally_shortlist_and_tie_break(council: Council) -> None:
     client = council.client
     council.as_organiser()

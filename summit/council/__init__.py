@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from summit.council.actions import calls_to_action
 from summit.council.decision import render_in_language
 from summit.council.priority import priority_totals, shortlist_items
 from summit.council.proposals import (
@@ -28,6 +29,7 @@ __all__ = [
     "Membership",
     "MembershipKind",
     "ProposalText",
+    "calls_to_action",
     "cast_ballots",
     "clean_text",
     "close_council_vote",

@@ -39,6 +39,12 @@ async def me(request: Request) -> Response:
         assert participant is not None
         summit = await repository.get_summit(session, participant.summit_id)
         table = await repository.table_for(session, participant)
+        # The parts' calls to action (a vote open, a Burgerbesluit to sign), wired in by the app.
+        actions = [
+            action
+            for source in getattr(request.app.state, "participant_actions", ())
+            for action in await source(session, participant)
+        ]
     return render(
         request,
         "participant/home.html",
@@ -47,6 +53,7 @@ async def me(request: Request) -> Response:
             "summit": summit,
             "table": table,
             "next_step": next_step(summit.phase, table is not None),
+            "actions": actions,
         },
     )
 
