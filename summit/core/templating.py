@@ -6,7 +6,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -14,6 +15,7 @@ from summit import __version__
 from summit.core import i18n
 from summit.core.i18n import LANGUAGE_NAMES
 from summit.core.routing import Identity, csrf_token
+from summit.core.times import format_datetime, summit_time_zone
 
 
 def make_environment(template_dir: Path) -> Environment:
@@ -33,10 +35,11 @@ def make_environment(template_dir: Path) -> Environment:
     return env
 
 
-def _format_datetime(value: dt.datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+@pass_context
+def _format_datetime(context: Context, value: dt.datetime | str | None) -> str:
+    """Every time on a page in the summit's time zone, with the zone's name (one formatter)."""
+    zone = context.get("time_zone") or summit_time_zone(context.get("summit"))
+    return format_datetime(value, zone)
 
 
 def render(

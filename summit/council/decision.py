@@ -20,6 +20,7 @@ from summit.core import service as repository
 from summit.core.db import rows_of
 from summit.core.errors import NotFound, PermissionDenied
 from summit.core.models import Participant, Summit
+from summit.core.times import summit_time_zone
 from summit.council.models import Decision, DecisionDocument, DecisionSignature
 from summit.council.rules.voting import VotingError
 from summit.council.vote import CouncilOutcome, count_and_close, is_member
@@ -59,6 +60,7 @@ def document_context(
         "municipality": summit.municipality,
         "vote_title": outcome.vote.title,
         "closed_at": outcome.vote.closes_at,
+        "time_zone": summit_time_zone(summit),
         "members": outcome.vote.members,
         "threshold": outcome.meta.threshold,
         "voters": outcome.meta.voters,

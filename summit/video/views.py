@@ -19,6 +19,7 @@ from summit.core.models import Participant, Summit, utcnow
 from summit.core.routing import PARTICIPANT, STAFF, Identity, page, socket
 from summit.core.rules.roles import Principal
 from summit.core.templating import render
+from summit.core.times import format_datetime, summit_time_zone
 from summit.core.web import (
     bus,
     close_when_link_revoked,
@@ -211,6 +212,7 @@ async def moderator_video_json(request: Request) -> Response:
                 {
                     "seq": c.seq,
                     "at": c.created_at,
+                    "at_text": format_datetime(c.created_at, summit_time_zone(summit)),
                     "table": c.table_number,
                     "round": c.round_number,
                     "answered_by": c.answered_by,

@@ -60,7 +60,7 @@ function renderCalls(calls) {
   }
   for (const call of calls) {
     const item = document.createElement("li");
-    item.textContent = `${format(text.table, { number: call.table })} · ${call.at.slice(11, 19)} `;
+    item.textContent = `${format(text.table, { number: call.table })} · ${call.at_text} `;
     if (call.answered_by) {
       item.append(`— ${format(text.taken, { who: call.answered_by })}`);
     } else {

@@ -1,0 +1,59 @@
+"""Times are shown in the summit's time zone with the zone's name, through one formatter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from summit.core.templating import make_environment
+from summit.core.times import DEFAULT_TIME_ZONE, format_datetime, summit_time_zone
+
+WEB = Path(__file__).resolve().parents[1] / "web"
+SUMMER = dt.datetime(2026, 6, 1, 12, 5, tzinfo=dt.UTC)
+WINTER = dt.datetime(2026, 1, 15, 23, 30, tzinfo=dt.UTC)
+
+
+def test_amsterdam_summer_and_winter_time_with_the_zone_name() -> None:
+    assert format_datetime(SUMMER) == "2026-06-01 14:05 CEST"
+    assert format_datetime(WINTER) == "2026-01-16 00:30 CET"  # the next day in Amsterdam
+    assert format_datetime(SUMMER.replace(tzinfo=None)) == "2026-06-01 14:05 CEST"  # naive = UTC
+    assert format_datetime("2026-06-01T12:05:00+00:00") == "2026-06-01 14:05 CEST"
+    assert format_datetime(None) == ""
+
+
+def test_the_summit_setting_picks_the_zone_and_a_bad_one_falls_back() -> None:
+    assert summit_time_zone(None) == DEFAULT_TIME_ZONE == "Europe/Amsterdam"
+    assert summit_time_zone(SimpleNamespace(settings={})) == DEFAULT_TIME_ZONE
+    assert summit_time_zone(SimpleNamespace(settings={"time_zone": "Nowhere/Atlantis"})) == (
+        DEFAULT_TIME_ZONE
+    )
+    curacao = SimpleNamespace(settings={"time_zone": "America/Curacao"})
+    assert summit_time_zone(curacao) == "America/Curacao"
+    assert format_datetime(SUMMER, summit_time_zone(curacao)) == "2026-06-01 08:05 AST"
+
+
+def test_the_template_filter_uses_the_summit_or_the_document_zone() -> None:
+    env = make_environment(WEB / "templates")
+    template = env.from_string("{{ when | datetime }}")
+    summit: Any = SimpleNamespace(settings={"time_zone": "Europe/London"})
+    assert template.render(when=SUMMER) == "2026-06-01 14:05 CEST"
+    assert template.render(when=SUMMER, summit=summit) == "2026-06-01 13:05 BST"
+    assert template.render(when=SUMMER, time_zone="America/Curacao") == "2026-06-01 08:05 AST"
+
+
+def test_no_template_formats_a_time_by_hand() -> None:
+    """Every shown time goes through the `datetime` filter (a `datetime=` attribute may carry
+    ISO 8601 for machines)."""
+    # Still typed in UTC (the form parsers take UTC): the two deadline inputs say so.
+    typed_in_utc = {"workshop.html", "index.html"}
+    offenders = []
+    for template in (WEB / "templates").rglob("*.html"):
+        text = re.sub(r'datetime="[^"]*"', "", template.read_text())
+        if re.search(r"strftime|isoformat\(\)|created_at\[|_at\.replace", text):
+            offenders.append(template.name)
+        if re.search(r"\bUTC\b", text) and template.name not in typed_in_utc:
+            offenders.append(template.name)
+    assert offenders == []
