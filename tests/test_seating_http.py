@@ -274,3 +274,26 @@ def test_topics_come_from_the_agenda_shortlist(seated: Any) -> None:
     entry = client.get("/audit.json").json()["entries"][0]
     assert entry["action"] == "seating.topics_from_agenda"
     assert entry["payload"] == {"topics": ["Groen in de wijk", "Fietsen"]}
+
+
+def test_a_round_with_many_tables_is_paged(seated: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from summit.seating import views
+
+    client, _tokens = seated
+    as_organiser(client)
+    monkeypatch.setattr(views, "TABLES_PER_PAGE", 2)  # the demo round has 3 tables
+    first = client.get("/seating?round=2&lang=en").text
+    assert re.findall(r'id="card-2-(\d+)"', first) == ["1", "2"]
+    assert 'href="/seating?round=2&amp;page=2#round-2"' in first
+    assert '<strong aria-current="page">Page 1</strong>' in first
+    second = client.get("/seating?round=2&page=2").text
+    assert re.findall(r'id="card-2-(\d+)"', second) == ["3"]
+    # The move form still offers every table of the round, not only the page's.
+    select = re.search(r'<select id="move-table".*?</select>', second, re.S)
+    assert select is not None and select.group(0).count("<option") == 3
+    # A page past the end shows the last one; a bad page number the first.
+    assert re.findall(r'id="card-2-(\d+)"', client.get("/seating?round=2&page=9").text) == ["3"]
+    assert re.findall(r'id="card-2-(\d+)"', client.get("/seating?round=2&page=x").text) == [
+        "1",
+        "2",
+    ]

@@ -68,6 +68,9 @@ def _done(anchor: str = "") -> Response:
     return RedirectResponse(f"/seating{anchor}", status_code=303)
 
 
+TABLES_PER_PAGE = 40  # table cards per page of the seating view
+
+
 def _shown_round(request: Request, rounds: list[Any], current: Any) -> Any:
     """The round whose tables the page shows: ``?round=N``, else the current round, else the first.
 
@@ -93,7 +96,13 @@ async def _page_data(request: Request, **extra: Any) -> dict[str, Any]:
         current = await repository.current_round(session, summit.id)
         shown = _shown_round(request, rounds, current)
         shown_tables = await uc.round_tables(session, shown) if shown is not None else []
-        grid = [(rnd, shown_tables if rnd is shown else None) for rnd in rounds]
+        pages = max(1, -(-len(shown_tables) // TABLES_PER_PAGE))
+        wanted_page = request.query_params.get("page", "")
+        table_page = min(int(wanted_page), pages) if wanted_page.isdigit() else 1
+        table_page = max(1, table_page)
+        start = (table_page - 1) * TABLES_PER_PAGE
+        paged = shown_tables[start : start + TABLES_PER_PAGE]
+        grid = [(rnd, paged if rnd is shown else None) for rnd in rounds]
         current_tables = shown_tables
         if current is not None and (shown is None or current.id != shown.id):
             current_tables = await uc.round_tables(session, current)
@@ -119,6 +128,8 @@ async def _page_data(request: Request, **extra: Any) -> dict[str, Any]:
         "grid": grid,
         "shown": shown,
         "shown_tables": shown_tables,
+        "table_page": table_page,
+        "table_pages": pages,
         "report": report,
         "run": run,
         "topic_runs": topic_runs,
