@@ -99,6 +99,16 @@ def test_pages_load_the_vendored_css_and_the_theme_tokens(server: Server, browse
     context.close()
 
 
+LONG_DEVICE_NAMES = """() => {
+  for (const select of document.querySelectorAll('#video-camera, #video-microphone')) {
+    const option = document.createElement('option');
+    option.textContent = 'Microphone Array (Realtek(R) Audio) - Default communications device';
+    select.append(option);
+  }
+  return document.querySelectorAll('#video-camera, #video-microphone').length;
+}"""
+
+
 def test_home_login_and_participant_pages_fit_a_phone_and_pass_axe(
     server: Server, browser: Any
 ) -> None:
@@ -106,8 +116,10 @@ def test_home_login_and_participant_pages_fit_a_phone_and_pass_axe(
     page = context.new_page()
     page.goto(server.links()["resident (online)"])
     page.wait_for_url("**/me")
-    for path in ("/me", "/me/ideas", "/", "/login", "/?lang=en"):
+    for path in ("/me", "/me/ideas", "/me/video", "/", "/login", "/?lang=en"):
         page.goto(server.url + path)
+        # Real device names are long; the camera and microphone choices must still fit.
+        assert page.evaluate(LONG_DEVICE_NAMES) == (2 if path == "/me/video" else 0), path
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, (path, width)
         assert axe_violations(page) == [], path
