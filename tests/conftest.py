@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from tests.support.app import BACKENDS, Client, fresh_database_url, make_settings
+from tests.support.app import (
+    BACKENDS,
+    Client,
+    MigratedTemplates,
+    fresh_database_url,
+    make_settings,
+)
 from tests.support.council import Council
 from tests.support.forum import World, build_world
 from tests.support.ideas import cheap_themes
@@ -38,13 +44,19 @@ def empty_db_url(backend: str, tmp_path: Path) -> str:
     return fresh_database_url(backend, tmp_path)
 
 
-@pytest.fixture
-def db_url(empty_db_url: str) -> str:
-    """A database migrated to the newest schema."""
-    from summit.core.db import upgrade
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    templates = MigratedTemplates(tmp_path_factory.mktemp("templates"))
+    yield templates
+    templates.close()
 
-    asyncio.run(upgrade(empty_db_url))
-    return empty_db_url
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path, migrated_templates: MigratedTemplates) -> str:
+    """A database migrated to the newest schema (a copy of one migrated once per session)."""
+    if backend == "sqlite":
+        return migrated_templates.sqlite_copy(tmp_path / "summit.db")
+    return migrated_templates.postgres_copy()
 
 
 @pytest.fixture

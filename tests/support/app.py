@@ -48,6 +48,93 @@ def fresh_database_url(backend: str, tmp_path: Path) -> str:
     return PG_URL
 
 
+class MigratedTemplates:
+    """The newest schema, migrated once per test session and copied for each test: a SQLite file
+    copied with the backup API, a PostgreSQL database created from a template database (about
+    0.1 s instead of running every migration again, 0.4-0.7 s per test)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.sqlite: Path | None = None
+        self.pg_template: str | None = None  # the template database's name, once made
+        self.pg_failed = False
+
+    def sqlite_copy(self, target: Path) -> str:
+        import sqlite3
+
+        from summit.core.db import upgrade
+
+        if self.sqlite is None:
+            template = self.directory / "template.db"
+            asyncio.run(upgrade(f"sqlite+aiosqlite:///{template}"))
+            self.sqlite = template
+        source, copy = sqlite3.connect(self.sqlite), sqlite3.connect(target)
+        try:
+            source.backup(copy)
+        finally:
+            source.close()
+            copy.close()
+        return f"sqlite+aiosqlite:///{target}"
+
+    def postgres_copy(self) -> str:
+        """PG_URL's database, dropped and made anew from the migrated template; when the
+        server refuses (no CREATEDB right), the schema is wiped and migrated as before."""
+        from summit.core.db import upgrade
+
+        if not self.pg_failed:
+            try:
+                asyncio.run(self._recreate_from_template())
+                return PG_URL
+            except Exception:  # e.g. no right to create databases: the slower way still works
+                self.pg_failed = True
+        asyncio.run(_reset_postgres(PG_URL))
+        asyncio.run(upgrade(PG_URL))
+        return PG_URL
+
+    async def _recreate_from_template(self) -> None:
+        import asyncpg
+
+        from summit.core.db import upgrade
+
+        base, name = _pg_admin_dsn(PG_URL)
+        template = f"{name}_template"
+        admin = await asyncpg.connect(base)
+        try:
+            if self.pg_template is None:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+                await admin.execute(f'CREATE DATABASE "{template}"')
+                await upgrade(PG_URL.rsplit("/", 1)[0] + "/" + template)
+                self.pg_template = template
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        finally:
+            await admin.close()
+
+    def close(self) -> None:
+        if self.pg_template is None:
+            return
+
+        async def drop() -> None:
+            import asyncpg
+
+            base, _name = _pg_admin_dsn(PG_URL)
+            admin = await asyncpg.connect(base)
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{self.pg_template}" WITH (FORCE)')
+            finally:
+                await admin.close()
+
+        asyncio.run(drop())
+
+
+def _pg_admin_dsn(url: str) -> tuple[str, str]:
+    """(a DSN of the server's ``postgres`` database, the test database's name)."""
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    head, name = dsn.rsplit("/", 1)
+    name = name.split("?", 1)[0]
+    return f"{head}/postgres", name
+
+
 def make_settings(tmp_path: Path, db_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "data_dir": tmp_path,
