@@ -104,7 +104,7 @@ def test_the_organiser_runs_both_stages_and_sees_the_report(tmp_path: Path) -> N
         resident.locator("#panels-resident").fill("200")
         resident.get_by_role("button", name="Compute the selection").click()
         # The page shows a progress bar, polls, and reloads with the panels hash when done.
-        page.wait_for_selector("#seed-resident", timeout=30_000)
+        page.wait_for_selector("#seed-resident", timeout=120_000)
         assert "Panels hash" in resident.inner_text()
         page.get_by_label("Dice digits rolled in public (20)").first.fill(
             "9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0"
