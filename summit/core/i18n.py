@@ -14,7 +14,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English", "fr": "Français", "de": "Deutsch"}
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 _current: ContextVar[str] = ContextVar("summit_language", default="nl")
 _catalogues: dict[str, _gettext.NullTranslations] = {}
 

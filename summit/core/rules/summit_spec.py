@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from summit.core.rules.roles import Phase, Role, validate_mix
 
-LANGUAGES = ("nl", "en", "fr", "de")
+LANGUAGES = ("nl", "en")  # only languages whose catalogue is complete (tests/test_i18n.py)
 #: Settings that shape the lottery and the tables; frozen once the selection has started.
 STRUCTURAL = ("seats", "mix", "table_size", "features")
 _EDITABLE_STRUCTURE = {Phase.COALITION, Phase.INVITATIONS, Phase.REGISTRATION}
