@@ -26,22 +26,12 @@ from summit.council import vote as votes
 from summit.council.models import Ballot, CouncilVote
 from summit.council.rules.credentials import VotingKey
 from summit.council.rules.voting import VotingError, receipt_key
-from tests.support.app import PG_URL, fresh_database_url
+from tests.support.app import BACKENDS, PG_URL, fresh_database_url
 
 pytestmark = pytest.mark.anyio
 
 KEY = receipt_key("group-commit-test-secret-0123456789")
 CHOICES = ("for", "against", "abstain")
-BACKENDS = [
-    "sqlite",
-    pytest.param(
-        "postgresql",
-        marks=[
-            pytest.mark.postgres,
-            pytest.mark.skipif(not PG_URL, reason="SUMMIT_TEST_DATABASE_URL is not set"),
-        ],
-    ),
-]
 
 
 @pytest.fixture
