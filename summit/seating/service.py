@@ -111,14 +111,29 @@ def domain_settings(inputs: dict[str, Any]) -> SeatingSettings:
     )
 
 
+# Seatings computed in this process, by (inputs hash, seed): the computation is pure, so a
+# round's public verify file (anyone may ask for it) re-uses the result instead of searching
+# again for half a second at 1,000 people. A few entries: one summit's mixed seating and retries.
+_COMPUTED: dict[tuple[str, str], Seating] = {}
+_COMPUTED_KEEP = 4
+
+
 def compute_rounds(inputs: dict[str, Any], seed: str) -> Seating:
-    """Re-run a mixed seating from its canonical inputs (pure)."""
+    """Re-run a mixed seating from its canonical inputs (pure; remembered per inputs and seed)."""
+    key = (inputs_hash(inputs), seed)
+    known = _COMPUTED.get(key)
+    if known is not None:
+        return known
     try:
-        return seat_rounds(
+        seating = seat_rounds(
             [person_of(p) for p in inputs["participants"]], domain_settings(inputs), seed
         )
     except SeatingError as exc:
         raise as_invalid(exc) from None
+    while len(_COMPUTED) >= _COMPUTED_KEEP:
+        del _COMPUTED[next(iter(_COMPUTED))]
+    _COMPUTED[key] = seating
+    return seating
 
 
 def compute_topics(inputs: dict[str, Any], seed: str) -> TopicSeating:
@@ -490,9 +505,25 @@ async def round_tables(session: AsyncSession, rnd: Round) -> list[TableSeats]:
             )
         ).all()
     )
+    # plain columns, not ORM entities: a round of 1,000 seats is read on every seating page view,
+    # and building 3,000 tracked objects for it took most of the page's time
     rows = (
         await session.execute(
-            select(Seat, SummitTable, ParticipantRow)
+            select(
+                SummitTable.number,
+                SummitTable.id,
+                SummitTable.kind,
+                SummitTable.area,
+                SummitTable.topic,
+                SummitTable.capacity,
+                ParticipantRow.id,
+                ParticipantRow.pseudonym,
+                ParticipantRow.display_name,
+                ParticipantRow.role,
+                ParticipantRow.attendance,
+                ParticipantRow.features,
+                Seat.is_host,
+            )
             .join(SummitTable, SummitTable.id == Seat.table_id)
             .join(ParticipantRow, ParticipantRow.id == Seat.participant_id)
             .where(Seat.round_id == rnd.id)
@@ -500,26 +531,22 @@ async def round_tables(session: AsyncSession, rnd: Round) -> list[TableSeats]:
         )
     ).all()
     out: dict[int, TableSeats] = {}
-    for seat, table, person in rows:
-        entry = out.get(table.number)
+    for number, table_id, kind, area, topic, capacity, *person, is_host in rows:
+        entry = out.get(number)
         if entry is None:
-            entry = out[table.number] = TableSeats(
-                table.number,
-                table.id,
-                table.kind,
-                table.area,
-                str(topics.get(table.id, table.topic or "")),
-                table.capacity,
+            entry = out[number] = TableSeats(
+                number, table_id, kind, area, str(topics.get(table_id, topic or "")), capacity
             )
+        person_id, pseudonym, display_name, role, attendance, features = person
         entry.people.append(
             SeatedPerson(
-                person.id,
-                person.pseudonym,
-                person.display_name,
-                person.role,
-                person.attendance,
-                dict(person.features or {}),
-                seat.is_host,
+                person_id,
+                pseudonym,
+                display_name,
+                role,
+                attendance,
+                dict(features or {}),
+                is_host,
             )
         )
     return [out[n] for n in sorted(out)]
