@@ -88,6 +88,7 @@ async def load_identity(
         cookie.pop(sessions.COOKIE_KEY, None)
         return Identity(), None
     identity.session_id = row.id
+    identity.partner_link_id = row.partner_link_id
     return identity, summit
 
 

@@ -54,6 +54,8 @@ class Identity:
     participant_id: int | None = None
     participant_pseudonym: str | None = None
     summit_id: int | None = None
+    #: the session names a partner's personal link (the monitor part loads the partner)
+    partner_link_id: int | None = None
     principals: set[Principal] = field(default_factory=lambda: {Principal.PUBLIC})
 
     @property

@@ -27,14 +27,18 @@ class PartnerContext:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
         identity = state.get("identity")
-        # static files carry no identity (the core context skips them)
-        if isinstance(identity, Identity) and identity.session_id is not None:
+        # static files carry no identity (the core context skips them); the core context read
+        # the session row and tells whether it names a partner's link: only then a read here
+        if (
+            isinstance(identity, Identity)
+            and identity.session_id is not None
+            and identity.partner_link_id is not None
+        ):
             db: Database = scope["app"].state.db
+            link_id = identity.partner_link_id
             async with db.session() as session:
-                row = await session.get(LoginSession, identity.session_id)
-                link_id = row.partner_link_id if row is not None else None
-                partner = await partners.link_partner(session, link_id) if link_id else None
-                if link_id and partner is None:  # revoked since: the session ends here
+                partner = await partners.link_partner(session, link_id)
+                if partner is None:  # revoked since: the session ends here
                     ended = LoginSession.id == identity.session_id
                     await sessions.end(session, ended, reason="link")
                     scope.get("session", {}).pop(sessions.COOKIE_KEY, None)
