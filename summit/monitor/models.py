@@ -7,7 +7,8 @@ it commits to; ``partner_links`` revocable personal links of partners (only a to
 After the Burgerbesluit: ``monitor_items`` one per adopted proposal (areas, due date for the
 partners' responses, status, progress); ``partner_responses`` a partner's public answer;
 ``monitor_milestones``, ``monitor_updates`` (status history and partner reports),
-``monitor_documents`` (links or checked PDFs).
+``monitor_documents`` (links or checked PDFs), ``monitor_report_dues`` (a partner's progress
+report due on a date: its reminder's claim and its overdue mark).
 
 The Monitor group: ``monitor_volunteers``, ``monitor_draws`` (the seeded draw when
 oversubscribed), ``monitor_assessments`` (public), ``monitor_posts`` (private to the group and the
@@ -79,6 +80,8 @@ class PartnerAccount(Base):
     )
     signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     signatory: Mapped[str] = mapped_column(String(200), default="")
+    #: where reminders of due progress reports go (set by the organiser; never published)
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     created_at: Mapped[dt.datetime] = created_column()
 
 
@@ -111,8 +114,30 @@ class MonitorItem(Base):
     response_due: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="not_started")
     progress: Mapped[int] = mapped_column(Integer, default=0)
+    #: partners report progress every so many weeks (None: no reports at intervals)
+    report_every_weeks: Mapped[int | None] = mapped_column(Integer)
+    #: the date the current period's report is due (moves on by the interval when it passes)
+    report_due: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = created_column()
     updated_at: Mapped[dt.datetime] = created_column()
+
+
+class ReportDue(Base):
+    """One partner's progress report due on one date for one item: the claim that makes its
+    reminder go out once, and the public mark when it became overdue."""
+
+    __tablename__ = "monitor_report_dues"
+    __table_args__ = (UniqueConstraint("item_id", "partner_id", "due_on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("monitor_items.id", ondelete="CASCADE"), index=True
+    )
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    overdue_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = created_column()
 
 
 class PartnerResponse(Base):
