@@ -17,6 +17,7 @@ from tests.support.app import (
     BACKENDS,
     Client,
     MigratedTemplates,
+    drop_worker_database,
     fresh_database_url,
     make_settings,
 )
@@ -32,6 +33,24 @@ hypothesis_settings.register_profile("summit-ci", deadline=None, print_blob=True
 hypothesis_settings.load_profile(
     "summit-ci" if os.environ.get("SUMMIT_TEST_CI") == "1" else "summit"
 )
+
+
+# Under pytest-xdist (``scripts/test`` runs two workers, ``--dist loadgroup``) a module's tests
+# stay together on one worker, so its module-scoped fixtures are built once; the modules that use
+# Redis share one worker, because Redis's pub/sub channels are global across its databases.
+SHARES_REDIS = {"test_cli", "test_deploy_drills", "test_deploy_outages", "test_events"}
+SHARES_REDIS |= {"test_media_nodes"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
+        group = "redis" if module in SHARES_REDIS else module
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    drop_worker_database()
 
 
 @pytest.fixture(params=BACKENDS)

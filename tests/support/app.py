@@ -13,7 +13,61 @@ from starlette.testclient import TestClient
 
 from summit.config import Settings
 
-PG_URL = os.environ.get("SUMMIT_TEST_DATABASE_URL", "")
+
+
+def _pg_admin_dsn(url: str) -> tuple[str, str]:
+    """(a DSN of the server's ``postgres`` database, the test database's name)."""
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    head, name = dsn.rsplit("/", 1)
+    name = name.split("?", 1)[0]
+    return f"{head}/postgres", name
+
+
+def _worker_database(url: str) -> str:
+    """The PostgreSQL test database of this process. Under pytest-xdist (``scripts/test`` runs
+    two workers) each worker gets its own, ``<name>_gw0``, ``<name>_gw1`` …, made here when
+    missing and dropped when the worker ends (tests/conftest.py)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker:
+        return url
+    head, tail = url.rsplit("/", 1)
+    name, sep, query = tail.partition("?")
+    own = f"{head}/{name}_{worker}{sep}{query}"
+
+    async def create() -> None:
+        import asyncpg
+
+        base, database = _pg_admin_dsn(own)
+        admin = await asyncpg.connect(base)
+        try:
+            if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
+                await admin.execute(f'CREATE DATABASE "{database}"')
+        finally:
+            await admin.close()
+
+    asyncio.run(create())
+    return own
+
+
+def drop_worker_database() -> None:
+    """Drop this worker's own database (nothing when not under pytest-xdist)."""
+    if not PG_URL or PG_URL == os.environ.get("SUMMIT_TEST_DATABASE_URL", ""):
+        return
+
+    async def drop() -> None:
+        import asyncpg
+
+        base, database = _pg_admin_dsn(PG_URL)
+        admin = await asyncpg.connect(base)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+    asyncio.run(drop())
+
+
+PG_URL = _worker_database(os.environ.get("SUMMIT_TEST_DATABASE_URL", ""))
 REDIS_URL = os.environ.get("SUMMIT_TEST_REDIS_URL", "")
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -125,14 +179,6 @@ class MigratedTemplates:
                 await admin.close()
 
         asyncio.run(drop())
-
-
-def _pg_admin_dsn(url: str) -> tuple[str, str]:
-    """(a DSN of the server's ``postgres`` database, the test database's name)."""
-    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-    head, name = dsn.rsplit("/", 1)
-    name = name.split("?", 1)[0]
-    return f"{head}/postgres", name
 
 
 def make_settings(tmp_path: Path, db_url: str, **overrides: Any) -> Settings:
