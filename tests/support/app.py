@@ -14,7 +14,6 @@ from starlette.testclient import TestClient
 from summit.config import Settings
 
 
-
 def _pg_admin_dsn(url: str) -> tuple[str, str]:
     """(a DSN of the server's ``postgres`` database, the test database's name)."""
     dsn = url.replace("postgresql+asyncpg://", "postgresql://")
