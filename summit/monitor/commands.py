@@ -100,7 +100,8 @@ def partner_link(partner_id: int) -> None:
 
 @monitor_group.command("run-jobs")
 def run_jobs() -> None:
-    """One pass of the background job: overdue answers, followers' mail, sending."""
+    """One pass of the background job: overdue answers, partners' report reminders and overdue
+    reports, followers' mail, sending."""
     settings = runtime.settings()
 
     async def go() -> str:
@@ -108,7 +109,10 @@ def run_jobs() -> None:
 
         async with runtime.open_database(settings) as database:
             report = await run_once(database, settings)
-        return f"overdue {report.overdue}; queued {report.queued}; sent {report.sent}"
+        return (
+            f"overdue {report.overdue}; reports reminded {report.reminded}, "
+            f"overdue {report.reports_overdue}; queued {report.queued}; sent {report.sent}"
+        )
 
     click.echo(runtime.run(go()))
 

@@ -1,6 +1,8 @@
 """The Monitor's background job, started with the app: every few seconds (or when woken) it
-records answers that became overdue, fans changes out to the followers' outbox, and sends the
-mail that is due. Each step is idempotent, so several app workers may run it side by side.
+records answers that became overdue, reminds partners of progress reports that are due and marks
+missed ones overdue (:mod:`summit.monitor.reports`), fans changes out to the followers' outbox,
+and sends the mail that is due. Each step is idempotent, so several app workers may run it side
+by side.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from summit.config import Settings
 from summit.core import i18n
 from summit.core.db import Database
 from summit.core.models import Summit, utcnow
-from summit.monitor import mail, notify, tracking
+from summit.monitor import mail, notify, reports, tracking
 
 log = logging.getLogger("summit.monitor")
 INTERVAL_SECONDS = 5.0
@@ -28,6 +30,8 @@ class JobReport:
     overdue: int
     queued: int
     sent: int
+    reminded: int = 0
+    reports_overdue: int = 0
 
 
 async def run_once(
@@ -36,7 +40,7 @@ async def run_once(
     """One pass of the job (tests call it with an injected clock)."""
     moment = now or utcnow()
     links = notify.Links(settings.base_url, settings.secret_key)
-    overdue = queued = 0
+    overdue = queued = reminded = reports_overdue = 0
     async with db.session() as session:
         summits = list((await session.execute(select(Summit.id, Summit.default_language))).all())
     previous = i18n.current_language()
@@ -46,12 +50,18 @@ async def run_once(
             async with db.session() as session:
                 overdue += await tracking.scan_overdue(session, summit_id, now=moment)
             async with db.session() as session:
+                summit = await session.get(Summit, summit_id)
+                if summit is not None:
+                    scanned = await reports.scan(session, summit, links, now=moment)
+                    reminded += scanned.reminded
+                    reports_overdue += scanned.overdue
+            async with db.session() as session:
                 queued += await notify.fan_out(session, links)
     finally:
         i18n.set_language(previous)
     # the real clock is read again, so mail queued by this pass goes out in this pass
     sent = await mail.deliver_due(db, settings.smtp_url, now=now or utcnow())
-    return JobReport(overdue, queued, sent)
+    return JobReport(overdue, queued, sent, reminded, reports_overdue)
 
 
 class Jobs:

@@ -1,10 +1,10 @@
 """Followers of the Monitor: the public change feed, e-mail subscriptions and their fan-out.
 
-A change (status, assessment, partner response, an answer becoming overdue) is one row of
-``monitor_changes`` with a unique key, written in the same transaction as the change itself. The
-background job (:mod:`summit.monitor.jobs`) fans each change out to the outbox once, one mail per
-active follower, with a dedupe key per (change, follower): a restart neither loses nor repeats a
-mail.
+A change (status, assessment, partner response, an answer or a progress report becoming
+overdue) is one row of ``monitor_changes`` with a unique key, written in the same transaction as
+the change itself. The background job (:mod:`summit.monitor.jobs`) fans each change out to the
+outbox once, one mail per active follower, with a dedupe key per (change, follower): a restart
+neither loses nor repeats a mail.
 
 Subscribing is double opt-in: a confirmation mail with a link; nothing else is sent before it is
 opened. Every mail carries a one-click unsubscribe link and RFC 8058 List-Unsubscribe headers.
@@ -35,7 +35,7 @@ from summit.monitor.models import MonitorChange, MonitorItem, MonitorSubscriptio
 from summit.monitor.rules import MonitorInputError, _
 
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
-KINDS = ("status", "assessment", "response", "overdue")
+KINDS = ("status", "assessment", "response", "overdue", "report_overdue")
 
 
 async def record(
@@ -95,6 +95,11 @@ def describe(change: MonitorChange) -> str:
         return i18n.gettext("%(partner)s responded: %(answer)s.") % {
             "partner": s.get("partner", ""),
             "answer": i18n.gettext(ANSWER_LABELS.get(s.get("answer", ""), "")),
+        }
+    if change.kind == "report_overdue":
+        return i18n.gettext("The progress report of %(partner)s is overdue (due %(due)s).") % {
+            "partner": s.get("partner", ""),
+            "due": s.get("due", ""),
         }
     return i18n.gettext("The response of %(partner)s is overdue (due %(due)s).") % {
         "partner": s.get("partner", ""),
@@ -287,6 +292,7 @@ KIND_SUBJECTS = {
     "assessment": _("new assessment by the Monitor group"),
     "response": _("a partner responded"),
     "overdue": _("a response is overdue"),
+    "report_overdue": _("a progress report is overdue"),
 }
 
 

@@ -102,6 +102,9 @@ async def _proposals(session: AsyncSession, summit_id: int, today: dt.date) -> l
             "assessment": v.assessment.verdict if v.assessment else None,
             "responses": len(v.responses),
             "overdue_responses": len(v.overdue),
+            "report_every_weeks": v.item.report_every_weeks,
+            "report_due": _iso(v.item.report_due),
+            "overdue_reports": len(v.overdue_reports),
             "updated_at": _iso(v.item.updated_at),
         }
         for v in await tracking.overview(session, summit_id, today)
@@ -334,6 +337,9 @@ for _dataset in (
             "assessment",
             "responses",
             "overdue_responses",
+            "report_every_weeks",
+            "report_due",
+            "overdue_reports",
             "updated_at",
         ),
         _proposals,

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from summit.core import audit
@@ -27,6 +27,7 @@ from summit.monitor.models import (
     MonitorUpdate,
     PartnerAccount,
     PartnerResponse,
+    ReportDue,
 )
 from summit.monitor.rules import MonitorInputError, _
 from summit.monitor.rules.documents import check_link, check_pdf
@@ -335,6 +336,17 @@ async def report(
     session.add(row)
     await session.flush()
     item.status, item.progress, item.updated_at = row.status, row.progress, row.created_at
+    if partner is not None:  # the partner's reports that were owed are in now
+        await session.execute(
+            update(ReportDue)
+            .where(
+                ReportDue.item_id == item.id,
+                ReportDue.partner_id == partner.id,
+                ReportDue.reported_at.is_(None),
+            )
+            .values(reported_at=row.created_at)
+            .execution_options(synchronize_session=False)
+        )
     await notify.record(
         session,
         item.summit_id,
@@ -402,6 +414,21 @@ async def documents(session: AsyncSession, item_id: int) -> list[MonitorDocument
 # --- what the pages show ------------------------------------------------------------------------
 
 
+async def overdue_reports(session: AsyncSession, item_id: int) -> list[tuple[ReportDue, Partner]]:
+    """The item's progress reports that became overdue and have not come in since."""
+    rows = await session.execute(
+        select(ReportDue, Partner)
+        .join(Partner, Partner.id == ReportDue.partner_id)
+        .where(
+            ReportDue.item_id == item_id,
+            ReportDue.overdue_at.is_not(None),
+            ReportDue.reported_at.is_(None),
+        )
+        .order_by(ReportDue.due_on, Partner.id)
+    )
+    return [(r, p) for r, p in rows.tuples().all()]
+
+
 async def latest_assessment(session: AsyncSession, item_id: int) -> MonitorAssessment | None:
     return await session.scalar(
         select(MonitorAssessment)
@@ -423,6 +450,8 @@ class ItemView:
     late_milestones: int
     updates: list[MonitorUpdate] = field(default_factory=list)
     documents: list[MonitorDocument] = field(default_factory=list)
+    #: progress reports overdue and still missing (the report due, the partner)
+    overdue_reports: list[tuple[ReportDue, Partner]] = field(default_factory=list)
 
 
 async def item_view(
@@ -435,14 +464,16 @@ async def item_view(
     stones = await milestones(session, item.id)
     late = sum(1 for m in stones if milestone_late(m.due_on, m.done_on, today))
     assessment = await latest_assessment(session, item.id)
+    missing = await overdue_reports(session, item.id)
     facts = ItemFacts(
         item.status,
         assessment.verdict if assessment else None,
         tuple(r.answer for r, _p in answered),
-        bool(overdue),
+        bool(overdue) or bool(missing),
         late,
     )
     view = ItemView(item, overview_state(facts), assessment, answered, owed, overdue, stones, late)
+    view.overdue_reports = missing
     if full:
         view.updates = await updates(session, item.id)
         view.documents = await documents(session, item.id)

@@ -1,5 +1,6 @@
-"""The organiser's Monitor page: the agreement text, policy areas, partners' links, the adopted
-proposals (areas, due date, milestones, status, documents), the Monitor group, the mail queue."""
+"""The organiser's Monitor page: the agreement text, policy areas, partners' links and e-mail
+addresses, the adopted proposals (areas, due date, report interval, milestones, status,
+documents), the Monitor group, the mail queue."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from summit.core.models import Summit
 from summit.core.routing import ORGANISER, page
 from summit.core.templating import render
 from summit.core.web import db, identity
-from summit.monitor import group, mail, partners, tracking
+from summit.monitor import group, mail, partners, reports, tracking
 from summit.monitor.models import MonitorItem
 from summit.monitor.rules import MonitorInputError, _
 from summit.monitor.views import common
@@ -105,6 +106,19 @@ async def partner_link(request: Request) -> Response:
     return await _page(request, {}, None, shown)
 
 
+@page("/organiser/monitor/partners/{pid:int}/email", allow=ORGANISER, methods=("POST",))
+async def partner_email(request: Request) -> Response:
+    """Where the partner's reminders of due progress reports go (empty: none)."""
+    actor = identity(request).actor
+    pid = path_int(request, "pid")
+
+    async def run(s: AsyncSession, summit: Summit, v: dict[str, str], _f: FormData) -> object:
+        partner = await partners.get_partner(s, summit.id, pid)
+        return await reports.set_partner_email(s, partner, v.get("email", ""), actor=actor)
+
+    return await _act(request, run)
+
+
 @page("/organiser/monitor/follow", allow=ORGANISER, methods=("POST",))
 async def follow_adopted(request: Request) -> Response:
     actor = identity(request).actor
@@ -133,6 +147,24 @@ async def configure_item(request: Request) -> Response:
         keys = [str(k) for k in f.getlist("areas")]
         return await tracking.configure_item(
             s, item, area_keys=keys, due=v.get("response_due", ""), actor=actor
+        )
+
+    return await _on_item(request, work)
+
+
+@page("/organiser/monitor/proposals/{iid:int}/reports", allow=ORGANISER, methods=("POST",))
+async def report_interval(request: Request) -> Response:
+    """Partners report on the proposal every N weeks, the first report due on a date."""
+    actor = identity(request).actor
+
+    async def work(s: AsyncSession, item: MonitorItem, v: dict[str, str], _f: FormData) -> object:
+        return await reports.set_interval(
+            s,
+            item,
+            every_weeks=v.get("report_every_weeks", ""),
+            first_due=v.get("report_due", ""),
+            actor=actor,
+            today=now().date(),
         )
 
     return await _on_item(request, work)
@@ -214,8 +246,10 @@ routes = [
     set_agreement,
     set_areas,
     partner_link,
+    partner_email,
     follow_adopted,
     configure_item,
+    report_interval,
     add_milestone,
     report,
     add_document,
