@@ -1,7 +1,10 @@
 """The forum's pure rules: reaction texts and their duplicate hash, postcodes, keyed reactor
-hashes, and the workshop draw (the lottery's committed draw: reproducible and verifiable)."""
+hashes, the workshop draw (the lottery's committed draw: reproducible and verifiable), and the
+time window of an online meeting's video room."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 from hypothesis import given
@@ -10,6 +13,7 @@ from hypothesis import strategies as st
 from summit.core.errors import InvalidInput
 from summit.core.rules.draw import DrawEntry, verify_draw
 from summit.forum.rules import reactions as rules
+from summit.forum.rules.meetings import RoomState, room_window
 from summit.forum.rules.workshops import commit_draw, run_draw
 
 
@@ -72,3 +76,26 @@ def test_the_workshop_draw_is_reproducible_and_verifies(
     assert drawn == run_draw(volunteers, commitment, seed)
     assert len(drawn) == seats and set(drawn) <= set(volunteers)
     assert verify_draw([DrawEntry(v) for v in volunteers], commitment, seed, drawn).ok
+
+
+def test_a_meeting_room_opens_before_the_start_and_closes_after_the_end() -> None:
+    start = dt.datetime(2030, 1, 10, 19, 30, tzinfo=dt.UTC)
+    minute = dt.timedelta(minutes=1)
+    window = room_window(start, {})  # defaults: 120 minutes, open 30 before and 30 after
+    assert window.opens == start - 30 * minute
+    assert window.ends == start + 120 * minute and window.closes == start + 150 * minute
+    assert window.state(window.opens - dt.timedelta(seconds=1)) is RoomState.EARLY
+    assert window.state(window.opens) is RoomState.OPEN
+    assert window.state(window.closes - dt.timedelta(seconds=1)) is RoomState.OPEN
+    assert window.state(window.closes) is RoomState.CLOSED
+    given_settings = {
+        "forum_meeting_minutes": 45,
+        "forum_room_opens_before": 0,
+        "forum_room_closes_after": 5,
+    }
+    window = room_window(start, given_settings)
+    assert (window.opens, window.closes) == (start, start + 50 * minute)
+    # A setting that is not a whole number of minutes within a day takes its default.
+    for bad in (-1, 24 * 60 + 1, "15", True, None, 2.5):
+        odd = room_window(start, {"forum_room_opens_before": bad, "forum_meeting_minutes": bad})
+        assert odd == room_window(start, None)

@@ -68,9 +68,12 @@ async def serve_room(
     summit_id: int,
     room: str,
     admit: Callable[[], Awaitable[None]],
+    watchdog: Callable[[], Coroutine[Any, Any, None]] | None = None,
 ) -> None:
     """Serve a socket whose caller sits in the fixed video room ``room`` (a media table id of
     its own, never a summit table's ``t…``) as ``media_id``; ``admit`` is checked again before
-    every publish and subscribe and raises ``AccessDenied`` once the caller may not be there."""
+    every publish and subscribe and raises ``AccessDenied`` once the caller may not be there;
+    the socket is served until it closes or ``watchdog`` returns (e.g. when the room's time is
+    over: the watchdog closes the socket)."""
     conn = Connection(media_id, summit_id, room=room, admit=admit)
-    await serve(websocket, conn)
+    await serve(websocket, conn, watchdog)

@@ -1,7 +1,16 @@
 // The participant's video table: camera preview, one upload and one download connection to the
 // media plane through /ws/video (signalling protocol v1, docs/media.md), tiles for the table's
 // members, the round timer, broadcasts and the moderator's visits. No build step, no library.
+// The page says where to ask (data attributes of #video-app, defaults: the summit's tables):
+// data-config (who sits where: /me/video.json), data-socket (signalling: /ws/video),
+// data-events (the summit's live events: /ws; empty for none) and data-refresh (seconds between
+// asking again while not joined; none by default). An online workshop meeting's room uses the
+// same script with its own URLs (/forum/meetings/{id}/video).
 const app = document.getElementById("video-app");
+const CONFIG_URL = app.dataset.config || "/me/video.json";
+const SOCKET_PATH = app.dataset.socket || "/ws/video";
+const EVENTS_PATH = app.dataset.events ?? "/ws";
+const REFRESH_SECONDS = Number(app.dataset.refresh || 0);
 const text = JSON.parse(document.getElementById("video-text").textContent);
 const $ = (id) => document.getElementById(id);
 const history = []; // state changes, for diagnosis (window.summitVideo.history)
@@ -32,21 +41,24 @@ function setStatus(key, values = {}, stateName = key) {
 // --- what the server says about our seat ---------------------------------------------------
 
 async function loadInfo() {
-  const response = await fetch("/me/video.json", { headers: { accept: "application/json" } });
+  const response = await fetch(CONFIG_URL, { headers: { accept: "application/json" } });
   if (!response.ok) return;
   const info = await response.json();
   const previous = state.info?.table?.number;
   state.info = info;
   history.push(`${Math.round(performance.now())} info ${info.table?.number}`);
   state.clockOffset = Date.parse(info.now) - Date.now();
-  document.querySelector("[data-video-table]").textContent = info.table
-    ? format(text.table, { number: info.table.number }) : text.noTable;
-  document.querySelector("[data-video-round]").textContent = info.round
-    ? format(text.round, { number: info.round.number }) : "";
+  const tableNode = document.querySelector("[data-video-table]");
+  const roundNode = document.querySelector("[data-video-round]");
+  if (tableNode) {
+    tableNode.textContent = info.table ? format(text.table, { number: info.table.number }) : text.noTable;
+  }
+  if (roundNode) roundNode.textContent = info.round ? format(text.round, { number: info.round.number }) : "";
   $("video-join").disabled = !info.table || state.joined;
   if (!info.table) {
     if (state.joined) await leave(false);
     setStatus("noSeat", {}, "no-seat");
+    if (info.notice) $("video-status").textContent = info.notice; // e.g. when a room opens
   } else if (state.joined && previous !== undefined && previous !== info.table.number) {
     startMoving(info.table.number);
   } else if (!state.joined && app.dataset.state === "no-seat") {
@@ -80,6 +92,7 @@ function nameOf(mediaId) {
 
 function tick() {
   const node = document.querySelector("[data-round-timer]");
+  if (!node) return;
   const round = state.info?.round;
   node.classList.remove("closing");
   if (!round) { node.textContent = ""; return; }
@@ -146,7 +159,7 @@ async function startPreview() {
 function openSocket() {
   return new Promise((resolve, reject) => {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${scheme}://${location.host}/ws/video`);
+    const ws = new WebSocket(`${scheme}://${location.host}${SOCKET_PATH}`);
     state.ws = ws;
     ws.addEventListener("open", () => { state.attempt = 0; resolve(ws); });
     ws.addEventListener("message", (event) => onServerMessage(JSON.parse(event.data)));
@@ -157,6 +170,13 @@ function openSocket() {
       state.ws = null;
       reject(new Error("closed"));
       if (event.code === 4409) { setStatus("replaced", {}, "replaced"); state.joined = false; return; }
+      if (event.code === 4423) { // the room is not open (any more): its reason says when it is
+        leave(false);
+        setStatus("noSeat", {}, "no-seat");
+        if (event.reason) $("video-status").textContent = event.reason;
+        loadInfo();
+        return;
+      }
       if (state.joined) reconnectLater();
     });
   });
@@ -195,6 +215,7 @@ function onServerMessage(message) {
 }
 
 function reconnectLater() {
+  if (!state.joined) return; // left, or sent away: nothing to reconnect
   setStatus("reconnecting", {}, "reconnecting");
   const delay = Math.min(15_000, 500 * 2 ** state.attempt++) * (0.5 + Math.random() / 2);
   setTimeout(() => { if (state.joined) connectAll().catch(() => reconnectLater()); }, delay);
@@ -407,7 +428,7 @@ function onSpeaking(table) {
 
 function listen(attempt = 0) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/ws`);
+  const socket = new WebSocket(`${scheme}://${location.host}${EVENTS_PATH}`);
   socket.addEventListener("open", () => { attempt = 0; });
   socket.addEventListener("message", (message) => {
     const event = JSON.parse(message.data);
@@ -440,7 +461,7 @@ $("video-camera-toggle").addEventListener("click", (event) => {
   event.currentTarget.setAttribute("aria-pressed", String(state.cameraOff));
   event.currentTarget.textContent = state.cameraOff ? text.cameraOn : text.cameraOff;
 });
-$("video-call").addEventListener("click", async () => {
+$("video-call")?.addEventListener("click", async () => {
   const response = await fetch("/me/video/call", {
     method: "POST",
     headers: { accept: "application/json", "X-CSRF-Token": document.body.dataset.csrf },
@@ -470,4 +491,5 @@ window.summitVideo = {
 setInterval(tick, 1000);
 setInterval(lightSpeaker, 300);
 loadInfo().then(tick);
-listen();
+if (EVENTS_PATH) listen();
+if (REFRESH_SECONDS > 0) setInterval(() => { if (!state.joined) loadInfo(); }, REFRESH_SECONDS * 1000);
