@@ -175,6 +175,19 @@ def test_the_live_map_takes_each_vote_at_once_and_equals_a_fresh_build(world: Wo
     assert "Common ground on the opinion map" in proposal and "Veilig naar school" in proposal
     council = world.client.get("/forum/council").text
     assert "Kinderen moeten veilig fietsen" in council
+    # A workshop on the proposal sees the same common ground on its working page.
+    world.staff("organiser")
+    form = {"title": "Werkplaats", "capacity": "3", "subject": f"proposal:{world.proposals[0]}"}
+    created = world.post("/forum/manage/workshops", form, "/forum/manage")
+    assert created.status_code == 303, created.text
+    workshop = created.headers["location"]
+    member = world.participant(0)
+    assert world.post(f"{workshop}/volunteer", {}, workshop).status_code == 303
+    world.staff("organiser")
+    assert world.post(f"{workshop}/confirm", {"member": member}, workshop).status_code == 303
+    world.participant(0)
+    work = world.client.get(f"{workshop}/work?lang=en").text
+    assert "Common ground on the opinion map" in work and "Veilig naar school" in work
     # The member's ballot page shows the same common ground next to the proposal, in Dutch too.
     vote_id = world.run(_council_vote(world, [world.proposals[0], world.proposals[1]]))
     world.participant(0)

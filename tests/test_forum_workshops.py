@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from summit.core.models import Summit
 from summit.core.rules.draw import Commitment, DrawEntry, verify_draw
+from summit.council import receipt_key
 from summit.council import vote as council_vote
 from summit.council.models import CouncilVoteItem, Proposal, ProposalVersion
 from summit.forum.models import Citation, Contribution, Meeting, Revision, Workshop, WorkshopMember
@@ -319,7 +320,7 @@ def test_the_submitted_revision_becomes_the_version_on_the_burgerraad_ballot(wor
     (entry,) = world.audit("forum.submit")
     assert entry.payload["revision"] == 2 and entry.payload["version"] == 2
 
-    async def check() -> tuple[ProposalVersion, int]:
+    async def check() -> tuple[ProposalVersion, int, int]:
         async with world.client.db.session() as session:
             summit = await session.get(Summit, world.summit_id)
             assert summit is not None
@@ -336,9 +337,9 @@ def test_the_submitted_revision_becomes_the_version_on_the_burgerraad_ballot(wor
                 select(CouncilVoteItem).where(CouncilVoteItem.council_vote_id == vote.id)
             )
             assert item is not None
-            return row, item.proposal_version
+            return row, item.proposal_version, vote.id
 
-    version, on_ballot = world.run(check())
+    version, on_ballot, vote_id = world.run(check())
     assert version.text == "Tweede, betere tekst" and on_ballot == 2
     assert world.count(Proposal, Proposal.owner == f"workshop:{wid}") == 1
     assert version.sha256 == entry.payload["sha256"]
@@ -350,3 +351,23 @@ def test_the_submitted_revision_becomes_the_version_on_the_burgerraad_ballot(wor
     public = world.client.get(f"/forum/proposals/{world.proposals[0]}").text
     assert "Submitted by Werkplaats fietsroutes as version 2" in public
     assert "on the ballot, version 2" in public
+
+    # The chain ends with the Burgerraad's result: voting, then (here, without ballots) rejected.
+    async def vote(close: bool) -> None:
+        async with world.client.db.session() as session:
+            if close:
+                await council_vote.count_and_close(session, world.summit_id, vote_id, actor="test")
+            else:
+                key = receipt_key(world.client.app.state.settings.secret_key)
+                await council_vote.open_council_vote(
+                    session, world.summit_id, vote_id, actor="test", key=key
+                )
+
+    world.staff("organiser")  # signed in: a fresh page, never the anonymous one-second cache
+    world.run(vote(close=False))
+    assert (
+        "voting now on version 2" in world.client.get(f"/forum/proposals/{world.proposals[0]}").text
+    )
+    world.run(vote(close=True))
+    closed = world.client.get(f"/forum/proposals/{world.proposals[0]}").text
+    assert "Burgerraad: not adopted (0 for, 0 against, 0 abstained)" in closed
