@@ -5,6 +5,7 @@ reactions, and the submission that becomes the proposal's version on the Burgerr
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -196,6 +197,42 @@ def test_a_member_sees_reactions_grouped_and_writes_a_revision_citing_two(world:
     assert mine.count("Werkplaats fietsroutes, revision 1") == 2
     proposal = world.client.get(f"/forum/proposals/{world.proposals[0]}").text
     assert "Used in:" in proposal and "1 revision in workshops" in proposal
+
+
+@pytest.mark.parametrize(
+    ("note", "status", "message"),
+    [
+        ("   ", 400, "This field is required"),
+        ("x" * 5001, 400, "Keep it under 5000 characters"),
+        ("Een notitie van buiten", 403, "Only the workshop's members"),
+    ],
+)
+def test_bad_notes_are_refused_and_nothing_is_stored(
+    world: World, note: str, status: int, message: str
+) -> None:
+    wid = workshop_id(world)
+    if status == 400:
+        member = volunteer(world, wid, 0)
+        world.staff("organiser")
+        confirm = {"member": member}
+        assert world.post(f"/forum/workshops/{wid}/confirm", confirm, "/forum").status_code == 303
+        world.participant(0)
+    else:
+        world.participant(1)  # not a member of this workshop
+    page = f"/forum/workshops/{wid}/work"
+    response = world.post(
+        f"/forum/workshops/{wid}/notes", {"note": note}, f"/forum/workshops/{wid}"
+    )
+    assert response.status_code == status and message in html.unescape(response.text), page
+    assert world.count(Contribution) == 0 and not world.audit("forum.contribute")
+
+
+def test_revoking_an_unknown_guest_is_a_clear_404(world: World) -> None:
+    wid = workshop_id(world)
+    page = f"/forum/workshops/{wid}"
+    response = world.post(f"/forum/workshops/{wid}/guests/999999/revoke", {}, page)
+    assert response.status_code == 404 and "This guest does not exist." in response.text
+    assert not world.audit("forum.guest.revoke")
 
 
 @pytest.mark.parametrize(
