@@ -318,3 +318,24 @@ def test_the_change_kind_is_described_in_the_feed(mail_client: Client) -> None:
     assert "report_overdue" in client.run(kinds())
     rows = client.get("/open-data/changes.json").json()["rows"]
     assert any(r["kind"] == "report_overdue" for r in rows)
+
+
+def test_the_demo_shows_reports_at_intervals_and_an_overdue_one(demo_client: Any) -> None:
+    client, info = demo_client
+
+    async def ids() -> dict[str, int]:
+        async with client.db.session() as session:
+            return {i.title: i.id for i in await tracking.items(session, 1)}
+
+    items = client.run(ids())
+    houses = client.get(f"/monitor/proposals/{items['Starterswoningen bouwen']}?lang=en").text
+    assert 'data-report-overdue="Woonstichting Thuis"' in houses
+    assert "every 6 weeks" in houses
+    bike = client.get(f"/monitor/proposals/{items[BIKE]}?lang=en").text
+    assert "every 4 weeks" in bike and "data-report-overdue" not in bike
+    feed = client.get("/monitor/feed.atom?lang=en").text
+    assert "The progress report of Woonstichting Thuis is overdue" in feed
+    login(client, "organiser", info.organiser_password)
+    organiser = client.get("/organiser/monitor?lang=en").text
+    assert 'value="verslagen@lindeveld.example"' in organiser
+    assert "verslagen@lindeveld.example" not in client.get("/open-data/audit.json").text

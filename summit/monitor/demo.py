@@ -17,7 +17,7 @@ from summit.core.models import Participant, Partner, Summit, utcnow
 from summit.core.templating import make_environment
 from summit.council import Membership, MembershipKind, receipt_key
 from summit.council.models import Decision
-from summit.monitor import group, notify, partners, tracking
+from summit.monitor import group, notify, partners, reports, tracking
 from summit.monitor.models import MonitorSubscription
 
 AGREEMENT = (
@@ -261,6 +261,28 @@ async def _respond_and_report(
     )
 
 
+async def _report_intervals(
+    session: AsyncSession, summit: Summit, found: dict[str, Partner], now: dt.datetime
+) -> None:
+    """Reports at intervals: the bike routes every 4 weeks (the municipality reported in time),
+    the starter homes every 6 weeks, set long ago, whose last report did not come in."""
+    items = {i.title: i for i in await tracking.items(session, summit.id)}
+    await reports.set_partner_email(
+        session, found["Gemeente Lindeveld"], "verslagen@lindeveld.example", actor="demo"
+    )
+    await reports.set_interval(
+        session,
+        items["Veilige fietsroutes naar school"],
+        every_weeks="4",
+        first_due=str(now.date() + dt.timedelta(days=3)),
+        actor="demo",
+        today=now.date(),
+    )
+    houses = items["Starterswoningen bouwen"]
+    houses.report_every_weeks, houses.report_due = 6, now.date() - dt.timedelta(days=2)
+    await reports.scan(session, summit, notify.Links("", ""), now=now)
+
+
 async def _group(
     session: AsyncSession, summit: Summit, people: Sequence[Participant], now: dt.datetime
 ) -> list[Participant]:
@@ -313,6 +335,7 @@ async def seed(
     if titles >= {title for title, _t, _a, adopted in PROPOSALS if adopted}:
         # only for the demo's own Burgerbesluit (another part may have published one first)
         await _respond_and_report(session, summit, found, now)
+        await _report_intervals(session, summit, found, now)
         members = await _group(session, summit, people, now)
     else:
         members = list(people[:1])
