@@ -335,7 +335,27 @@ def test_the_demo_shows_reports_at_intervals_and_an_overdue_one(demo_client: Any
     assert "every 4 weeks" in bike and "data-report-overdue" not in bike
     feed = client.get("/monitor/feed.atom?lang=en").text
     assert "The progress report of Woonstichting Thuis is overdue" in feed
+    client.get(dict(info.links)["monitor (member)"])
+    workspace = client.get(f"/me/monitor/proposals/{items['Starterswoningen bouwen']}?lang=en")
+    assert 'data-report-overdue="Woonstichting Thuis"' in workspace.text
+    client.cookies.clear()
     login(client, "organiser", info.organiser_password)
     organiser = client.get("/organiser/monitor?lang=en").text
     assert 'value="verslagen@lindeveld.example"' in organiser
     assert "verslagen@lindeveld.example" not in client.get("/open-data/audit.json").text
+
+
+def test_followers_hear_when_a_response_becomes_overdue(mail_client: Client, smtp: Smtp) -> None:
+    """Like an overdue report, an overdue response reaches the feed and the followers' mail."""
+    client = mail_client
+    world = client.run(setup_monitor(client.db))
+    client.run(_arrange(client, world))
+    assert run_jobs(client, at("2027-03-31", 23)).overdue == 0  # due that day
+    assert run_jobs(client, at("2027-04-01", 0)).overdue == 3
+    subjects = [str(m["Subject"]) for m in _to(smtp, "volger@example.org")]
+    assert f"{BIKE}: a response is overdue" in subjects
+    assert len([s for s in subjects if s.endswith(": a response is overdue")]) == 3
+    run_jobs(client, at("2027-04-01", 1))
+    assert len(_to(smtp, "volger@example.org")) == len(subjects)
+    feed = client.get("/monitor/feed.atom?lang=en").text
+    assert "The response of Gemeente Test is overdue (due 2027-03-31)." in feed
