@@ -5,16 +5,20 @@ not slept), on the public pages, in the Atom feed and in the followers' mail."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from summit.app import create_app
-from summit.core.models import AuditEntry, Partner
+from summit.cli import main
+from summit.core.db import Database
+from summit.core.models import AuditEntry, Partner, utcnow
 from summit.monitor import jobs, reports, tracking
 from summit.monitor.models import (
     MonitorChange,
@@ -359,3 +363,35 @@ def test_followers_hear_when_a_response_becomes_overdue(mail_client: Client, smt
     assert len(_to(smtp, "volger@example.org")) == len(subjects)
     feed = client.get("/monitor/feed.atom?lang=en").text
     assert "The response of Gemeente Test is overdue (due 2027-03-31)." in feed
+
+
+def test_summit_monitor_run_jobs_reminds_once_and_says_so(
+    db_url: str, tmp_path: Path, smtp: Smtp
+) -> None:
+    """`summit monitor run-jobs` (the real clock): a report due today is reminded once."""
+
+    async def arrange() -> None:
+        db = Database(db_url)
+        try:
+            world = await setup_monitor(db)
+            async with db.session() as session:
+                town = await session.get(Partner, world.partners["Gemeente Test"])
+                assert town is not None
+                await reports.set_partner_email(session, town, "gemeente@test.example", actor="t")
+                item = await tracking.get_item(session, world.summit_id, world.items[BIKE])
+                today = utcnow().date()
+                await reports.set_interval(
+                    session, item, every_weeks="2", first_due=str(today), actor="t", today=today
+                )
+        finally:
+            await db.dispose()
+
+    asyncio.run(arrange())
+    env = {"SUMMIT_DATABASE_URL": db_url, "SUMMIT_DATA_DIR": str(tmp_path),
+           "SUMMIT_SMTP_URL": smtp.url}  # fmt: skip
+    first = CliRunner().invoke(main, ["monitor", "run-jobs"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "reports reminded 1, overdue 0" in first.output and "sent 1" in first.output
+    again = CliRunner().invoke(main, ["monitor", "run-jobs"], env=env)
+    assert "reports reminded 0" in again.output and "sent 0" in again.output
+    assert len(_to(smtp, "gemeente@test.example")) == 1
