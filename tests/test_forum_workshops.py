@@ -345,6 +345,60 @@ def test_meetings_are_planned_at_a_place_or_online(world: World) -> None:
     assert "Online avond" in world.client.get(page).text and world.audit("forum.meeting")
 
 
+ROOM = {
+    "forum_room_opens_before": "10",
+    "forum_meeting_minutes": "90",
+    "forum_room_closes_after": "5",
+}
+
+
+def _summit_settings(world: World) -> dict[str, Any]:
+    async def read() -> dict[str, Any]:
+        async with world.client.db.session() as session:
+            summit = await session.get(Summit, world.summit_id)
+            assert summit is not None
+            return dict(summit.settings or {})
+
+    return dict(world.run(read()))
+
+
+def test_the_organiser_sets_when_meeting_rooms_open_and_close(world: World) -> None:
+    world.staff("organiser")
+    page = world.client.get("/forum/manage?lang=en").text
+    assert "Video rooms of online meetings" in page and 'value="30"' in page  # the defaults
+    saved = world.post("/forum/manage/meeting-room", ROOM, "/forum/manage")
+    assert saved.status_code == 303
+    settings = _summit_settings(world)
+    assert {k: settings[k] for k in ROOM} == {k: int(v) for k, v in ROOM.items()}
+    (entry,) = world.audit("forum.meeting_room")
+    assert entry.payload == {k: int(v) for k, v in ROOM.items()}
+    assert 'value="90"' in world.client.get("/forum/manage").text
+    world.staff("moderator")
+    refused = world.post("/forum/manage/meeting-room", ROOM, "/forum/moderate")
+    assert refused.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"forum_room_opens_before": "-1"}, "Choose between 0 and 1440 minutes"),
+        ({"forum_meeting_minutes": "0"}, "Choose between 1 and 1440 minutes"),
+        ({"forum_room_closes_after": "1441"}, "Choose between 0 and 1440 minutes"),
+        ({"forum_meeting_minutes": "twee uur"}, "whole number"),
+        ({"forum_room_opens_before": ""}, "required"),
+    ],
+)
+def test_bad_meeting_room_times_are_refused_and_nothing_changes(
+    world: World, change: dict[str, str], message: str
+) -> None:
+    world.staff("organiser")
+    form = {**ROOM, **change}
+    response = world.post("/forum/manage/meeting-room", form, "/forum/manage")
+    assert response.status_code == 400 and message in response.text
+    assert next(iter(change.values())) in response.text or not next(iter(change.values()))
+    assert not set(ROOM) & set(_summit_settings(world)) and not world.audit("forum.meeting_room")
+
+
 def test_the_submitted_revision_becomes_the_version_on_the_burgerraad_ballot(world: World) -> None:
     wid = workshop_id(world)
     page = f"/forum/workshops/{wid}"

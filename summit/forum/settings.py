@@ -1,4 +1,5 @@
-"""The forum's settings of a summit: open or not, who may react, and the limits."""
+"""The forum's settings of a summit: open or not, who may react, and the limits; and when the
+video rooms of online workshop meetings open and close (kept in the summit's settings)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from summit.core.errors import InvalidInput
 from summit.core.i18n import gettext as _
 from summit.core.models import Summit, utcnow
 from summit.forum.models import ForumSettings
+from summit.forum.rules.meetings import check_room_settings
 from summit.forum.rules.reactions import MAX_LENGTH_LIMIT, check_methods, parse_postcodes
 
 DEFAULT_METHODS = ["letter_code"]
@@ -91,3 +93,24 @@ async def save_settings(
         },
     )
     return row
+
+
+async def save_room_settings(
+    session: AsyncSession, summit: Summit, *, actor: str, values: dict[str, int]
+) -> dict[str, int]:
+    """When online workshop meetings' video rooms open and close (summit settings, minutes):
+    ``forum_room_opens_before``, ``forum_meeting_minutes``, ``forum_room_closes_after``."""
+    checked = check_room_settings(values)
+    fresh = await session.get(Summit, summit.id)
+    assert fresh is not None
+    fresh.settings = {**(fresh.settings or {}), **checked}
+    await session.flush()
+    await audit.append(
+        session,
+        actor=actor,
+        action="forum.meeting_room",
+        subject=f"summit:{summit.id}",
+        summit_id=summit.id,
+        payload=checked,
+    )
+    return checked

@@ -18,6 +18,7 @@ from summit.core.routing import ORGANISER, STAFF, page
 from summit.core.templating import render
 from summit.core.web import db, identity, summit_or_404
 from summit.forum import opinion, pagecache, pages, reactions, workshops
+from summit.forum.rules.meetings import DEFAULTS, MAX_MINUTES, room_settings
 from summit.forum.rules.reactions import (
     HIDE_REASONS,
     METHODS,
@@ -25,9 +26,10 @@ from summit.forum.rules.reactions import (
     reason_names,
     stance_names,
 )
-from summit.forum.settings import SettingsForm, forum_settings, save_settings
+from summit.forum.settings import SettingsForm, forum_settings, save_room_settings, save_settings
 
 Error = tuple[str, str] | None
+ROOM = tuple(DEFAULTS)
 
 
 async def _manage_page(
@@ -42,6 +44,7 @@ async def _manage_page(
     async with db(request).session() as session:
         context: dict[str, Any] = {
             "settings": await forum_settings(session, summit.id),
+            "room": room_settings((await session.get(Summit, summit.id) or summit).settings),
             "cards": await pages.forum_index(session, summit.id),
             "themes": await council.themes(session, summit.id),
             "workshops": await workshops.all_of(session, summit.id),
@@ -97,6 +100,20 @@ async def settings(request: Request) -> Response:
 
     fields = ("postcodes", "max_length", "per_hour", "map_seed")
     return await _guarded(request, "settings", fields, work)
+
+
+@page("/forum/manage/meeting-room", allow=ORGANISER, methods=("POST",))
+async def meeting_room(request: Request) -> Response:
+    """When online meetings' video rooms open (minutes before), how long a meeting lasts, and
+    when they close (minutes after its end)."""
+
+    async def work(summit: Summit, form: Any) -> str:
+        values = {key: form_int(form, key, low=-MAX_MINUTES, high=10 * MAX_MINUTES) for key in ROOM}
+        async with db(request).session() as session:
+            await save_room_settings(session, summit, actor=identity(request).actor, values=values)
+        return "/forum/manage?done=meeting-room#meeting-room"
+
+    return await _guarded(request, "meeting-room", ROOM, work)
 
 
 @page("/forum/manage/reactions", allow=ORGANISER, methods=("POST",))
@@ -227,6 +244,7 @@ async def accept(request: Request) -> Response:
 routes = [
     manage,
     settings,
+    meeting_room,
     enter_reaction,
     add_statement,
     create_workshop,
