@@ -1,6 +1,7 @@
 """The demo summit's forum phase: proposals with reactions (online, paper, meeting, one hidden),
 two workshops (one drawn by lot, one submitted), an opinion map with groups and common ground,
-and an expert's link — what `scripts/start` shows."""
+and an expert's link with an online meeting whose video room is open — what `scripts/start`
+shows."""
 
 from __future__ import annotations
 
@@ -33,3 +34,9 @@ def test_the_demo_summit_has_a_living_forum(demo_client: tuple[Any, Any]) -> Non
     assert client.get(expert).status_code == 303
     work = client.get(client.get(expert).headers["location"] + "?lang=en").text
     assert "Most typical:" in work and "data-group" in work
+    # The expert finds the workshop's online meeting and its video room, open now.
+    room = re.search(r'href="(/forum/meetings/\d+/video)"', work)
+    assert room and "Online overleg met de ondernemers" in work
+    page = client.get(room.group(1) + "?lang=en")
+    assert page.status_code == 200 and 'id="video-join">' in page.text
+    assert client.get(room.group(1) + ".json").json()["room"]["state"] == "open"

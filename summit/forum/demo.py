@@ -184,6 +184,19 @@ async def _workshops(
             online=False,
         ),
     )
+    # An online meeting a quarter of an hour after the demo starts: its video room is open
+    # (from 30 minutes before the start) for the members and the expert's link.
+    await workshops.plan(
+        session,
+        cycling,
+        actor="demo",
+        form=workshops.MeetingForm(
+            "Online overleg met de ondernemers",
+            (utcnow() + dt.timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M"),
+            "",
+            online=True,
+        ),
+    )
     author = workshops.Author("member", participants[0].pseudonym)
     await workshops.contribute(
         session,
