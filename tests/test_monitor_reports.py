@@ -24,6 +24,7 @@ from summit.monitor.models import (
     MonitorChange,
     MonitorItem,
     MonitorSubscription,
+    OutboxMail,
     PartnerAccount,
     ReportDue,
 )
@@ -304,6 +305,7 @@ def test_bad_addresses_and_intervals_get_a_clear_translated_error_and_store_noth
     assert logged == before[3] + 2
     shown = client.get("/organiser/monitor?lang=en").text
     assert 'value="contact@gemeente.example"' in shown
+    assert "reminders of due progress reports are logged, not mailed" in shown
     stop = client.post(base, data={"csrf_token": token, "report_every_weeks": ""})
     assert stop.status_code == 303 and _stored(client, bike)[:2] == (None, None)
 
@@ -395,3 +397,17 @@ def test_summit_monitor_run_jobs_reminds_once_and_says_so(
     again = CliRunner().invoke(main, ["monitor", "run-jobs"], env=env)
     assert "reports reminded 0" in again.output and "sent 0" in again.output
     assert len(_to(smtp, "gemeente@test.example")) == 1
+
+
+def test_without_smtp_reminders_are_logged_not_queued(client: Client) -> None:
+    client.run(client.app.state.monitor_jobs.stop())  # type: ignore[attr-defined]
+    world = client.run(setup_monitor(client.db))
+    client.run(_arrange(client, world))
+    assert run_jobs(client, at("2027-03-22")).reminded == 1
+    assert _actions(client, "partner.report_reminder")[0]["mailed"] is False
+
+    async def outbox() -> int:
+        async with client.db.session() as session:
+            return int(await session.scalar(select(func.count()).select_from(OutboxMail)) or 0)
+
+    assert client.run(outbox()) == 0

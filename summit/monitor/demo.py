@@ -280,7 +280,7 @@ async def _report_intervals(
     )
     houses = items["Starterswoningen bouwen"]
     houses.report_every_weeks, houses.report_due = 6, now.date() - dt.timedelta(days=2)
-    await reports.scan(session, summit, notify.Links("", ""), now=now)
+    await reports.scan(session, summit, notify.Links("", ""), now=now, mail_on=False)
 
 
 async def _group(

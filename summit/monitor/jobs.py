@@ -52,7 +52,9 @@ async def run_once(
             async with db.session() as session:
                 summit = await session.get(Summit, summit_id)
                 if summit is not None:
-                    scanned = await reports.scan(session, summit, links, now=moment)
+                    scanned = await reports.scan(
+                        session, summit, links, now=moment, mail_on=mail.enabled(settings.smtp_url)
+                    )
                     reminded += scanned.reminded
                     reports_overdue += scanned.overdue
             async with db.session() as session:

@@ -164,10 +164,16 @@ class ScanResult:
 
 
 async def scan(
-    session: AsyncSession, summit: Summit, links: notify.Links, *, now: dt.datetime
+    session: AsyncSession,
+    summit: Summit,
+    links: notify.Links,
+    *,
+    now: dt.datetime,
+    mail_on: bool,
 ) -> ScanResult:
     """Remind partners of reports that are due, mark missed ones overdue (once each), and move
-    each item's due date on to the next period once its date has passed."""
+    each item's due date on to the next period once its date has passed. Reminders are mailed
+    only when e-mail is on (``mail_on``); they are logged either way."""
     today = now.date()
     reminded = overdue = 0
     query = select(MonitorItem).where(
@@ -197,7 +203,7 @@ async def scan(
                 continue
             row = await _claim_row(session, item, partner, due, now)
             if await _take(session, row, "reminded_at", now):
-                await _remind(session, summit, item, partner, row, links, now)
+                await _remind(session, summit, item, partner, row, links, now, mail_on)
                 reminded += 1
     return ScanResult(reminded, overdue)
 
@@ -233,9 +239,11 @@ async def _remind(
     row: ReportDue,
     links: notify.Links,
     now: dt.datetime,
+    mail_on: bool,
 ) -> None:
     owner = await partners.account(session, partner)
-    if owner.email:
+    mailed = bool(owner.email) and mail_on
+    if mailed:
         values = {
             "partner": partner.name,
             "title": item.title,
@@ -263,6 +271,6 @@ async def _remind(
         action="partner.report_reminder",
         subject=f"proposal:{item.proposal_id}",
         summit_id=item.summit_id,
-        payload={"partner": partner.name, "due": str(row.due_on), "mailed": bool(owner.email)},
+        payload={"partner": partner.name, "due": str(row.due_on), "mailed": mailed},
         now=now,
     )
