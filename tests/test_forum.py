@@ -385,6 +385,21 @@ def test_anyone_reports_once_and_a_moderator_hides_with_a_public_reason(world: W
     assert world.audit("forum.report")
 
 
+def test_reporting_or_hiding_an_unknown_reaction_is_a_clear_404(world: World) -> None:
+    page = f"/forum/proposals/{world.proposals[0]}"
+    for path in ("/forum/reactions/999999/report", "/forum/reactions/zero/report"):
+        response = world.post(path, {}, page)
+        assert response.status_code == 404, path
+    assert (
+        "This reaction does not exist."
+        in world.post("/forum/reactions/999999/report", {}, page).text
+    )
+    world.staff("moderator")
+    hidden = world.post("/forum/reactions/999999/hide", {"reason": "spam"}, "/forum/moderate")
+    assert hidden.status_code == 404 and "This reaction does not exist." in hidden.text
+    assert not world.audit("forum.report") and not world.audit("forum.hide")
+
+
 def test_my_reactions_page_lists_what_i_placed(world: World) -> None:
     assert "You have not shown yet" in world.client.get("/forum/mine").text
     _placed(world, "Mijn eigen reactie")
