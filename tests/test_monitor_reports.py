@@ -411,3 +411,28 @@ def test_without_smtp_reminders_are_logged_not_queued(client: Client) -> None:
             return int(await session.scalar(select(func.count()).select_from(OutboxMail)) or 0)
 
     assert client.run(outbox()) == 0
+
+
+def test_two_workers_at_once_send_one_reminder(mail_client: Client, smtp: Smtp) -> None:
+    """Two app workers running the job's pass at the same moment: the claim lets one remind."""
+    client = mail_client
+    world = client.run(setup_monitor(client.db))
+    client.run(_arrange(client, world))
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+
+    async def both(now: dt.datetime) -> list[jobs.JobReport]:
+        other = Database(settings.database_url)
+        try:
+            return list(
+                await asyncio.gather(
+                    jobs.run_once(client.db, settings, now=now),
+                    jobs.run_once(other, settings, now=now),
+                )
+            )
+        finally:
+            await other.dispose()
+
+    assert sum(r.reminded for r in client.run(both(at("2027-03-22")))) == 1
+    assert len(_to(smtp, "gemeente@test.example")) == 1
+    assert sum(r.reports_overdue for r in client.run(both(at("2027-03-30")))) == 1
+    assert len(_actions(client, "partner.report_overdue")) == 1
