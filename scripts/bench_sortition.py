@@ -201,7 +201,9 @@ def child_ours(features: Path, people: Path, seats: int, algorithm: str) -> dict
 
 def child_reserves(features: Path, people: Path, seats: int) -> dict[str, Any]:
     """Draw a panel (maximin lottery, seed 2026), then RESERVES reserves two ways; survival of the
-    quotas under ``DROPOUT`` by seeded simulation (2,000 trials, other seeds than the choice)."""
+    quotas under ``DROPOUT`` by seeded simulation (2,000 trials, other seeds than the choice):
+    ours with the joint replacement rule, today's seeded order with today's rule (one withdrawal
+    at a time) and with the joint rule, and the ceiling (everyone not drawn on call, joint)."""
     sys.path.insert(0, str(ROOT))
     from summit.lottery.rules.reserves import (
         DropoutModel,
@@ -218,19 +220,30 @@ def child_reserves(features: Path, people: Path, seats: int) -> dict[str, Any]:
     )
     _, panel = draw_panel(lottery, "20262026202620262026")
     model = DropoutModel(dict(DROPOUT))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_s()
     ours = robust_reserves(data.people, panel, data.quotas, model, RESERVES, seed="2026")
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, _cpu_s() - cpu
     fixed = fixed_order_reserves(data.people, panel, data.quotas, "2026", RESERVES)
+    everyone = fixed_order_reserves(data.people, panel, data.quotas, "2026", len(data.people))
+    runs = {
+        "ours": (ours, "joint", 2000),
+        "fixed_order": (fixed, "sequential", 2000),
+        "fixed_order_joint": (fixed, "joint", 2000),
+        "ceiling": (everyone, "joint", 500),
+    }
     survival = {
-        name: quota_survival(data.people, panel, data.quotas, chosen, model, trials=2000, seed=7)
-        for name, chosen in (("ours", ours), ("fixed_order", fixed))
+        name: quota_survival(
+            data.people, panel, data.quotas, chosen, model, trials=trials, seed=7, rule=rule
+        )
+        for name, (chosen, rule, trials) in runs.items()
     }
     return {
         "reserves": RESERVES,
         "seconds": seconds,
-        "ours": survival["ours"].probability,
-        "fixed_order": survival["fixed_order"].probability,
+        "cpu_seconds": cpu_seconds,
+        "expected_dropouts": sum(model.chance(p, sorted(p.features)) for p in data.people
+                                 if p.id in set(panel)),
+        **{name: s.probability for name, s in survival.items()},
         "stderr": max(s.stderr for s in survival.values()),
     }
 
@@ -373,6 +386,8 @@ def main() -> None:
         },
         "reserve_quota_survival_ours": reserves.get("ours"),
         "reserve_quota_survival_fixed_order": reserves.get("fixed_order"),
+        "reserve_quota_survival_fixed_order_joint": reserves.get("fixed_order_joint"),
+        "reserve_quota_survival_ceiling": reserves.get("ceiling"),
         "leximin_min_probability_example_small_20": lex.get("min_probability"),
         "min_probability_ratio_vs_library": min(ratios) if ratios else None,
         "speedup_vs_library": min(speedups) if speedups else None,

@@ -10,14 +10,18 @@ from summit.lottery.rules.reserves import (
     DropoutModel,
     fixed_order_reserves,
     quota_survival,
+    replace_jointly,
     robust_reserves,
 )
 from summit.lottery.rules.selection import (
+    NoReplacement,
     Person,
     Quota,
     check_panel,
     draw_panel,
     find_distribution,
+    replace,
+    reserve_order,
     round_lottery,
 )
 
@@ -66,6 +70,10 @@ def test_robust_reserves_keep_quotas_at_least_as_often_as_the_fixed_order(
     mine = quota_survival(people, panel, quotas, ours, model, trials=200, seed=1)
     theirs = quota_survival(people, panel, quotas, fixed, model, trials=200, seed=1)
     assert mine.probability >= theirs.probability
+    # today's procedure: the fixed order, one withdrawal at a time
+    today = quota_survival(people, panel, quotas, fixed, model, trials=200, seed=1,
+                           rule="sequential")
+    assert mine.probability >= today.probability
     # on fresh scenarios too, up to sampling error
     fresh = quota_survival(people, panel, quotas, ours, model, trials=300, seed=99)
     old = quota_survival(people, panel, quotas, fixed, model, trials=300, seed=99)
@@ -99,3 +107,50 @@ def test_survival_is_seeded_and_certain_without_dropouts() -> None:
     first = quota_survival(people, panel, quotas, reserves, some, trials=300, seed=11)
     assert first == quota_survival(people, panel, quotas, reserves, some, trials=300, seed=11)
     assert 0.0 < first.probability < 1.0 and first.successes <= first.trials
+
+
+def test_joint_replacement_repairs_what_one_at_a_time_cannot() -> None:
+    # exact quotas on two features; two members drop out whose swaps only work together
+    people = [
+        Person("a", {"age": "young", "edu": "low"}),
+        Person("b", {"age": "old", "edu": "high"}),
+        Person("c", {"age": "young", "edu": "high"}),
+        Person("d", {"age": "old", "edu": "low"}),
+        Person("r1", {"age": "young", "edu": "high"}),
+        Person("r2", {"age": "old", "edu": "low"}),
+    ]
+    quotas = [Quota("age", "young", 2, 2), Quota("age", "old", 2, 2),
+              Quota("edu", "low", 2, 2), Quota("edu", "high", 2, 2)]
+    panel = ["a", "b", "c", "d"]
+    assert check_panel(panel, people, quotas, 4) == []
+    reserves = reserve_order(people, panel, quotas, "1")
+    with pytest.raises(NoReplacement):
+        replace(panel, "a", people, quotas, reserves)
+    chosen = replace_jointly(people, panel, quotas, ["a", "b"], ["r1", "r2"])
+    assert chosen is not None and sorted(chosen) == ["r1", "r2"]
+    assert check_panel(["c", "d", "r1", "r2"], people, quotas, 4) == []
+    assert replace_jointly(people, panel, quotas, ["a", "b"], ["r1"]) is None
+    model = DropoutModel({("edu", "low"): 0.3, ("edu", "high"): 0.3})
+    seq = quota_survival(people, panel, quotas, ["r1", "r2"], model, trials=300, seed=2,
+                         rule="sequential")
+    joint = quota_survival(people, panel, quotas, ["r1", "r2"], model, trials=300, seed=2)
+    assert joint.probability > seq.probability
+
+
+@SLOW
+@given(pools(), st.data())
+def test_one_open_seat_is_filled_as_today(
+    case: tuple[list[Person], list[Quota], int], data: st.DataObject
+) -> None:
+    people, quotas, seats = case
+    lottery = round_lottery(find_distribution(people, quotas, seats, algorithm="maximin"), 50)
+    _, panel = draw_panel(lottery, "1234567890")
+    gone = data.draw(st.sampled_from(sorted(panel)))
+    reserves = reserve_order(people, panel, quotas, "9")
+    chosen = replace_jointly(people, panel, quotas, [gone], reserves.order)
+    try:
+        today = replace(panel, gone, people, quotas, reserves).replacement
+    except NoReplacement:
+        assert chosen is None
+    else:
+        assert chosen == [today]

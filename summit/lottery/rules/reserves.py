@@ -3,17 +3,26 @@
 The organiser sets a dropout rate per feature value (``DropoutModel``); a person's chance of
 dropping out combines their values' rates as independent causes, ``1 - prod(1 - rate)``.
 Members of the drawn panel drop out with that chance, and so do reserves when they are called.
-Each withdrawal is replaced as :func:`summit.lottery.rules.selection.replace` does: the first
-available reserve of the same stratum, otherwise the first available reserve in list order whose
-swap keeps every quota; the panel *survives* when every withdrawal was replaced.
 
-:func:`quota_survival` estimates that chance by seeded simulation for any reserve list.
-:func:`robust_reserves` chooses ``count`` reserves for it: a greedy over strata on sampled
-dropout scenarios (sample average approximation), scoring per scenario and feature how many
-replacements a feature value lacks (its minimum would break, or too few reserves fit under the
-maxima) — adding a reserve of the stratum that removes most shortfall first. Within a stratum the
-seeded order decides who. If the seeded list's first ``count`` (today's fixed order) survive at
-least as often in the same scenarios, that list is kept: the result is never worse there.
+Why quotas break so easily: a lottery panel sits on the edge of the quota polytope (maximin and
+leximin panels are its vertices), so in a self-selected pool most feature values are exactly at
+their minimum or maximum. A dropout at a minimum can only be repaired by a reserve with the same
+value, on every such feature at once, and the values that drop out most are the scarcest in the
+pool. Replacing one withdrawal at a time with every swap keeping every quota (``rule=
+"sequential"``, :func:`summit.lottery.rules.selection.replace` per withdrawal) therefore almost
+never repairs a day with a dozen dropouts. ``rule="joint"`` (:func:`replace_jointly`) fills the
+open seats together: only the final panel must meet the quotas, an integer programme on HiGHS
+(same strata first, then calling order). With one open seat both rules pick the same reserve.
+
+:func:`quota_survival` estimates the chance that the panel meets every quota after replacements,
+by seeded simulation, for any reserve list and rule. :func:`robust_reserves` chooses ``count``
+reserves for it: a greedy over strata on sampled dropout scenarios (sample average
+approximation), scoring per scenario and feature how many replacements a feature value lacks (its
+minimum would break, or too few reserves fit under the maxima) — adding a reserve of the stratum
+that removes most shortfall first. The per-feature shortfall is exactly the joint rule's
+condition feature by feature. Within a stratum the seeded order decides who. If the seeded list's
+first ``count`` (today's fixed order) survive at least as often in the same scenarios, that list
+is kept: the result is never worse there.
 """
 
 from __future__ import annotations
@@ -23,11 +32,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from summit.core.rules.draw import HashRandom
 from summit.lottery.rules.selection import Person, Quota, reserve_order
 
 FloatArray = NDArray[np.float64]
+RULES = ("joint", "sequential")
 
 
 @dataclass(frozen=True)
@@ -83,7 +94,7 @@ def _setup(people: Sequence[Person], quotas: Sequence[Quota], dropout: DropoutMo
     )
 
 
-def _replace_all(
+def _sequential(
     setup: _Setup, panel: Sequence[str], dropped: Sequence[str], available: Sequence[str]
 ) -> bool:
     """Replace every dropped member in turn (same stratum first, then the first that fits)."""
@@ -106,6 +117,58 @@ def _replace_all(
     return True
 
 
+def _joint(
+    setup: _Setup, panel: Sequence[str], dropped: Sequence[str], available: Sequence[str]
+) -> list[str] | None:
+    """Fill every open seat at once: ``len(dropped)`` of ``available`` such that the panel meets
+    every quota, same strata as the dropped first, then earliest in the list (an integer
+    programme on HiGHS); ``None`` when no such choice exists."""
+    if not dropped:
+        return []
+    if len(available) < len(dropped):
+        return None
+    totals = sum((setup.matrix[pid] for pid in panel), np.zeros_like(setup.low))
+    base = totals - sum((setup.matrix[pid] for pid in dropped), np.zeros_like(setup.low))
+    need, room = setup.low - base, setup.high - base
+    incidence = np.array([setup.matrix[r] for r in available]).T  # (Q, R)
+    # a quick necessary test per quota before the integer programme
+    if (incidence.sum(axis=1) < need - 1e-9).any() or (room < -1e-9).any():
+        return None
+    lost = {setup.stratum[g] for g in dropped}
+    n = len(available)
+    cost = np.array(
+        [i + (0 if setup.stratum[r] in lost else n) for i, r in enumerate(available)],
+        dtype=np.float64,
+    )
+    res = milp(
+        cost,
+        constraints=[
+            LinearConstraint(incidence, need, room),
+            LinearConstraint(np.ones((1, n)), len(dropped), len(dropped)),
+        ],
+        integrality=np.ones(n),
+        bounds=Bounds(0, 1),
+    )
+    if res.x is None:
+        return None
+    return [r for r, x in zip(available, res.x, strict=True) if x > 0.5]
+
+
+def replace_jointly(
+    people: Sequence[Person],
+    panel: Sequence[str],
+    quotas: Sequence[Quota],
+    dropped: Sequence[str],
+    reserves: Sequence[str],
+) -> list[str] | None:
+    """The reserves (from ``reserves``, in calling order) that fill the seats of ``dropped`` at
+    once so that the panel meets every quota; ``None`` when none do. With one open seat this is
+    :func:`summit.lottery.rules.selection.replace`'s rule: same stratum first, then the first
+    reserve that fits."""
+    setup = _setup(people, quotas, DropoutModel())
+    return _joint(setup, panel, dropped, [r for r in reserves if r not in set(panel)])
+
+
 def quota_survival(
     people: Sequence[Person],
     panel: Sequence[str],
@@ -115,9 +178,14 @@ def quota_survival(
     *,
     trials: int = 1000,
     seed: int = 0,
+    rule: str = "joint",
 ) -> Survival:
     """The share of ``trials`` seeded dropout scenarios in which replacements from
-    ``reserves`` (in order) keep every quota."""
+    ``reserves`` (in order) keep every quota. ``rule``: ``"joint"`` fills the day's open seats
+    together (:func:`replace_jointly`), ``"sequential"`` one at a time, each swap keeping every
+    quota (:func:`summit.lottery.rules.selection.replace` called per withdrawal)."""
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
     setup = _setup(people, quotas, dropout)
     members = list(panel)
     reserve_list = list(reserves)
@@ -131,7 +199,11 @@ def quota_survival(
         order = rng.permutation(len(members))
         dropped = [members[i] for i in order if gone[i]]
         available = [r for r, ok in zip(reserve_list, there, strict=True) if ok]
-        successes += _replace_all(setup, members, dropped, available)
+        # a sequential success is a joint one too (and far cheaper to find)
+        ok = _sequential(setup, members, dropped, available)
+        if not ok and rule == "joint":
+            ok = _joint(setup, members, dropped, available) is not None
+        successes += ok
     return Survival(successes / trials if trials else 1.0, successes, trials)
 
 
@@ -193,8 +265,10 @@ def robust_reserves(
     seed: str,
     scenarios: int = 300,
     check_trials: int = 400,
+    rule: str = "joint",
 ) -> list[str]:
-    """``count`` reserves, in calling order, chosen to keep the quotas under ``dropout``."""
+    """``count`` reserves, in calling order, chosen to keep the quotas under ``dropout`` when
+    replacements follow ``rule`` (see :func:`quota_survival`)."""
     setup = _setup(people, quotas, dropout)
     chosen_set = set(panel)
     order = HashRandom(seed).shuffled(sorted(p.id for p in people if p.id not in chosen_set))
@@ -219,6 +293,10 @@ def robust_reserves(
         picks.append(by_stratum[strata[c]][taken[c]])
         taken[c] += 1
     fixed = order[: len(picks)]
-    ours = quota_survival(people, panel, quotas, picks, dropout, trials=check_trials, seed=1)
-    theirs = quota_survival(people, panel, quotas, fixed, dropout, trials=check_trials, seed=1)
+    ours, theirs = (
+        quota_survival(
+            people, panel, quotas, chosen, dropout, trials=check_trials, seed=1, rule=rule
+        )
+        for chosen in (picks, fixed)
+    )
     return picks if ours.probability >= theirs.probability else list(fixed)
