@@ -35,6 +35,7 @@ class Prepared:
     media: dict[str, str]  # "a", "b" -> media id in the room
     workshop: int
     meeting: int
+    later: int  # an online meeting in two days: its room is not open yet
 
 
 async def _prepare(data_dir: Path) -> Prepared:
@@ -78,13 +79,16 @@ async def _prepare(data_dir: Path) -> Prepared:
             for online, place in ((True, "Zoomzaal"), (False, "Bibliotheek")):
                 meeting = workshops.MeetingForm("Avondoverleg", when, place, online)
                 await workshops.plan(session, workshop, actor="test", form=meeting)
+            later = (soon + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+            meeting = workshops.MeetingForm("Tweede overleg", later, "", online=True)
+            await workshops.plan(session, workshop, actor="test", form=meeting)
             meetings = await workshops.meetings(session, workshop.id)
-            online_id = next(m.id for m in meetings if m.online)
+            online_id, later_id = (m.id for m in meetings if m.online)
             links = {}
             for key, person in zip(("a", "b", "outsider"), people, strict=True):
                 links[key] = "/p/" + await repository.issue_link(session, person, actor="test")
             media = {"a": f"wp{people[0].id}", "b": f"wp{people[1].id}"}
-            return Prepared(links, media, workshop.id, online_id)
+            return Prepared(links, media, workshop.id, online_id, later_id)
     finally:
         await db.dispose()
 
@@ -109,9 +113,9 @@ def test_two_members_meet_in_the_meetings_video_room_on_a_phone(
             page = browser.new_context(locale="en-GB", viewport=PHONE).new_page()
             page.goto(server.url + ready.links[key])
             page.goto(f"{server.url}/forum/workshops/{ready.workshop}?lang=en")
-            link = page.get_by_role("link", name="Open the video room")
-            assert link.count() == 1  # the online meeting only, not the one in the library
-            link.click()
+            links = page.get_by_role("link", name="Open the video room")
+            assert links.count() == 2  # the online meetings only, not the one in the library
+            links.first.click()
             page.wait_for_url(f"**{room}")
             assert page.locator("h1").inner_text() == "Video room: Avondoverleg"
             assert "Nothing is recorded." in page.content()
@@ -141,3 +145,20 @@ def test_two_members_meet_in_the_meetings_video_room_on_a_phone(
         assert response is not None and response.status == 403
         assert "Alleen de leden van de werkplaats" in outsider.content()
         assert outsider.locator("#video-join").count() == 0
+
+
+def test_a_room_that_is_not_open_yet_says_when_it_opens(prepared: tuple[Server, Prepared]) -> None:
+    server, ready = prepared
+    with chromium() as browser:
+        page = browser.new_context(locale="en-GB", viewport=PHONE).new_page()
+        page.goto(server.url + ready.links["a"])
+        page.goto(f"{server.url}/forum/meetings/{ready.later}/video?lang=en")
+        # the script has asked the room's JSON and still shows why joining is off
+        page.wait_for_function("window.summitVideo && window.summitVideo.state.info !== null")
+        assert page.locator("#video-app").get_attribute("data-state") == "no-seat"
+        assert (
+            "The video room is not open yet. It opens at"
+            in page.locator("#video-status").inner_text()
+        )
+        assert page.locator("#video-join").is_disabled()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
