@@ -189,3 +189,18 @@ def test_the_test_import_check_sees_every_spelling(tmp_path: Path) -> None:
         if _imports_a_test_module(module, names)
     ]
     assert found == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_every_test_module_that_uses_redis_runs_on_the_redis_worker() -> None:
+    """Redis's pub/sub channels are global across its databases, so two test workers using
+    Redis at once could hear each other: such modules are listed in ``SHARES_REDIS``
+    (tests/conftest.py) and run on one worker."""
+    conftest = (ROOT / "tests" / "conftest.py").read_text()
+    listed = set(re.findall(r'"(test_\w+)"', conftest.split("SHARES_REDIS", 1)[1].split("def ")[0]))
+    using = {
+        path.stem
+        for path in (ROOT / "tests").glob("test_*.py")
+        if path.stem != "test_layout"
+        and re.search(r"\bREDIS_URL\b|SUMMIT_TEST_REDIS_URL", path.read_text())
+    }
+    assert using - listed == set(), "add these to SHARES_REDIS in tests/conftest.py"
