@@ -15,6 +15,7 @@ from summit.monitor import models as monitor_models
 from summit.plenary import models as plenary_models
 from summit.programme import models as programme_models
 from summit.seating import models as seating_models
+from summit.video import models as video_models
 
 __all__ = [
     "Base",
@@ -26,4 +27,5 @@ __all__ = [
     "plenary_models",
     "programme_models",
     "seating_models",
+    "video_models",
 ]

@@ -39,7 +39,7 @@ hypothesis_settings.load_profile(
 # stay together on one worker, so its module-scoped fixtures are built once; the modules that use
 # Redis share one worker, because Redis's pub/sub channels are global across its databases.
 SHARES_REDIS = {"test_cli", "test_deploy_drills", "test_deploy_outages", "test_events"}
-SHARES_REDIS |= {"test_media_nodes"}
+SHARES_REDIS |= {"test_media_nodes", "test_media_node_hub"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -14,6 +14,15 @@ from .errors import (
     WorkerUnavailable,
 )
 from .layout import assign_slots
+from .nodes import (
+    DEAD_AFTER,
+    NodeInfo,
+    NodeRegistry,
+    SeatClaim,
+    node_call,
+    node_key,
+    sign_seat,
+)
 from .protocol import (
     VERSION,
     ClientMessage,
@@ -30,6 +39,7 @@ from .worker import IceServer, MediaConfig, MediaEvent, MediaWorker
 __all__ = [
     "AccessDenied",
     "ClientMessage",
+    "DEAD_AFTER",
     "IceServer",
     "MediaConfig",
     "MediaError",
@@ -37,7 +47,10 @@ __all__ = [
     "MediaSupervisor",
     "MediaValueError",
     "MediaWorker",
+    "NodeInfo",
+    "NodeRegistry",
     "ProtocolError",
+    "SeatClaim",
     "SpeakingMeter",
     "TableSpeaking",
     "UnknownParticipant",
@@ -46,9 +59,12 @@ __all__ = [
     "WorkerUnavailable",
     "assign_slots",
     "gini",
+    "node_call",
+    "node_key",
     "parse_client_message",
     "parse_server_message",
     "parse_worker_request",
     "server_message",
+    "sign_seat",
     "table_speaking",
 ]

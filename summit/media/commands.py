@@ -13,7 +13,7 @@ import click
 from .errors import MediaValueError
 from .nodes import HEARTBEAT, NodeRegistry, NodeSignalling, node_key
 from .supervisor import MediaSupervisor
-from .worker import MediaConfig
+from .worker import MediaConfig, MediaEvent
 
 
 def _redis_url(value: str | None) -> str:
@@ -40,8 +40,16 @@ async def run_node(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    pending: set[asyncio.Task[None]] = set()
+
+    def forward(event: MediaEvent) -> None:
+        # layout, visitor and reconnect events go to the app processes through Redis
+        task = loop.create_task(registry.publish_event(node_id, event.to, event.message))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
     try:
-        async with MediaSupervisor(workers, config) as supervisor:
+        async with MediaSupervisor(workers, config, on_event=forward) as supervisor:
             server = await NodeSignalling(supervisor, registry, node_id, key).serve(address)
             while not stop.is_set():
                 load = len(supervisor.tables())

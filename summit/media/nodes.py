@@ -24,7 +24,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,9 @@ REQUEST_SECONDS = 20.0
 _NODES = "summit:media:nodes"
 _DRAIN = "summit:media:drain"
 _TABLES = "summit:media:tables"
+NODE_EVENTS = "summit:media:node-events"
+"""Redis channel on which nodes publish their workers' events (``layout``, ``visitor``,
+``reconnect``) as ``{"node_id", "to": [participant ids], "message": server message}``."""
 
 
 @dataclass(frozen=True)
@@ -241,6 +244,22 @@ class NodeRegistry:
             await self.assign({table_id: target})
         return target
 
+    async def publish_event(self, node_id: str, to: Iterable[str], message: Any) -> None:
+        """Tell the app processes about a worker event (``NODE_EVENTS``)."""
+        payload = {"node_id": node_id, "to": list(to), "message": message}
+        await self._client.publish(NODE_EVENTS, json.dumps(payload))
+
+    async def events(self) -> AsyncIterator[dict[str, Any]]:
+        """The nodes' worker events, as they are published (for the app's hub)."""
+        pubsub = self._client.pubsub()
+        await pubsub.subscribe(NODE_EVENTS)
+        try:
+            async for item in pubsub.listen():
+                if item.get("type") == "message":
+                    yield json.loads(item["data"])
+        finally:
+            await pubsub.aclose()
+
     async def failover(self) -> dict[str, str]:
         moves = failover(await self.nodes(), await self.assignments(), await self.now())
         await self.assign(moves)
@@ -254,8 +273,11 @@ class NodeRegistry:
 
 # -- signalling between the app and a node ----------------------------------------------------
 #
-# JSON lines over TCP: {"op": "publish"|"subscribe", "participant_id", "table_id", "token",
-# "sdp"} -> {"ok": true, "sdp": answer} or {"ok": false, "error": code, "message": text}.
+# JSON lines over TCP: {"op", "participant_id", "table_id", "token", "sdp"?} -> {"ok": true,
+# "sdp": answer or result} or {"ok": false, "error": code, "message": text}. Ops: publish,
+# subscribe, assign, visit (``end``: true ends it), speaking, leave, begin_round (table_id = the
+# round's id). Every op needs a seat token for this node; all but leave and begin_round also
+# need the table to be assigned to this node.
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -303,7 +325,7 @@ class NodeSignalling:
         except (MediaError, ValueError, KeyError) as exc:
             return {"ok": False, "error": "media", "message": str(exc)}
 
-    async def _answer(self, request: dict[str, Any]) -> str:
+    async def _answer(self, request: dict[str, Any]) -> Any:
         op = request.get("op")
         pid, table = str(request["participant_id"]), str(request["table_id"])
         verify_seat(
@@ -314,8 +336,20 @@ class NodeSignalling:
             participant_id=pid,
             now=time.time(),
         )
+        if op == "leave":  # the table may already have moved away: only the token counts
+            await self.supervisor.leave(pid)
+            return None
+        if op == "begin_round":  # control: the table id is the round's id
+            await self.supervisor.begin_round(table)
+            return None
         if (await self.registry.assignments()).get(table) != self.node_id:
             raise AccessDenied(f"table_id: {table!r} is not assigned to this node")
+        if op == "speaking":
+            return await self.supervisor.speaking(table)
+        if op == "assign":
+            return await self.supervisor.assign(pid, table)
+        if op == "visit":
+            return await self.supervisor.visit(pid, None if request.get("end") else table)
         sdp = str(request["sdp"])
         if op == "publish":
             return await self.supervisor.publish(pid, table, sdp)
@@ -328,9 +362,10 @@ class NodeSignalling:
         raise MediaValueError(f"op: unknown operation {op!r}")
 
 
-async def node_request(address: str, request: Mapping[str, Any]) -> str:
-    """Send one signalling request to the node at ``address``; its SDP answer, or
-    ``AccessDenied``/``MediaError`` as the node answered, ``WorkerUnavailable`` if unreachable."""
+async def node_call(address: str, request: Mapping[str, Any]) -> Any:
+    """Send one request to the node at ``address``; its result (the SDP answer for
+    ``publish``/``subscribe``), or ``AccessDenied``/``MediaError`` as the node answered,
+    ``WorkerUnavailable`` if it cannot be reached."""
     host, port = split_address(address)
     try:
         async with asyncio.timeout(REQUEST_SECONDS):
@@ -347,7 +382,12 @@ async def node_request(address: str, request: Mapping[str, Any]) -> str:
         raise WorkerUnavailable(f"media node {address} closed the connection")
     reply = json.loads(line)
     if reply.get("ok"):
-        return str(reply["sdp"])
+        return reply.get("sdp")
     if reply.get("error") == "access_denied":
         raise AccessDenied(str(reply.get("message")))
     raise MediaError(str(reply.get("message")))
+
+
+async def node_request(address: str, request: Mapping[str, Any]) -> str:
+    """``node_call`` for ``publish``/``subscribe``: the SDP answer."""
+    return str(await node_call(address, request))

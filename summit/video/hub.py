@@ -46,6 +46,8 @@ from summit.media import (
     server_message,
 )
 from summit.video import service as uc
+from summit.video.models import MediaTableNode
+from summit.video.nodeplane import NodePlane
 from summit.video.turn import rest_login
 
 log = logging.getLogger("summit.video")
@@ -62,6 +64,8 @@ VIDEO_ENVIRONMENT_VARIABLES = (
     "SUMMIT_TURN_SECRET",
     "SUMMIT_TURN_TTL",
     "SUMMIT_MEDIA_GRACE_SECONDS",
+    "SUMMIT_MEDIA_NODES",
+    "SUMMIT_MEDIA_NODE_KEY",
 )
 
 
@@ -107,6 +111,11 @@ class VideoSettings:
     grace_seconds: float = 15.0
     """How long a seat's media stays up after its signalling socket drops (a reconnect within
     this time keeps everything flowing)."""
+    nodes_url: str | None = None
+    """Redis URL of the media nodes' registry: tables go to ``summit media-node`` hosts instead
+    of this process's own workers."""
+    node_key: str | None = None
+    """The seat-token key shared with the media nodes (at least 32 characters)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> VideoSettings:
@@ -140,6 +149,18 @@ class VideoSettings:
             values["grace_seconds"] = _number(
                 "SUMMIT_MEDIA_GRACE_SECONDS", env["SUMMIT_MEDIA_GRACE_SECONDS"], 0, 600
             )
+        nodes = env.get("SUMMIT_MEDIA_NODES", "").strip()
+        if nodes:
+            if not nodes.startswith(("redis://", "rediss://")):
+                raise VideoConfigError(
+                    f"SUMMIT_MEDIA_NODES: expected a redis:// URL, got {nodes!r}"
+                )
+            values["nodes_url"] = nodes
+            values["node_key"] = env.get("SUMMIT_MEDIA_NODE_KEY", "")
+            if len(values["node_key"]) < 32:
+                raise VideoConfigError(
+                    "SUMMIT_MEDIA_NODE_KEY: needs at least 32 characters with SUMMIT_MEDIA_NODES"
+                )
         settings = cls(**values)
         if settings.turn_urls and not (
             settings.turn_secret or (settings.turn_username and settings.turn_credential)
@@ -308,7 +329,17 @@ class VideoHub:
         self.db = db
         self.bus = bus
         self.settings = settings or VideoSettings.from_env()
-        self.plane = MediaPlane(self.settings, self._on_media_event)
+        self.plane: MediaPlane | NodePlane
+        if self.settings.nodes_url:
+            self.plane = NodePlane(
+                self.settings.nodes_url,
+                (self.settings.node_key or "").encode(),
+                self._on_media_event,
+                self._on_placed,
+            )
+        else:
+            self.plane = MediaPlane(self.settings, self._on_media_event)
+        self._records: set[asyncio.Task[None]] = set()
         self.connections: dict[str, Connection] = {}
         self.placements: dict[str, str] = {}  # media id -> media table id
         self.summit_of: dict[str, int] = {}
@@ -354,6 +385,25 @@ class VideoHub:
             conn = self.connections.get(media_id)
             if conn is not None:
                 conn.push(event.message)
+
+    def _on_placed(self, media_table: str, node_id: str, reason: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._record(media_table, node_id, reason))
+        self._records.add(task)
+        task.add_done_callback(self._records.discard)
+
+    async def _record(self, media_table: str, node_id: str, reason: str) -> None:
+        """Keep the table's node in the database (the record of assignments)."""
+        try:
+            async with self.db.session() as session:
+                row = await session.get(MediaTableNode, media_table)
+                if row is None:
+                    session.add(
+                        MediaTableNode(media_table=media_table, node_id=node_id, reason=reason)
+                    )
+                elif row.node_id != node_id:
+                    row.node_id, row.reason, row.assigned_at = node_id, reason, utcnow()
+        except Exception:  # another app process recorded it at the same moment
+            log.warning("video: recording a table's media node failed", exc_info=True)
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -520,6 +570,11 @@ class VideoHub:
             async for event in events:
                 if event.get("type") not in {"round", "seating", "seat"}:
                     continue
+                if event.get("type") == "round" and isinstance(self.plane, NodePlane):
+                    try:  # drained nodes give up their tables at the round change
+                        await self.plane.replan()
+                    except Exception:
+                        log.exception("video: moving tables off draining media nodes failed")
                 try:
                     await self.resync(summit_id)
                 except Exception:

@@ -506,6 +506,31 @@ async def log_visit(
     )
 
 
+async def log_drain(
+    session: AsyncSession, summit: Summit, *, actor: str, node_id: str, undo: bool
+) -> None:
+    """An organiser drains a media node (new tables go elsewhere, its tables move at the next
+    round change), or with ``undo`` lets it take tables again."""
+    await audit.append(
+        session,
+        actor=actor,
+        action="video.node.undrain" if undo else "video.node.drain",
+        subject=f"media-node:{node_id}",
+        summit_id=summit.id,
+        payload={"node": node_id},
+    )
+
+
+async def media_table_nodes(session: AsyncSession) -> dict[str, tuple[str, str]]:
+    """The record of assignments: media table id -> (node id, reason)."""
+    from summit.video.models import MediaTableNode
+
+    rows = await session.execute(
+        select(MediaTableNode.media_table, MediaTableNode.node_id, MediaTableNode.reason)
+    )
+    return {table: (node, reason) for table, node, reason in rows.all()}
+
+
 __all__ = [
     "Call",
     "Member",
@@ -519,7 +544,9 @@ __all__ = [
     "close_round_in",
     "due_closing",
     "extend_round",
+    "log_drain",
     "log_visit",
+    "media_table_nodes",
     "next_round",
     "participant_media_id",
     "pick_video_round",

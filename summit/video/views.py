@@ -15,8 +15,9 @@ from summit import seating
 from summit.core import service as repository
 from summit.core.errors import InvalidInput
 from summit.core.forms import form_int, form_optional_int, form_text
+from summit.core.i18n import gettext
 from summit.core.models import Participant, Summit, utcnow
-from summit.core.routing import PARTICIPANT, STAFF, Identity, page, socket
+from summit.core.routing import ORGANISER, PARTICIPANT, STAFF, Identity, page, socket
 from summit.core.rules.roles import Principal
 from summit.core.templating import render
 from summit.core.times import format_datetime, summit_time_zone
@@ -29,6 +30,7 @@ from summit.core.web import (
     summit_or_404,
 )
 from summit.ideas import table_panel_data
+from summit.media import NodeRegistry
 from summit.seating import MoveRefused, move_participant
 from summit.video import service as uc
 from summit.video.hub import Connection, Visit, hub_for, running_hub, settings_for
@@ -342,6 +344,85 @@ async def answer_call(request: Request) -> Response:
     return _done(request)
 
 
+# --- media nodes (organiser) ---------------------------------------------------------------------
+
+NODES = "/moderator/video/nodes"
+
+
+async def _node_rows(request: Request) -> list[dict[str, Any]]:
+    settings = settings_for(request.app)
+    if not settings.nodes_url:
+        return []
+    registry = NodeRegistry(settings.nodes_url)
+    try:
+        now = await registry.now()
+        nodes = await registry.nodes()
+        assignments = await registry.assignments()
+    finally:
+        await registry.close()
+    rows = []
+    for node in nodes:
+        tables = sorted(t for t, n in assignments.items() if n == node.node_id)
+        state = "dead" if not node.alive(now) else "draining" if node.draining else "up"
+        rows.append(
+            {
+                "node_id": node.node_id,
+                "capacity": node.capacity,
+                "load": node.load,
+                "tables": tables,
+                "state": state,
+            }
+        )
+    return rows
+
+
+@page(NODES, allow=ORGANISER)
+async def media_nodes(request: Request) -> Response:
+    """The media nodes: state, tables per node, and a drain button each (organisers only)."""
+    summit_or_404(request)
+    rows = await _node_rows(request)
+    async with db(request).session() as session:
+        record = await uc.media_table_nodes(session)
+    if _wants_json(request):
+        return JSONResponse(
+            {"nodes": rows, "record": {t: {"node": n, "reason": r} for t, (n, r) in record.items()}}
+        )
+    return render(
+        request,
+        "video/nodes.html",
+        {"nodes": rows, "enabled": bool(settings_for(request.app).nodes_url)},
+    )
+
+
+@page(NODES + "/drain", allow=ORGANISER, methods=("POST",))
+async def drain_node(request: Request) -> Response:
+    """Drain a media node (``undo=1`` lets it take tables again); audit-logged."""
+    summit = summit_or_404(request)
+    form = await request.form()
+    settings = settings_for(request.app)
+    if not settings.nodes_url:
+        raise InvalidInput(
+            "node", gettext("The video tables run in this process: there is no media node.")
+        )
+    node_id = form_text(form, "node")
+    undo = form.get("undo") == "1"
+    registry = NodeRegistry(settings.nodes_url)
+    try:
+        if node_id not in {n.node_id for n in await registry.nodes()}:
+            raise InvalidInput("node", gettext("There is no media node %s.") % node_id[:128])
+        async with db(request).session() as session:
+            fresh = await repository.get_summit(session, summit.id)
+            await uc.log_drain(
+                session, fresh, actor=identity(request).actor, node_id=node_id, undo=undo
+            )
+            await registry.drain(node_id, on=not undo)
+    finally:
+        await registry.close()
+    if _wants_json(request):
+        return JSONResponse({"ok": True, "node": node_id, "draining": not undo})
+    return RedirectResponse(NODES, status_code=303)
+
+
 # --- signalling -----------------------------------------------------------------------------------
 
 
@@ -390,5 +471,7 @@ routes = [
     move,
     visit,
     answer_call,
+    media_nodes,
+    drain_node,
     video_socket,
 ]
