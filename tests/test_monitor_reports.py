@@ -157,6 +157,10 @@ def test_a_due_report_is_reminded_once_and_a_missing_one_turns_overdue_on_time(
     bike_row = next(r for r in exported if r["item_id"] == bike)
     assert bike_row["report_every_weeks"] == 4 and bike_row["report_due"] == "2027-04-26"
     assert bike_row["overdue_reports"] == 1 and "gemeente@test.example" not in str(exported)
+    [owed] = client.get("/open-data/report-dues.json").json()["rows"]
+    assert owed["partner"] == "Gemeente Test" and owed["due_on"] == "2027-03-29"
+    assert owed["reminded"] is True and owed["overdue_at"] and owed["reported_at"] is None
+    assert "gemeente@test.example" not in client.get("/open-data/report-dues.csv").text
 
     # The partner reports (late): the mark goes, and the report counts for the next period.
     async def partner_reports() -> None:
@@ -170,6 +174,8 @@ def test_a_due_report_is_reminded_once_and_a_missing_one_turns_overdue_on_time(
 
     client.run(partner_reports())
     assert "data-report-overdue" not in client.get(f"/monitor/proposals/{bike}").text
+    [owed] = client.get("/open-data/report-dues.json").json()["rows"]
+    assert owed["reported_at"].startswith("2027-03-31")
     assert run_jobs(client, at("2027-04-20")).reminded == 0  # reported in this period already
     assert run_jobs(client, at("2027-04-27")).reports_overdue == 0
     # The period after that: reminded again, once.

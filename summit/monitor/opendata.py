@@ -32,7 +32,7 @@ from summit.council.models import (
     Proposal,
 )
 from summit.monitor import group, partners, tracking
-from summit.monitor.models import MonitorChange, PartnerAgreement
+from summit.monitor.models import MonitorChange, MonitorItem, PartnerAgreement, ReportDue
 from summit.monitor.rules import _
 from summit.monitor.rules.opendata import (
     MANIFEST,
@@ -167,6 +167,30 @@ async def _history(session: AsyncSession, summit_id: int, _today: dt.date) -> li
         }
         for item in await tracking.items(session, summit_id)
         for u in await tracking.updates(session, item.id)
+    ]
+
+
+async def _report_dues(
+    session: AsyncSession, summit_id: int, _today: dt.date
+) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(ReportDue, Partner.name)
+        .join(MonitorItem, MonitorItem.id == ReportDue.item_id)
+        .join(Partner, Partner.id == ReportDue.partner_id)
+        .where(MonitorItem.summit_id == summit_id)
+        .order_by(ReportDue.due_on, ReportDue.id)
+    )
+    return [
+        {
+            "item_id": due.item_id,
+            "partner_id": due.partner_id,
+            "partner": name,
+            "due_on": _iso(due.due_on),
+            "reminded": due.reminded_at is not None,
+            "overdue_at": _iso(due.overdue_at),
+            "reported_at": _iso(due.reported_at),
+        }
+        for due, name in rows.tuples().all()
     ]
 
 
@@ -355,6 +379,12 @@ for _dataset in (
         _("Status history and progress reports"),
         ("update_id", "item_id", "status", "progress", "report", "partner", "created_at"),
         _history,
+    ),
+    Dataset(
+        "report-dues",
+        _("Progress reports owed by the partners, and which became overdue"),
+        ("item_id", "partner_id", "partner", "due_on", "reminded", "overdue_at", "reported_at"),
+        _report_dues,
     ),
     Dataset(
         "assessments",
