@@ -35,9 +35,11 @@ from summit.core.rules.draw import (
 )
 from summit.core.rules.roles import Role
 from summit.lottery.models import LotteryDraw, Registration
+from summit.lottery.rules.reserves import choose_reserves, parse_dropout_rates, replace_jointly
 from summit.lottery.rules.selection import (
     ALGORITHMS,
     Lottery,
+    NoReplacement,
     Person,
     Quota,
     ReserveList,
@@ -46,7 +48,6 @@ from summit.lottery.rules.selection import (
     draw_panel,
     find_distribution,
     quotas_from_shares,
-    replace,
     reserve_order,
     round_lottery,
 )
@@ -308,10 +309,20 @@ async def _make_participant(
 
 
 async def finalise_selection(
-    session: AsyncSession, summit: Summit, *, role: str, seed: str, actor: str
+    session: AsyncSession,
+    summit: Summit,
+    *,
+    role: str,
+    seed: str,
+    actor: str,
+    dropout_rates: str = "",
 ) -> tuple[LotteryDraw, dict[str, str]]:
     """Draw the panel from a public seed; selected registrations become participants.
 
+    With the organiser's ``dropout_rates`` (``feature=value: rate`` per line, see
+    :func:`summit.lottery.rules.reserves.parse_dropout_rates`) the first reserves in calling
+    order (a fifth of the seats) are chosen to keep the quotas under that model
+    (:func:`summit.lottery.rules.reserves.choose_reserves`); without, the seeded order as before.
     Returns the draw and each new participant's pseudonym → personal-link token (shown once).
     """
     draw = await panel_draw(session, summit.id, role)
@@ -324,7 +335,21 @@ async def finalise_selection(
         raise InvalidInput("panels", "the stored panels do not match the published hash")
     index, panel = draw_panel(lottery, normalised)
     people = _people(draw.result)
-    reserves = reserve_order(people, panel, _quotas(draw.commitment["quotas"]), normalised)
+    quotas = _quotas(draw.commitment["quotas"])
+    dropout = parse_dropout_rates(dropout_rates, quotas)
+    reserves = reserve_order(people, panel, quotas, normalised)
+    robust: dict[str, Any] = {}
+    if dropout.rates:
+        count = min(len(reserves.order), -(-len(panel) // 5))
+        choice = choose_reserves(people, panel, quotas, normalised, dropout, count)
+        reserves = ReserveList(choice.order, reserves.stratum)
+        robust = {
+            "robust_reserves": choice.robust,
+            "dropout_rates": [[f, v, r] for (f, v), r in sorted(dropout.rates.items())],
+            "quota_survival": choice.ours.probability,
+            "quota_survival_fixed_order": choice.fixed_order.probability,
+            "simulated_days": choice.ours.trials,
+        }
     links: dict[str, str] = {}
     participants: dict[str, str] = {}
     for pid in panel:
@@ -349,6 +374,7 @@ async def finalise_selection(
         "reserves": list(reserves.order),
         "participants": participants,
         "replacements": [],
+        **robust,
     }
     draw.result_hash = sha256_hex(canonical_json({"index": index, "panel": list(panel)}))
     await session.flush()
@@ -365,6 +391,7 @@ async def finalise_selection(
             "panels_hash": draw.commitment["panels_hash"],
             "selected": sorted(participants.values()),
             "reserves": len(reserves.order),
+            **robust,
         },
     )
     for pid in panel:
@@ -376,10 +403,14 @@ async def finalise_selection(
 async def replace_withdrawn(
     session: AsyncSession, summit: Summit, registration_id: int, *, actor: str
 ) -> dict[str, str]:
-    """Replace a withdrawn member of a drawn panel by the first reserve keeping every quota.
+    """Fill the drawn panel's open seats: this withdrawn member's and any left open by earlier
+    withdrawals, together (:func:`summit.lottery.rules.reserves.replace_jointly`: only the final
+    panel must meet every quota; with one open seat that is the same stratum first, then the
+    first reserve in calling order that keeps every quota).
 
-    Returns the new participant's pseudonym → link token ({} when the registration was not on a
-    drawn panel). Raises :class:`summit.lottery.rules.selection.NoReplacement` when no reserve fits.
+    Returns the new participants' pseudonym → link token ({} when the registration was not on a
+    drawn panel). Raises :class:`summit.lottery.rules.selection.NoReplacement` when no choice of
+    reserves fits: the seats stay open and the next withdrawal tries them all again.
     """
     registration = await session.get(Registration, registration_id)
     if registration is None or registration.summit_id != summit.id:
@@ -389,63 +420,79 @@ async def replace_withdrawn(
         return {}
     result = dict(draw.result)
     panel = list(result["panel"])
-    withdrawn = pool_id(registration_id)
-    if withdrawn not in panel:
+    if pool_id(registration_id) not in panel:
         return {}
     people = _people(result)
     quotas = _quotas(draw.commitment["quotas"])
-    reserves_order = list(result["reserves"])
+    await session.flush()
+    status = {
+        pool_id(rid): st
+        for rid, st in (
+            await session.execute(
+                select(Registration.id, Registration.status).where(
+                    Registration.summit_id == summit.id
+                )
+            )
+        ).all()
+    }
+    open_seats = [pid for pid in panel if status.get(pid, "withdrawn") == "withdrawn"]
+    available = [pid for pid in result["reserves"] if status.get(pid) == "reserve"]
+    chosen = replace_jointly(people, panel, quotas, open_seats, available)
+    if chosen is None:
+        raise NoReplacement("withdrawn", "no reserves can fill the open seats within the quotas")
     by_id = {p.id: p for p in people}
     features = sorted({q.feature for q in quotas})
-    reserves = ReserveList(
-        tuple(reserves_order),
-        {pid: tuple(by_id[pid].features.get(f, "") for f in features) for pid in reserves_order},
-    )
-    unavailable = []
-    for pid in reserves_order:
-        other = await session.get(Registration, int(pid[1:]))
-        if other is None or other.status != "reserve":
-            unavailable.append(pid)
-    swap = replace(panel, withdrawn, people, quotas, reserves, unavailable=unavailable)
-    assert not check_panel(swap.panel, people, quotas, len(panel))
-    newcomer = await session.get(Registration, int(swap.replacement[1:]))
-    assert newcomer is not None
-    participant, token = await _make_participant(session, summit, newcomer, actor=actor)
-    old_pseudonym = result["participants"].pop(withdrawn, None)
-    if old_pseudonym is not None:
-        old = await session.scalar(
-            select(Participant).where(
-                Participant.summit_id == summit.id, Participant.pseudonym == old_pseudonym
+
+    def stratum(pid: str) -> tuple[str, ...]:
+        return tuple(by_id[pid].features.get(f, "") for f in features)
+
+    pairs = []
+    left = list(chosen)
+    for gone in open_seats:
+        same = [r for r in left if stratum(r) == stratum(gone)]
+        pick = same[0] if same else left[0]
+        left.remove(pick)
+        pairs.append((gone, pick, bool(same)))
+    new_panel = tuple(sorted([*(p for p in panel if p not in set(open_seats)), *chosen]))
+    assert not check_panel(new_panel, people, quotas, len(panel))
+    links: dict[str, str] = {}
+    for withdrawn, replacement, same_stratum in pairs:
+        newcomer = await session.get(Registration, int(replacement[1:]))
+        assert newcomer is not None
+        participant, token = await _make_participant(session, summit, newcomer, actor=actor)
+        links[participant.pseudonym] = token
+        old_pseudonym = result["participants"].pop(withdrawn, None)
+        if old_pseudonym is not None:
+            old = await session.scalar(
+                select(Participant).where(
+                    Participant.summit_id == summit.id, Participant.pseudonym == old_pseudonym
+                )
             )
+            if old is not None:
+                old.status = "withdrawn"
+        result["participants"] = {**result["participants"], replacement: participant.pseudonym}
+        result["replacements"] = [
+            *result.get("replacements", []),
+            {"withdrawn": withdrawn, "replacement": replacement, "same_stratum": same_stratum},
+        ]
+        await audit.append(
+            session,
+            actor=actor,
+            action="selection.replace",
+            subject=f"draw:{draw.id}",
+            summit_id=summit.id,
+            payload={
+                "role": registration.role,
+                "withdrawn": old_pseudonym or withdrawn,
+                "replacement": participant.pseudonym,
+                "same_stratum": same_stratum,
+                "seats_filled_together": len(open_seats),
+            },
         )
-        if old is not None:
-            old.status = "withdrawn"
-    result["participants"] = {**result["participants"], swap.replacement: participant.pseudonym}
-    result["panel"] = list(swap.panel)
-    result["replacements"] = [
-        *result.get("replacements", []),
-        {
-            "withdrawn": withdrawn,
-            "replacement": swap.replacement,
-            "same_stratum": swap.same_stratum,
-        },
-    ]
+    result["panel"] = list(new_panel)
     draw.result = result
     await session.flush()
-    await audit.append(
-        session,
-        actor=actor,
-        action="selection.replace",
-        subject=f"draw:{draw.id}",
-        summit_id=summit.id,
-        payload={
-            "role": registration.role,
-            "withdrawn": old_pseudonym or withdrawn,
-            "replacement": participant.pseudonym,
-            "same_stratum": swap.same_stratum,
-        },
-    )
-    return {participant.pseudonym: token}
+    return links
 
 
 @dataclass(frozen=True)

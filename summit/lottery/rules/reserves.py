@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from summit.core.rules.draw import HashRandom
-from summit.lottery.rules.selection import Person, Quota, reserve_order
+from summit.lottery.rules.selection import Person, Quota, SelectionError, reserve_order
 
 FloatArray = NDArray[np.float64]
 RULES = ("joint", "sequential")
@@ -300,3 +300,68 @@ def robust_reserves(
         for chosen in (picks, fixed)
     )
     return picks if ours.probability >= theirs.probability else list(fixed)
+
+
+def parse_dropout_rates(text: str, quotas: Sequence[Quota]) -> DropoutModel:
+    """The organiser's dropout rates, one group a line or comma-separated as
+    ``feature=value: rate`` with the rate as a share (``0.05``) or a percentage (``5%``);
+    every group must be a quota's feature value. Empty text gives no dropouts."""
+    known = {(q.feature, q.value) for q in quotas}
+    rates: dict[tuple[str, str], float] = {}
+    for raw in text.replace(",", "\n").splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        group, sep, rate_text = line.rpartition(":")
+        feature, eq, value = group.partition("=")
+        key = (feature.strip(), value.strip())
+        if not sep or not eq or key not in known:
+            raise SelectionError("dropout", f"{line!r} is not feature=value: rate of a quota")
+        rate_text = rate_text.strip()
+        percent = rate_text.endswith("%")
+        try:
+            rate = float(rate_text.rstrip("%").strip().replace(" ", ""))
+        except ValueError:
+            raise SelectionError("dropout", f"{line!r}: the rate is not a number") from None
+        rate = rate / 100.0 if percent else rate
+        if not 0.0 <= rate < 1.0:
+            raise SelectionError("dropout", f"{line!r}: the rate must be from 0 up to 100 %")
+        rates[key] = rate
+    return DropoutModel(rates)
+
+
+@dataclass(frozen=True)
+class ReserveChoice:
+    """The calling order of a drawn panel's reserves and the simulated survival of its quotas."""
+
+    order: tuple[str, ...]  # robust reserves first, then the rest of the seeded order
+    robust: int  # how many at the front were chosen for the dropout model
+    ours: Survival  # robust reserves, joint replacements
+    fixed_order: Survival  # today's seeded order, one replacement at a time
+
+
+def choose_reserves(
+    people: Sequence[Person],
+    panel: Sequence[str],
+    quotas: Sequence[Quota],
+    seed: str,
+    dropout: DropoutModel,
+    count: int,
+    *,
+    trials: int = 500,
+) -> ReserveChoice:
+    """``count`` robust reserves ahead of the seeded order of everyone else not drawn, with the
+    chance that the quotas survive for them and for today's order (same seeded scenarios)."""
+    seeded = reserve_order(people, panel, quotas, seed).order
+    ours = robust_reserves(people, panel, quotas, dropout, count, seed=seed)
+    picked = set(ours)
+    rest = [pid for pid in seeded if pid not in picked]
+    fixed = list(seeded[: len(ours)])
+    return ReserveChoice(
+        (*ours, *rest),
+        len(ours),
+        quota_survival(people, panel, quotas, ours, dropout, trials=trials, seed=7),
+        quota_survival(
+            people, panel, quotas, fixed, dropout, trials=trials, seed=7, rule="sequential"
+        ),
+    )
