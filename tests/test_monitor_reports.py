@@ -442,3 +442,33 @@ def test_two_workers_at_once_send_one_reminder(mail_client: Client, smtp: Smtp) 
     assert len(_to(smtp, "gemeente@test.example")) == 1
     assert sum(r.reports_overdue for r in client.run(both(at("2027-03-30")))) == 1
     assert len(_actions(client, "partner.report_overdue")) == 1
+
+
+def test_a_late_report_made_while_the_job_was_down_is_still_marked_late(
+    mail_client: Client,
+) -> None:
+    """Reports count for their own period only: one report after several missed weeks is late for
+    each of them (marked, with when it came in) and counts for the week it was made in."""
+    client = mail_client
+    world = client.run(setup_monitor(client.db))
+
+    async def arrange() -> int:
+        async with client.db.session() as session:
+            item = await tracking.get_item(session, world.summit_id, world.items[BIKE])
+            await reports.set_interval(
+                session, item, every_weeks="1", first_due="2027-03-08", actor="o", today=T0.date()
+            )
+            town = await session.get(Partner, world.partners["Gemeente Test"])
+            await tracking.report(
+                session, item, status="in_progress", progress="10", text="Laat.",
+                actor="partner", partner=town, now=at("2027-03-17"),
+            )  # fmt: skip
+            return item.id
+
+    bike = client.run(arrange())
+    assert run_jobs(client, at("2027-03-18")).reports_overdue == 2  # due 03-08 and 03-15
+    rows = {r["due_on"]: r for r in client.get("/open-data/report-dues.json").json()["rows"]}
+    assert set(rows) == {"2027-03-08", "2027-03-15"}
+    assert all(r["overdue_at"] and r["reported_at"].startswith("2027-03-17") for r in rows.values())
+    assert "data-report-overdue" not in client.get(f"/monitor/proposals/{bike}").text
+    assert run_jobs(client, at("2027-03-23")).reports_overdue == 0  # 03-22: reported on 03-17

@@ -99,18 +99,23 @@ async def reporting_partners(session: AsyncSession, item: MonitorItem) -> list[P
     return [p for p in await tracking.partners_for(session, item) if p.id not in refused]
 
 
-async def _reported(
-    session: AsyncSession, item: MonitorItem, partner: Partner, due: dt.date, weeks: int
-) -> bool:
-    """Whether the partner reported for the period that ends on ``due``."""
-    dates = (
-        await session.execute(
-            select(MonitorUpdate.created_at).where(
-                MonitorUpdate.item_id == item.id, MonitorUpdate.partner_id == partner.id
+async def _report_times(
+    session: AsyncSession, item: MonitorItem, partner: Partner
+) -> list[dt.datetime]:
+    """When the partner reported on the item (any status update it published)."""
+    return list(
+        (
+            await session.execute(
+                select(MonitorUpdate.created_at).where(
+                    MonitorUpdate.item_id == item.id, MonitorUpdate.partner_id == partner.id
+                )
             )
-        )
-    ).scalars()
-    return any(counts_for(moment.date(), due, weeks) for moment in dates)
+        ).scalars()
+    )
+
+
+def _in_period(times: list[dt.datetime], due: dt.date, weeks: int) -> bool:
+    return any(counts_for(moment.date(), due, weeks) for moment in times)
 
 
 async def _claim_row(
@@ -188,18 +193,23 @@ async def scan(
         owing = await reporting_partners(session, item)
         while is_passed(due, today):
             for partner in owing:
-                if await _reported(session, item, partner, due, weeks):
+                times = await _report_times(session, item, partner)
+                if _in_period(times, due, weeks):
                     continue
                 row = await _claim_row(session, item, partner, due, now)
-                if row.reported_at is None and await _take(session, row, "overdue_at", now):
+                if await _take(session, row, "overdue_at", now):
                     await _mark_overdue(session, item, partner, due, now)
                     overdue += 1
+                    # a report that came in late, before this pass noticed, ends the mark
+                    late = min((t for t in times if t.date() > due), default=None)
+                    if late is not None and row.reported_at is None:
+                        row.reported_at = late
             due = due + dt.timedelta(weeks=weeks)
             item.report_due = due
         if today < remind_from(due):
             continue
         for partner in owing:
-            if await _reported(session, item, partner, due, weeks):
+            if _in_period(await _report_times(session, item, partner), due, weeks):
                 continue
             row = await _claim_row(session, item, partner, due, now)
             if await _take(session, row, "reminded_at", now):

@@ -3,9 +3,9 @@
 The organiser sets, per adopted proposal, that the partners report their progress every so many
 weeks (:data:`MIN_WEEKS` to :data:`MAX_WEEKS`) and the date the first report is due. A period
 ends on its due date; a partner's report counts for the period when it is dated after the
-previous due date. A reminder goes out :data:`REMIND_DAYS` days before the due date (or when the
-interval is set, if that is later); the day after the due date a missing report is overdue, and
-the next period starts (its due date one interval later).
+previous due date and by this one. A reminder goes out :data:`REMIND_DAYS` days before the due
+date (or when the interval is set, if that is later); the day after the due date a missing
+report is overdue, and the next period starts (its due date one interval later).
 """
 
 from __future__ import annotations
@@ -57,8 +57,9 @@ def period_start(due: dt.date, weeks: int) -> dt.date:
 
 
 def counts_for(reported_on: dt.date, due: dt.date, weeks: int) -> bool:
-    """Whether a report made on ``reported_on`` counts for the period ending on ``due``."""
-    return reported_on > period_start(due, weeks)
+    """Whether a report made on ``reported_on`` counts for the period ending on ``due``: made
+    after the previous due date and by this one (a late report counts for the next period)."""
+    return period_start(due, weeks) < reported_on <= due
 
 
 def remind_from(due: dt.date) -> dt.date:
