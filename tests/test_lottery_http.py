@@ -163,15 +163,23 @@ def test_selection_in_the_background_then_the_public_draw_and_a_withdrawal(
     page = client.get("/organiser/selection").text
     assert "Panels hash" in page and "Chances of selection" in page
 
+    draw = {"csrf_token": token, "role": "resident", "seed": "11111 22222 33333 44444"}
+    # dropout rates the quotas do not know: refused, explained, nothing drawn
+    refused = client.post(
+        "/organiser/selection/draw", data={**draw, "dropout_rates": "shoe_size=44: 5%"}
+    )
+    assert refused.status_code == 400 and "dropout rates could not be read" in refused.text
+    assert _count(client, Participant, Participant.status != "withdrawn") == before
     drawn = client.post(
-        "/organiser/selection/draw",
-        data={"csrf_token": token, "role": "resident", "seed": "11111 22222 33333 44444"},
+        "/organiser/selection/draw", data={**draw, "dropout_rates": "gender=female: 20%"}
     )
     assert drawn.status_code == 200
     assert drawn.text.count("/p/") == 15
     assert _count(client, Participant, Participant.status != "withdrawn") == before + 15
     report = client.get("/organiser/selection").text
     assert "Panel and population per feature" in report
+    # the first reserves were chosen for the dropout rates; both simulated chances shown
+    assert "data-reserve-survival" in report and "of simulated days" in report
 
     # A selected resident withdraws with the link from their confirmation: a reserve takes over.
     async def withdrawal_token() -> tuple[int, str]:

@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute
 from summit.core import audit, i18n
 from summit.core import service as repository
 from summit.core.errors import InvalidInput, NotFound, SummitError
-from summit.core.forms import form_int
+from summit.core.forms import form_int, form_text
 from summit.core.i18n import gettext as _
 from summit.core.models import Summit
 from summit.core.routing import ORGANISER, PUBLIC, page
@@ -637,11 +637,25 @@ async def selection_draw(request: Request) -> Response:
     summit = summit_or_404(request)
     form = await request.form()
     role = str(form.get("role", ""))
-    async with db(request).session() as session:
-        fresh = await repository.get_summit(session, summit.id)
-        _draw, tokens = await sel.finalise_selection(
-            session, fresh, role=role, seed=str(form.get("seed", "")), actor=identity(request).actor
+    try:
+        async with db(request).session() as session:
+            fresh = await repository.get_summit(session, summit.id)
+            _draw, tokens = await sel.finalise_selection(
+                session,
+                fresh,
+                role=role,
+                seed=str(form.get("seed", "")),
+                actor=identity(request).actor,
+                dropout_rates=form_text(form, "dropout_rates"),
+            )
+    except InvalidInput as exc:
+        if exc.field != "dropout":
+            raise
+        message = _(
+            "The dropout rates could not be read: write one group of the quotas per line as "
+            "feature=value: rate, the rate a share below 1 (0.05) or a percentage (5%)."
         )
+        raise HTTPException(400, message) from None
     await bus(request).publish(f"summit:{summit.id}", {"type": "selection", "role": role})
     links = sorted((p, f"{_base(request)}/p/{t}") for p, t in tokens.items())
     return render(request, "lottery/selected.html", {"role": role, "links": links})
