@@ -40,7 +40,7 @@ from summit.core.models import AuditEntry, Participant, Round, Seat, SummitTable
 from summit.media import AccessDenied, NodeRegistry, SeatClaim, node_call, node_key, sign_seat
 from summit.media import _aiortc_seam as seam
 from summit.media.bots import Bot
-from summit.video.hub import VideoHub, VideoSettings, hub_for, shutdown
+from summit.video.hub import VideoConfigError, VideoHub, VideoSettings, hub_for, shutdown
 from summit.video.models import MediaTableNode
 from tests.support.app import make_settings
 from tests.support.browser import free_port
@@ -51,6 +51,20 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240)]
 KEY = "n" * 40
 SUMMIT = str(Path(sys.executable).with_name("summit"))
 RECOVER_BOUND_S = 5.0
+
+
+def test_media_nodes_are_off_by_default_and_need_a_redis_url_and_a_long_key() -> None:
+    assert VideoSettings.from_env({}).nodes_url is None  # the embedded default: one process
+    on = VideoSettings.from_env(
+        {"SUMMIT_MEDIA_NODES": "redis://r:6379/0", "SUMMIT_MEDIA_NODE_KEY": KEY}
+    )
+    assert on.nodes_url == "redis://r:6379/0" and on.node_key == KEY
+    with pytest.raises(VideoConfigError, match="SUMMIT_MEDIA_NODE_KEY"):
+        VideoSettings.from_env(
+            {"SUMMIT_MEDIA_NODES": "redis://r:6379/0", "SUMMIT_MEDIA_NODE_KEY": "short"}
+        )
+    with pytest.raises(VideoConfigError, match="SUMMIT_MEDIA_NODES"):
+        VideoSettings.from_env({"SUMMIT_MEDIA_NODES": "http://r", "SUMMIT_MEDIA_NODE_KEY": KEY})
 
 
 @pytest.fixture
