@@ -23,7 +23,7 @@ from summit.seating.rules import (
 )
 from summit.seating.rules.anneal import Anneal, Heat, Schedule, anneal_rounds
 from summit.seating.rules.plan import make_plan, rng_for, to_seating
-from summit.seating.rules.report import count_repeats, repeat_bound, turan_bound
+from summit.seating.rules.report import count_repeats, degree_bound, repeat_bound, turan_bound
 from summit.seating.rules.rounds import best_start, pin_round
 
 FEATURES = ("age", "gender", "district")
@@ -205,3 +205,44 @@ def test_turan_bound_values() -> None:
     assert turan_bound(9, 3, 6) == 36 - 30
     assert turan_bound(9, 3, 7) == 36 - 27
     assert turan_bound(1000, 125, 6) == 0
+
+
+@pytest.mark.parametrize(("rounds", "expected"), [(5, 0), (6, 3), (7, 3)])
+def test_the_per_person_bound_holds_and_is_tight_for_pairs(rounds: int, expected: int) -> None:
+    # six people at three tables of two: five rounds can part everyone (a 1-factorisation of
+    # K6); from the sixth round on, everyone meets someone again, so at least three pairs repeat
+    group = [Participant(f"x{i}", "resident") for i in range(6)]
+    plan = make_plan(group, SeatingSettings(rounds=rounds, table_size=2))
+    sizes = tuple(int(s) for s in plan.cap.sum(axis=1))
+    assert sizes == (2, 2, 2)
+    assert degree_bound(sizes, rounds, 6) == expected
+    assert repeat_bound(plan, rounds) == brute_force(sizes, rounds) == expected
+
+
+def test_per_person_bound_values() -> None:
+    # 48 people, 4 rounds or more of the hosted shape: 36 at the venue at tables of 8,7,7,7,7
+    assert degree_bound([8, 7, 7, 7, 7], 5, 36) == 0
+    assert degree_bound([8, 7, 7, 7, 7], 6, 36) == 18  # 36 meetings, 35 others: one each
+    # 34 at tables of 7,7,7,7,6 for 6 rounds: only 12 can sit at the table of 6 three times
+    assert degree_bound([7, 7, 7, 7, 6], 6, 34) == 11
+    assert degree_bound([7, 7, 7, 7, 6], 6, 0) == 0  # everyone has a forced partner
+    assert degree_bound([8] * 125, 6, 1000) == 0
+
+
+@PROPERTY
+@given(
+    n=st.integers(6, 40),
+    size=st.integers(2, 8),
+    rounds=st.integers(2, 9),
+    online=st.sampled_from([0.0, 0.3]),
+    seed=st.integers(0, 1000),
+)
+def test_the_lower_bound_never_exceeds_a_seating_found(
+    n: int, size: int, rounds: int, online: float, seed: int
+) -> None:
+    group = summit_people(n, online, seed) if online and n >= 16 else summit_people(n, 0, seed)
+    seating = seat_rounds(
+        group, SeatingSettings(rounds=rounds, table_size=size, effort=0.2), str(seed)
+    )
+    report = evaluate(seating)
+    assert report.repeated_pairs_lower_bound <= report.repeated_pairs

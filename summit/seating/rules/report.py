@@ -12,7 +12,14 @@ from summit.seating.rules.model import Seating, SeatingReport
 from summit.seating.rules.plan import Plan, make_plan, tabs_of
 from summit.seating.rules.search import members
 
-__all__ = ["count_repeats", "evaluate", "forced_pairs", "repeat_bound", "turan_bound"]
+__all__ = [
+    "count_repeats",
+    "degree_bound",
+    "evaluate",
+    "forced_pairs",
+    "repeat_bound",
+    "turan_bound",
+]
 
 
 def count_repeats(plan: Plan, tabs: Sequence[np.ndarray]) -> tuple[int, int]:
@@ -69,6 +76,44 @@ def turan_bound(people: int, tables: int, rounds: int) -> int:
     return 0
 
 
+def degree_bound(sizes: Sequence[int], rounds: int, free: int) -> int:
+    """Fewest pairs that meet more than once, counted per person (proof in docs/seating.md).
+
+    ``sum(sizes)`` people fill tables of ``sizes`` in each of ``rounds`` rounds; ``free`` of
+    them have no partner forced on them. With ``s`` the smallest size and ``b >= s + 1`` the
+    next one, a person who sits ``j`` rounds at a smallest table has at least
+    ``rounds x (b - 1) - j x (b - s)`` meetings with at most ``people - 1`` others, and a
+    partner met ``k`` times holds ``k - 1 <= rounds - 1`` of the meetings beyond the first: so
+    at least ``ceil(excess / (rounds - 1))`` partners met more than once. Seats at the smallest
+    tables are scarce (``rounds x`` their seats in all), and each partner fewer costs a person
+    at least ``min(first, (rounds - 1) // (b - s))`` of them; every repeated pair is counted by
+    at most its two people.
+    """
+    people = int(sum(sizes))
+    if rounds < 2 or free <= 0 or not sizes:
+        return 0
+    small = min(sizes)
+    larger = [int(x) for x in sizes if x > small]
+    big = min(larger) if larger else small
+    gap = big - small
+
+    def partners(j: int) -> int:  # repeated partners of a person j rounds at a smallest table
+        excess = rounds * (big - 1) - j * gap - (people - 1)
+        return max(0, -(-excess // (rounds - 1)))
+
+    most = partners(0)
+    if most == 0:
+        return 0
+    if gap == 0:
+        return -(-free * most // 2)
+    # the cheapest step down for a person: the first (to the next multiple), or a later one
+    first = -(-(rounds * (big - 1) - (people - 1) - (most - 1) * (rounds - 1)) // gap)
+    cost = max(1, min(first, (rounds - 1) // gap))
+    steps = free * (most - partners(rounds))
+    budget = rounds * small * sum(1 for x in sizes if x == small)
+    return -(-(free * most - min(steps, budget // cost)) // 2)
+
+
 def _seated_counts(
     plan: Plan,
     tables: np.ndarray,
@@ -109,10 +154,11 @@ def _always_forced(
 def repeat_bound(plan: Plan, rounds: int, tabs: Sequence[np.ndarray] | None = None) -> int:
     """Pairs that must meet more than once, summed over the pools.
 
-    The largest of three bounds per pool: counting (all meetings against the distinct pairs),
+    The largest of four bounds per pool: counting (all meetings against the distinct pairs),
     pigeonhole (the people of a table larger than the pool's table count cannot all part in the
-    next round) and Turan (``turan_bound``: with few tables and many rounds, most pairs meet
-    twice). Without ``tabs`` everyone is seated in every round; with ``tabs`` (an existing
+    next round), Turan (``turan_bound``: with few tables and many rounds, most pairs meet
+    twice) and per person (``degree_bound``: more meetings than others to meet). Without
+    ``tabs`` everyone is seated in every round; with ``tabs`` (an existing
     seating, possibly with absent people) sizes and forced meetings are counted from it.
     """
     if rounds < 2:
@@ -140,8 +186,13 @@ def repeat_bound(plan: Plan, rounds: int, tabs: Sequence[np.ndarray] | None = No
         else:
             stay, stay_forced = _always_forced(pr.n, in_pool, pool_forced, tabs)
         turan = turan_bound(stay, g, rounds) - stay_forced
+        degree = 0
+        if tabs is None and int(sizes.sum()) == people:
+            bound_to = {a for pair in pool_forced for a in pair}
+            free = int(in_pool.sum()) - len(bound_to)
+            degree = degree_bound([int(x) for x in sizes], rounds, free)
         # forced pairs sit together again by rule and are not counted as repeats
-        total += max(count, split - len(pool_forced), turan, 0)
+        total += max(count, split - len(pool_forced), turan, degree, 0)
     return total
 
 
