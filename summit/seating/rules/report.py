@@ -141,6 +141,27 @@ def _seated_counts(
     return int(seated.sum()), meetings, forced_meetings, split
 
 
+def _full_sizes(
+    plan: Plan, tables: np.ndarray, in_pool: np.ndarray, tabs: Sequence[np.ndarray] | None
+) -> list[int]:
+    """The pool's table sizes when everyone of the pool sits at them in every round, with the
+    same sizes each round (``[]`` otherwise: the per-person bound does not apply)."""
+    people = int(in_pool.sum())
+    if tabs is None:
+        sizes = sorted(int(x) for x in plan.cap[tables].sum(axis=1))
+        return sizes if sum(sizes) == people else []
+    seen: list[int] = []
+    for tab in tabs:
+        if (tab[in_pool] < 0).any():
+            return []
+        counts = np.bincount(tab[in_pool], minlength=plan.problem.n_tables)
+        sizes = sorted(int(x) for x in counts[tables])
+        if sum(sizes) != people or (seen and sizes != seen):
+            return []
+        seen = sizes
+    return seen
+
+
 def _always_forced(
     pr_n: int, in_pool: np.ndarray, pool_forced: list[tuple[int, int]], tabs: Sequence[np.ndarray]
 ) -> tuple[int, int]:
@@ -187,10 +208,11 @@ def repeat_bound(plan: Plan, rounds: int, tabs: Sequence[np.ndarray] | None = No
             stay, stay_forced = _always_forced(pr.n, in_pool, pool_forced, tabs)
         turan = turan_bound(stay, g, rounds) - stay_forced
         degree = 0
-        if tabs is None and int(sizes.sum()) == people:
+        table_sizes = _full_sizes(plan, pool.tables, in_pool, tabs)
+        if table_sizes:
             bound_to = {a for pair in pool_forced for a in pair}
             free = int(in_pool.sum()) - len(bound_to)
-            degree = degree_bound([int(x) for x in sizes], rounds, free)
+            degree = degree_bound(table_sizes, rounds, free)
         # forced pairs sit together again by rule and are not counted as repeats
         total += max(count, split - len(pool_forced), turan, degree, 0)
     return total
