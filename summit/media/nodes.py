@@ -240,8 +240,15 @@ class NodeRegistry:
             return node
         others = {t: n for t, n in current.items() if t != table_id}
         target = place_table(nodes, others, now)
-        if target is not None:
-            await self.assign({table_id: target})
+        if target is None:
+            return None
+        if node is None:
+            # a new table: the first placement wins, so that two app processes (or two people
+            # joining at once) never split a table between two nodes
+            await self._client.hsetnx(_TABLES, table_id, target)
+            raw = await self._client.hget(_TABLES, table_id)
+            return None if raw is None else str(raw.decode())
+        await self.assign({table_id: target})
         return target
 
     async def publish_event(self, node_id: str, to: Iterable[str], message: Any) -> None:

@@ -69,6 +69,7 @@ class NodePlane:
         self.visiting: dict[str, str] = {}  # moderator -> table
         self.reconnects: list[tuple[str, str, float]] = []  # (table, reason, time), recent
         self._tasks: list[asyncio.Task[None]] = []
+        self._placing = asyncio.Lock()
 
     async def start(self) -> None:
         self.registry = NodeRegistry(self.url)
@@ -103,7 +104,8 @@ class NodePlane:
 
     async def _node_of(self, table_id: str) -> tuple[str, str]:
         registry = self._registry()
-        node_id = await registry.node_for(table_id)
+        async with self._placing:  # one placement at a time: each sees the previous one's load
+            node_id = await registry.node_for(table_id)
         address = await self._address(node_id) if node_id is not None else None
         if node_id is None or address is None:
             raise WorkerUnavailable("media nodes: no live media node takes tables")
