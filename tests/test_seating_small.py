@@ -240,6 +240,7 @@ def test_per_person_bound_values() -> None:
 def test_the_lower_bound_never_exceeds_a_seating_found(
     n: int, size: int, rounds: int, online: float, seed: int
 ) -> None:
+    n = max(n, 2 * size)  # at least two tables
     group = summit_people(n, online, seed) if online and n >= 16 else summit_people(n, 0, seed)
     seating = seat_rounds(
         group, SeatingSettings(rounds=rounds, table_size=size, effort=0.2), str(seed)

@@ -15,6 +15,7 @@ from summit.seating.rules.search import members
 __all__ = [
     "count_repeats",
     "degree_bound",
+    "diversity",
     "evaluate",
     "forced_pairs",
     "repeat_bound",
@@ -266,6 +267,17 @@ def _violations(plan: Plan, tab: np.ndarray) -> tuple[int, int, int]:
     f = pr.fixed
     fixed_bad = int(((f >= 0) & (tab >= 0) & (tab != f)).sum())
     return apart, together, fixed_bad
+
+
+def diversity(plan: Plan, tabs: Sequence[np.ndarray]) -> float:
+    """The diversity score of ``evaluate`` for rounds ``tabs`` of ``plan``."""
+    div: list[float] = []
+    for tab in tabs:
+        for m in (0, 1):
+            tables = np.flatnonzero(plan.table_mode == m)
+            if tables.size:
+                div.extend(_mode_quality(plan, tab, (tab >= 0) & np.isin(tab, tables), tables)[1])
+    return float(np.mean(div)) if div else 1.0
 
 
 def evaluate(seating: Seating) -> SeatingReport:
