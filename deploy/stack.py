@@ -146,6 +146,42 @@ class AppWorker:
         wait_until(up, timeout, f"worker {self.port} listening")
 
 
+@dataclass
+class MediaNode:
+    """One ``summit media-node run`` process (a media host) on a loopback signalling port,
+    registering in the Redis at ``bus_url`` with seat-token key ``key``."""
+
+    folder: Path
+    node_id: str
+    bus_url: str
+    key: str
+    capacity: int = 16
+    workers: int = 1
+    port: int = field(default_factory=free_port)
+
+    def __post_init__(self) -> None:
+        self.service = Service(f"media-{self.node_id}", self.folder)
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        command = [sys.executable, "-m", "summit", "media-node", "run", "--redis", self.bus_url]
+        command += ["--node-id", self.node_id, "--address", self.address]
+        command += ["--capacity", str(self.capacity), "--workers", str(self.workers)]
+        command += ["--host-address", "127.0.0.1"]
+        self.service.spawn(command, {**os.environ, "SUMMIT_MEDIA_NODE_KEY": self.key})
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        def up() -> bool:
+            if not self.service.alive:
+                raise AssertionError(f"media node {self.node_id} exited:\n{self.service.tail()}")
+            return port_open(self.port)
+
+        wait_until(up, timeout, f"media node {self.node_id} listening")
+
+
 class Nginx:
     """nginx in front of the workers: the first worker also takes the video routes (the media
     plane lives in one app process, docs/deploy.md)."""

@@ -13,9 +13,12 @@ For ``--minutes``:
   until it is acknowledged;
 * ``--tables`` online tables of ``--bots`` aiortc bots each publish and receive media through
   ``/ws/video`` (``summit.media.bots``), and rejoin when their signalling socket drops;
-* every ``--kill-every`` seconds one worker is killed with SIGKILL, alternately the plain app
+* every ``--kill-every`` seconds one process is killed with SIGKILL, alternately the plain app
   worker and the video worker, and started again ``--down`` seconds later (systemd's
-  ``Restart=always`` with ``RestartSec=1``).
+  ``Restart=always`` with ``RestartSec=1``). With ``--media-nodes N`` (default 2) the tables
+  live on N ``summit media-node run`` processes (``SUMMIT_MEDIA_NODES``) and the media kill is
+  a whole media NODE, rotating over them: its tables are placed on the others and their bots
+  get ``reconnect`` and offer again on the same socket, as the browser does.
 
 Then a vote burst: every participant gets a voting key, the organiser opens a Burgerraad vote
 and everyone casts a ballot at the same instant, while worker 1 is killed half a second in; a
@@ -24,14 +27,16 @@ compared with what was acknowledged.
 
 Measured: ``lost`` (ideas and ballots acknowledged but not in the database / result: the only
 right answer is 0), ``socket_recover_p95_s`` (live socket dropped → new ``hello``),
-``media_recover_p95_s`` (video worker killed → a bot receives video from every table mate
-again; includes the worker's restart), ``burst_ballots_per_s``, ``burst_p99_ms``. The last line
+``media_recover_p95_s`` (video worker or media node killed → a bot receives video from every
+table mate again; with nodes this includes declaring the node dead, at most 4 s),
+``tables_per_node_before`` / ``tables_per_node_after`` (tables each node carried just before the
+first node kill and 6 s after it), ``burst_ballots_per_s``, ``burst_p99_ms``. The last line
 is one JSON object; a value that could not be measured is null, with the reason in ``notes``.
 
 Usage::
 
     .venv/bin/python scripts/bench_scale.py [--minutes 3] [--participants 96] [--tables 1]
-        [--bots 4] [--kill-every 40] [--down 1] [--ideas-per-minute 4]
+        [--bots 4] [--kill-every 40] [--down 1] [--ideas-per-minute 4] [--media-nodes 2]
         [--postgresql postgresql+asyncpg://postgres@127.0.0.1/bench_scale]   # wiped first!
 """
 
@@ -57,9 +62,12 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 import bench_voting as voting  # noqa: E402  (scripts/bench_voting.py: the voting client)
 
 from deploy import drill  # noqa: E402
-from deploy.stack import PrivatePostgres, PrivateRedis, Stack  # noqa: E402
+from deploy.stack import MediaNode, PrivatePostgres, PrivateRedis, Stack  # noqa: E402
 
 SECRET = secrets.token_urlsafe(48)
+NODE_KEY = secrets.token_urlsafe(48)
+NODE = 100
+"""Kills of media node n are recorded as worker index NODE + n."""
 RESENT = [0]  # ballots the proxy answered 502/503/504 at least once (sent again)
 
 
@@ -68,9 +76,18 @@ class Kills:
     """The schedule's kills: (worker index, monotonic time)."""
 
     done: list[tuple[int, float]] = field(default_factory=list)
+    nodes: int = 0
+    tables_before: dict[str, int] | None = None
+    tables_after: dict[str, int] | None = None
 
     def of(self, worker: int) -> list[float]:
         return [t for index, t in self.done if index == worker]
+
+    def media(self) -> list[float]:
+        """Kills that cut media: a media node's, or without nodes the video worker's."""
+        if self.nodes:
+            return [t for index, t in self.done if index >= NODE]
+        return self.of(0)
 
 
 # --- ideas and live sockets -----------------------------------------------------------------------
@@ -86,17 +103,50 @@ async def post_ideas(person: drill.Person, index: int, per_minute: float, until:
         await asyncio.sleep(period)
 
 
+async def tables_per_node(bus_url: str) -> dict[str, int]:
+    from summit.media import NodeRegistry
+
+    registry = NodeRegistry(bus_url)
+    try:
+        counts = dict.fromkeys((n.node_id for n in await registry.nodes()), 0)
+        for node in (await registry.assignments()).values():
+            counts[node] = counts.get(node, 0) + 1
+        return counts
+    finally:
+        await registry.close()
+
+
 async def kill_on_schedule(
-    stack: Stack, kills: Kills, every: float, down: float, until: float
+    stack: Stack,
+    kills: Kills,
+    every: float,
+    down: float,
+    until: float,
+    nodes: list[MediaNode] | None = None,
 ) -> None:
-    worker = 1
+    worker, node = 1, 0
     while time.monotonic() + every + 30 < until:  # the last 30 s are left for recovering
         await asyncio.sleep(every)
-        stack.app[worker].service.kill()
-        kills.done.append((worker, time.monotonic()))
-        print(f"killed worker {worker}", file=sys.stderr, flush=True)
-        await asyncio.sleep(down)
-        await asyncio.to_thread(stack.restart, worker)
+        if worker == 0 and nodes:
+            # the media kill: a whole media node; systemd restarts it (empty: its tables
+            # have moved)
+            if kills.tables_before is None:
+                kills.tables_before = await tables_per_node(stack.bus_url)
+            nodes[node].service.kill()
+            kills.done.append((NODE + node, time.monotonic()))
+            print(f"killed media node {nodes[node].node_id}", file=sys.stderr, flush=True)
+            await asyncio.sleep(6.0)
+            if kills.tables_after is None:
+                kills.tables_after = await tables_per_node(stack.bus_url)
+            nodes[node].start()
+            await asyncio.to_thread(nodes[node].wait_ready)
+            node = (node + 1) % len(nodes)
+        else:
+            stack.app[worker].service.kill()
+            kills.done.append((worker, time.monotonic()))
+            print(f"killed worker {worker}", file=sys.stderr, flush=True)
+            await asyncio.sleep(down)
+            await asyncio.to_thread(stack.restart, worker)
         worker = 1 - worker
 
 
@@ -111,12 +161,15 @@ class Signal:
         self.replies: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.count = 0
         self.closed = asyncio.Event()
+        self.reconnect = asyncio.Event()
         self.reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
         with contextlib.suppress(Exception):
             async for raw in self.ws:
                 message = json.loads(raw)
+                if message.get("type") == "reconnect":
+                    self.reconnect.set()
                 waiting = self.replies.pop(message.get("re", -1), None)
                 if waiting is not None and not waiting.done():
                     waiting.set_result(message)
@@ -143,6 +196,7 @@ class MediaBot:
     width: int
     mates: list[int] = field(default_factory=list)  # the other bots' frame widths
     recoveries: list[float] = field(default_factory=list)
+    recovered: set[float] = field(default_factory=set)  # the kills already timed
     bot: Any = None
     signal: Signal | None = None
 
@@ -163,6 +217,12 @@ class MediaBot:
         self.signal = Signal(ws)
         seam.restrict_host_addresses(["127.0.0.1"])
         self.bot = Bot(self.media_id, clip, light=True)
+        await self.offer()
+
+    async def offer(self) -> None:
+        """Publish and subscribe (again, after ``reconnect``: what the browser does)."""
+        assert self.bot is not None and self.signal is not None
+        self.signal.reconnect.clear()
         await self.bot.publish(self.signal.offer("publish"))
         await self.bot.subscribe(self.signal.offer("subscribe"), slots=len(self.mates) + 1)
 
@@ -181,17 +241,23 @@ class MediaBot:
         self.bot = self.signal = None
 
     async def stay(self, clip: Any, kills: Kills, until: float) -> None:
-        """Keep the seat: rejoin whenever the signalling socket drops; time each recovery
-        from the kill of the video worker to media from every table mate."""
+        """Keep the seat: rejoin whenever the signalling socket drops, offer again on
+        ``reconnect``; time each recovery from the kill of the video worker (or media node) to
+        media from every table mate."""
         while time.monotonic() < until:
             try:
                 joined = time.monotonic()
                 await self.join(clip)
                 assert self.signal is not None
                 while not self.signal.closed.is_set() and time.monotonic() < until:
-                    kill = kills.of(0)
+                    if self.signal.reconnect.is_set():
+                        joined = time.monotonic()
+                        await self.offer()
+                    kill = kills.media()
                     rejoined = kill and joined > kill[-1]
-                    if rejoined and len(self.recoveries) < len(kill) and self.sees_everyone():
+                    fresh = kill and kill[-1] not in self.recovered
+                    if rejoined and fresh and self.sees_everyone():
+                        self.recovered.add(kill[-1])
                         self.recoveries.append(time.monotonic() - kill[-1])
                     await asyncio.sleep(0.1)
             except Exception as exc:  # the worker is restarting: try again shortly
@@ -328,9 +394,12 @@ async def vote_burst(
             "killed_worker_during_burst": kill_during,
         }
     finally:
-        for client in [organiser, *(c for v in people for c in (v.client, v.anonymous))]:
+        for client in [organiser, *(v.client for v in people)]:
             if client is not None:
                 await client.aclose()
+        for voter in people:
+            if voter.box is not None:
+                await voter.box.close()
         await transport.aclose()
         if kill_during and not stack.app[1].service.alive:
             await asyncio.to_thread(stack.restart, 1)
@@ -339,7 +408,12 @@ async def vote_burst(
 # --- the run --------------------------------------------------------------------------------------
 
 
-async def soak(stack: Stack, prepared: drill.Prepared, args: argparse.Namespace) -> dict[str, Any]:
+async def soak(
+    stack: Stack,
+    prepared: drill.Prepared,
+    args: argparse.Namespace,
+    nodes: list[MediaNode] | None = None,
+) -> dict[str, Any]:
     from summit.media.bots import make_clip
 
     people = await drill.open_all(prepared.tokens, stack.url)
@@ -347,12 +421,12 @@ async def soak(stack: Stack, prepared: drill.Prepared, args: argparse.Namespace)
     await asyncio.wait_for(asyncio.gather(*(s.connected.wait() for s in sockets)), 60)
     bots = await media_bots(stack, prepared, args.tables, args.bots)
     clips = {b.width: make_clip(b.width, 48, fps=10, seconds=2.0, bitrate=50_000) for b in bots}
-    kills = Kills()
+    kills = Kills(nodes=len(nodes or []))
     until = time.monotonic() + args.minutes * 60
     tasks = [
         *(post_ideas(p, i, args.ideas_per_minute, until) for i, p in enumerate(people)),
         *(b.stay(clips[b.width], kills, until) for b in bots),
-        kill_on_schedule(stack, kills, args.kill_every, args.down, until),
+        kill_on_schedule(stack, kills, args.kill_every, args.down, until, nodes),
     ]
     await asyncio.gather(*tasks)
     with contextlib.suppress(TimeoutError):
@@ -380,7 +454,12 @@ async def soak(stack: Stack, prepared: drill.Prepared, args: argparse.Namespace)
         "socket_recover_p95_s": _round(drill.percentile(recoveries, 95)),
         "media_bots": len(bots),
         "media_recoveries": len(media),
+        "media_recover_p50_s": _round(drill.percentile(media, 50)),
         "media_recover_p95_s": _round(drill.percentile(media, 95)),
+        "media_recover_max_s": _round(max(media) if media else None),
+        "media_nodes": len(nodes or []),
+        "tables_per_node_before": kills.tables_before,
+        "tables_per_node_after": kills.tables_after,
     }
 
 
@@ -402,16 +481,27 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     redis.start()
     prepared = await drill.prepare(url, args.participants)
     env = {"SUMMIT_SECRET_KEY": SECRET, "SUMMIT_MEDIA_LOOPBACK": "1"}
+    nodes = [
+        MediaNode(folder, f"media{n + 1}", redis.url, NODE_KEY) for n in range(args.media_nodes)
+    ]
+    if nodes:
+        env |= {"SUMMIT_MEDIA_NODES": redis.url, "SUMMIT_MEDIA_NODE_KEY": NODE_KEY}
     stack = Stack(folder, url, redis.url, workers=2, env=env)
     try:
+        for node in nodes:
+            node.start()
+        for node in nodes:
+            await asyncio.to_thread(node.wait_ready)
         await asyncio.to_thread(stack.start)
-        soaked = await soak(stack, prepared, args)
+        soaked = await soak(stack, prepared, args, nodes)
         print(json.dumps(soaked), flush=True)
         burst = await vote_burst(stack, url, prepared, kill_during=not args.no_burst_kill)
         print(json.dumps(burst), flush=True)
         return {"soak": soaked, "burst": burst}
     finally:
         stack.stop()
+        for node in nodes:
+            node.service.stop()
         redis.stop()
         if cluster is not None:
             cluster.stop("fast")
@@ -422,7 +512,8 @@ def final(measured: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     notes = []
     if soaked["media_recover_p95_s"] is None:
         notes.append(
-            "media_recover_p95_s: no bot saw its table again after a kill of the video worker"
+            "media_recover_p95_s: no bot saw its table again after a kill of the video worker "
+            "or media node"
             if soaked["media_bots"]
             else "media_recover_p95_s: no media bots (--tables 0 or no online table)"
         )
@@ -438,6 +529,9 @@ def final(measured: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
         "ballots": burst["ballots"],
         "socket_recover_p95_s": soaked["socket_recover_p95_s"],
         "media_recover_p95_s": soaked["media_recover_p95_s"],
+        "media_nodes": soaked["media_nodes"],
+        "tables_per_node_before": soaked["tables_per_node_before"],
+        "tables_per_node_after": soaked["tables_per_node_after"],
         "burst_ballots_per_s": burst["throughput_per_s"],
         "burst_p99_ms": burst["p99_ms"],
         "idea_p99_ms": soaked["idea_p99_ms"],
@@ -455,6 +549,12 @@ def main() -> None:
     parser.add_argument("--down", type=float, default=1.0, help="seconds before the restart")
     parser.add_argument("--ideas-per-minute", type=float, default=4.0)
     parser.add_argument("--no-burst-kill", action="store_true", help="no kill in the burst")
+    parser.add_argument(
+        "--media-nodes",
+        type=int,
+        default=2,
+        help="media node processes for the tables (0: the video worker's own media plane)",
+    )
     parser.add_argument("--postgresql", default="", help="a database to use (WIPED first)")
     args = parser.parse_args()
     if not 0 < args.minutes <= 60 or not 32 <= args.participants <= 2000:

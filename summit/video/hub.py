@@ -1,7 +1,8 @@
 """The control plane of the video tables: signalling between browsers and the media plane.
 
 ``VideoHub`` owns this app process's media plane (a ``MediaSupervisor`` with one worker process
-per core, or a ``MediaWorker`` inside the app process when ``SUMMIT_MEDIA_WORKERS=0``), the open
+per core, or a ``MediaWorker`` inside the app process when ``SUMMIT_MEDIA_WORKERS=0``; with
+``SUMMIT_MEDIA_NODES`` a ``NodePlane`` that places tables on media nodes), the open
 ``/ws/video`` connections, and who is placed at which media table. The table always comes from the
 database (``summit.video.seats_at_video_tables``), never from the browser. It follows the
 summit's live events (``round``, ``seating``) and re-points everyone's download slots when a round
