@@ -27,6 +27,7 @@ from summit.core.db import Database
 from summit.core.errors import DatabaseError, InvalidInput, NotFound, PermissionDenied, SummitError
 from summit.core.events import make_bus
 from summit.core.i18n import gettext as _
+from summit.core.labels import field_label
 from summit.core.logs import RequestLog
 from summit.core.middleware import SecurityHeaders, TrustedProxies
 from summit.core.ratelimit import RateLimiter
@@ -64,7 +65,10 @@ async def _summit_error(request: Request, exc: Exception) -> Response:
     for kind, code in ((NotFound, 404), (PermissionDenied, 403), (InvalidInput, 400)):
         if isinstance(exc, kind):
             status = code
-    return await _http_error(request, HTTPException(status, str(exc)))
+    detail = str(exc)
+    if isinstance(exc, InvalidInput) and not _wants_json(request):
+        detail = f"{field_label(exc.field)}: {exc.detail}"  # a person reads the field's name
+    return await _http_error(request, HTTPException(status, detail))
 
 
 def _is_bad_value(exc: BaseException) -> bool:
@@ -145,7 +149,7 @@ class DatabaseAway:
 async def _server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", extra={"fields": {"route": _route(request)}})
     return await _http_error(
-        request, HTTPException(500, "server: something went wrong on our side")
+        request, HTTPException(500, "server: " + _("Something went wrong on our side."))
     )
 
 

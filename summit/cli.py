@@ -10,7 +10,7 @@ import click
 
 import summit.schema  # noqa: F401  (registers every part's tables before the first query)
 from summit import __version__
-from summit.core import runtime
+from summit.core import i18n, runtime
 
 T = TypeVar("T")
 #: Largest WebSocket message the server accepts (bytes); signalling and pings are far smaller.
@@ -34,6 +34,9 @@ def main() -> None:
     Without a command, runs `serve`. Configuration comes from SUMMIT_* environment variables
     (see docs/configuration.md); the default is a SQLite file in ./data and no other services.
     """
+    # The command line speaks English (its messages and errors from the rules); pages follow
+    # each visitor's language.
+    i18n.set_language("en")
 
 
 @main.command()

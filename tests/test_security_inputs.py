@@ -4,7 +4,6 @@ self-registration is open only in its phase and once per person (finding 14)."""
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterator
@@ -13,15 +12,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import update
-from starlette.routing import Route
 
 from summit.core.models import Summit
-from summit.core.routing import access_of
 from summit.core.rules.roles import Principal
 from summit.core.text import clean_text, has_hidden_characters
 from tests.support.app import Client
 from tests.support.http import csrf_of, login
 from tests.support.ideas import open_recording
+from tests.support.routes import field_names, routes_of
 
 ROOT = Path(__file__).resolve().parents[1]
 HUGE = "99999999999999999999999"
@@ -29,29 +27,6 @@ HUGE = "99999999999999999999999"
 #: Unicode, control characters, direction overrides, very long text.
 HOSTILE_VALUES = [HUGE, "-" + HUGE, "1e400", "NaN", "\ud800", "\x00", "\u202e", "x" * 5000]
 HOSTILE_PATH = [HUGE, "999999", "%ED%A0%80", "..%2F..%2Fetc", "%00", "x" * 300]
-
-
-@functools.cache
-def field_names() -> list[str]:
-    """Every form, query and JSON field name any view reads (scanned from the source)."""
-    pattern = re.compile(
-        r"""(?:\.get|getlist|form_int|form_text|form_ids|_int|json_int|parse_int|_text)\(\s*"""
-        r"""(?:\w+\s*,\s*)?["']([a-z][a-z0-9_-]{0,40})["']"""
-    )
-    names = {
-        name
-        for path in (ROOT / "summit").rglob("*.py")
-        for name in pattern.findall(path.read_text())
-    }
-    return sorted(names - {"csrf_token"})
-
-
-def routes_of(client: Client, who: set[Principal]) -> Iterator[tuple[str, set[str]]]:
-    """Every HTTP route that one of ``who`` may call, with its methods."""
-    for route in client.app.routes:  # type: ignore[attr-defined]
-        access = access_of(route)
-        if isinstance(route, Route) and access is not None and access.principals & who:
-            yield route.path, set(route.methods or ()) - {"HEAD"}
 
 
 def concrete_paths(template: str) -> list[str]:

@@ -104,7 +104,7 @@ def test_organiser_creates_a_summit_then_partners_appear_publicly(client: Client
     bad = client.post(
         "/organiser/summit", data={**GOOD, "mix_resident": "50", "csrf_token": csrf_of(page.text)}
     )
-    assert bad.status_code == 400 and "add up to 100 %" in bad.text
+    assert bad.status_code == 400 and "moeten samen 100 % zijn" in bad.text
     made = client.post("/organiser/summit", data={**GOOD, "csrf_token": csrf_of(page.text)})
     assert made.status_code == 303
     assert "G1000 Rivierstad" in client.get("/").text

@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from summit.core.bodies import decode_json
 from summit.core.errors import InvalidInput
+from summit.core.i18n import gettext as _
 from summit.core.text import clean_text
 
 #: Ids and counts in forms and paths fit a signed 64-bit database column.
@@ -35,9 +36,11 @@ def parse_int(text: str, name: str, *, low: int = -MAX_ID, high: int = MAX_ID) -
     try:
         number = int(text.strip())
     except ValueError:
-        raise InvalidInput(name, "must be a whole number") from None
+        raise InvalidInput(name, _("must be a whole number")) from None
     if not low <= number <= high:
-        raise InvalidInput(name, f"must be between {low} and {high}")
+        raise InvalidInput(
+            name, _("must be between %(low)s and %(high)s") % {"low": low, "high": high}
+        )
     return number
 
 
@@ -48,7 +51,7 @@ def form_int(
     text = form_text(form, name)
     if not text:
         if default is None:
-            raise InvalidInput(name, "is required")
+            raise InvalidInput(name, _("is required"))
         return default
     return parse_int(text, name, low=low, high=high)
 
@@ -82,7 +85,7 @@ async def json_object(request: Request, *, limit: int) -> dict[str, Any]:
     # strict: text cleaned of hidden characters, no lone surrogates, no 1e400 or NaN
     data = decode_json(raw or b"{}")
     if not isinstance(data, dict):
-        raise InvalidInput("json", "expected a JSON object")
+        raise InvalidInput("json", _("expected a JSON object"))
     return data
 
 
@@ -91,5 +94,5 @@ def json_int(value: Any, name: str, *, low: int = -MAX_ID, high: int = MAX_ID) -
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise InvalidInput(name, "must be a whole number")
+        raise InvalidInput(name, _("must be a whole number"))
     return parse_int(str(value), name, low=low, high=high)

@@ -17,6 +17,7 @@ from sqlalchemy.sql import TableClause, column, table
 
 from summit.core import audit, sessions
 from summit.core.errors import InvalidInput, NotFound
+from summit.core.i18n import gettext as _
 from summit.core.models import (
     AuditEntry,
     Participant,
@@ -172,10 +173,10 @@ async def advance_phase(session: AsyncSession, summit: Summit, *, actor: str, to
     try:
         target = Phase(to)
     except ValueError:
-        raise InvalidInput("phase", f"unknown phase {to!r}") from None
+        raise InvalidInput("phase", _("unknown phase %(phase)r") % {"phase": to}) from None
     current = Phase(summit.phase)
     if current == Phase.CLOSED:
-        raise InvalidInput("phase", "the summit is closed")
+        raise InvalidInput("phase", _("the summit is closed"))
     if target != current.next():
         raise InvalidInput(
             "phase", f"a summit in phase {current.value} can only move on to {current.next().value}"
@@ -241,8 +242,9 @@ async def counts(session: AsyncSession, summit_id: int) -> SummitCounts:
         _part_table(name, "summit_id")
         for name in ("register_entries", "invitations", "registrations")
     )
-    ideas, themes = _part_table("ideas", "summit_id", "status"), _part_table(
-        "themes", "summit_id", "status"
+    ideas, themes = (
+        _part_table("ideas", "summit_id", "status"),
+        _part_table("themes", "summit_id", "status"),
     )
     return SummitCounts(
         register_entries=await count(register_entries, register_entries.c.summit_id == summit_id),
@@ -295,11 +297,11 @@ async def add_participant(
     same seed builds the same summit and the same seating).
     """
     if role not in {r.value for r in Role}:
-        raise InvalidInput("role", f"must be one of {', '.join(r.value for r in Role)}")
+        raise InvalidInput("role", _("choose one of the listed roles"))
     if attendance not in {"venue", "online"}:
-        raise InvalidInput("attendance", "must be venue or online")
+        raise InvalidInput("attendance", _("choose at the venue or online"))
     if not first_name.strip():
-        raise InvalidInput("first_name", "is required")
+        raise InvalidInput("first_name", _("is required"))
     person = Person(
         summit_id=summit.id,
         first_name=first_name.strip(),
@@ -590,17 +592,20 @@ async def add_partner(
     """Enter a coalition partner with its signed commitment (shown on the public page)."""
     name = name.strip()
     if not name:
-        raise InvalidInput("name", "is required")
+        raise InvalidInput("name", _("is required"))
     if len(name) > 200:
-        raise InvalidInput("name", "at most 200 characters")
+        raise InvalidInput("name", _("at most 200 characters"))
     if not commitment.strip():
-        raise InvalidInput("commitment", "write down what the partner commits to")
+        raise InvalidInput("commitment", _("write down what the partner commits to"))
     signed = None
     if signed_on.strip():
         try:
             signed = dt.date.fromisoformat(signed_on.strip())
         except ValueError:
-            raise InvalidInput("signed_on", f"use YYYY-MM-DD, got {signed_on.strip()!r}") from None
+            raise InvalidInput(
+                "signed_on",
+                _("use a date such as 2026-09-01, not %(value)r") % {"value": signed_on.strip()},
+            ) from None
     partner = Partner(
         summit_id=summit.id,
         name=name,

@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 from summit import __version__
 from summit.core import i18n
 from summit.core.i18n import LANGUAGE_NAMES
+from summit.core.labels import attendance_label, field_label, role_label
 from summit.core.routing import Identity, csrf_token
 from summit.core.times import format_datetime, summit_time_zone
 
@@ -32,6 +33,9 @@ def make_environment(template_dir: Path) -> Environment:
     env.filters["datetime"] = _format_datetime
     env.globals["version"] = __version__
     env.globals["language_names"] = LANGUAGE_NAMES
+    env.filters["role_label"] = role_label
+    env.filters["attendance_label"] = attendance_label
+    env.filters["field_label"] = field_label
     return env
 
 

@@ -22,6 +22,7 @@ from summit.core import audit
 from summit.core import service as repository
 from summit.core.errors import InvalidInput, NotFound, PermissionDenied
 from summit.core.events import EventBus
+from summit.core.i18n import gettext as _
 from summit.core.models import Participant, Round, Seat, Summit, SummitTable, utcnow
 from summit.core.text import clean_text
 from summit.ideas.models import Idea, IdeaRevision, IdeaSettings, ThemeBoardState
@@ -64,7 +65,7 @@ async def who_records(session: AsyncSession, summit_id: int) -> str:
 
 async def set_who_records(session: AsyncSession, summit_id: int, value: str, *, actor: str) -> None:
     if value not in WHO_RECORDS:
-        raise InvalidInput("who_records", f"must be one of {', '.join(WHO_RECORDS)}")
+        raise InvalidInput("who_records", _("choose the host or the whole table"))
     row = await session.scalar(select(IdeaSettings).where(IdeaSettings.summit_id == summit_id))
     if row is None:
         row = IdeaSettings(summit_id=summit_id)
@@ -179,7 +180,7 @@ def clean_idea(title: Any, body: Any, tags: Any) -> tuple[str, str, list[str]]:
     if isinstance(title, str):
         title = " ".join(clean_text(title).split())  # no bidi or zero-width tricks on the plenary
     if not isinstance(title, str) or not title:
-        raise InvalidInput("title", "is required")
+        raise InvalidInput("title", _("is required"))
     if body is None:
         body = ""
     if not isinstance(body, str):
@@ -524,9 +525,7 @@ def parse_paper_csv(data: bytes) -> list[PaperRow]:
     return parsed
 
 
-async def _import_round(
-    session: AsyncSession, summit: Summit, round_number: int | None
-) -> Round:
+async def _import_round(session: AsyncSession, summit: Summit, round_number: int | None) -> Round:
     """The round paper forms go into: the one named, else the open one, else the last closed."""
     if round_number is not None:
         rnd = await session.scalar(

@@ -44,6 +44,7 @@ from summit.core import audit
 from summit.core.db import Database
 from summit.core.errors import InvalidInput, NotFound
 from summit.core.events import EventBus
+from summit.core.i18n import gettext as _
 from summit.core.models import Summit, utcnow
 from summit.ideas.models import Idea, ThemeBoardState, ThemeConstraint, ThemeDetail
 from summit.ideas.models import Theme as ThemeRow
@@ -530,7 +531,7 @@ class ThemeService:
     async def edit(self, summit_id: int, kind: str, *, actor: str, **args: Any) -> EditResult:
         """Apply one moderator decision through the library; stored, logged, undoable."""
         if kind not in EDIT_KINDS:
-            raise InvalidInput("action", f"must be one of {', '.join(EDIT_KINDS)}")
+            raise InvalidInput("action", _("choose one of the listed actions"))
         live = self._state(summit_id)
         async with live.lock:
             board, _changed = await self._ensure(summit_id, live)
@@ -586,7 +587,7 @@ class ThemeService:
                     .limit(1)
                 )
                 if row is None:
-                    raise InvalidInput("undo", "there is no theme decision to undo")
+                    raise InvalidInput("undo", _("there is no theme decision to undo"))
                 snap = await self._snapshot(session, summit_id)
                 row_id, kind = row.id, row.kind
                 before = Constraints.from_dict(dict(row.payload or {}).get("before", {}))
@@ -627,7 +628,7 @@ def _label(args: Mapping[str, Any], required: bool) -> str | None:
     label = " ".join(str(raw).split()) if raw is not None else ""
     if not label:
         if required:
-            raise InvalidInput("label", "is required")
+            raise InvalidInput("label", _("is required"))
         return None
     if len(label) > TITLE_MAX:
         raise InvalidInput("label", f"has at most {TITLE_MAX} characters")

@@ -63,7 +63,7 @@ async def _create(
             participant = await current_participant(request, session)
             ctx = await ideas.table_context(session, participant)
             if ctx is None:
-                raise InvalidInput("round", "you have no table in an open round")
+                raise InvalidInput("round", _("you have no table in an open round"))
             idea, created = await ideas.add_idea(
                 session,
                 ctx,
@@ -214,7 +214,7 @@ async def api_add(request: Request) -> Response:
     data = await json_object(request, limit=_JSON_MAX)
     source = data.get("source", "online")
     if source not in ("online", "tablet"):
-        raise InvalidInput("source", "must be online or tablet")
+        raise InvalidInput("source", _("must be online or tablet"))
     idea, created, ctx = await _create(request, data, str(source))
     return JSONResponse(
         ideas.idea_json(idea, ctx.table_number), status_code=201 if created else 200
@@ -366,7 +366,7 @@ async def board_recluster(request: Request) -> Response:
     form = await request.form()
     step = {"fewer": -1, "same": 0, "more": 1}.get(str(form.get("granularity", "same")))
     if step is None:
-        raise InvalidInput("granularity", "must be fewer, same or more")
+        raise InvalidInput("granularity", _("must be fewer, same or more"))
     started = theme_service(request.app).start_recluster(
         summit.id, step=step, actor=identity(request).actor
     )
@@ -382,7 +382,7 @@ async def board_edit(request: Request) -> Response:
     form = await request.form()
     action = str(form.get("action", ""))
     if action not in EDIT_KINDS:
-        raise InvalidInput("action", f"must be one of {', '.join(EDIT_KINDS)}")
+        raise InvalidInput("action", _("choose one of the listed actions"))
     names = ("theme", "other", "label", "name", "idea", "of")
     args: dict[str, Any] = {k: form.get(k) for k in names}
     args["ideas"] = [v for v in form.getlist("ideas") if isinstance(v, str)]

@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from summit.core import audit, csvfile
 from summit.core import service as repository
 from summit.core.errors import InvalidInput, NotFound
+from summit.core.i18n import gettext as _
+from summit.core.labels import role_label
 from summit.core.models import Participant, Summit, utcnow
 from summit.core.models import Person as PersonRow
 from summit.core.rules.draw import (
@@ -327,12 +329,13 @@ async def finalise_selection(
     """
     draw = await panel_draw(session, summit.id, role)
     if draw is None or draw.status != "committed":
-        raise InvalidInput("role", f"compute the {role} selection first")
+        message = _("compute the selection for the role %(role)s first")
+        raise InvalidInput("role", message % {"role": role_label(role)})
     normalised = normalise_seed(seed, SEED_SPEC)
     panels = tuple(tuple(p) for p in draw.result["lottery"])
     lottery = Lottery(panels, draw.commitment["panels_hash"], {}, 0.0)
     if sha256_hex(lottery.canonical()) != lottery.hash:
-        raise InvalidInput("panels", "the stored panels do not match the published hash")
+        raise InvalidInput("panels", _("the stored panels do not match the published hash"))
     index, panel = draw_panel(lottery, normalised)
     people = _people(draw.result)
     quotas = _quotas(draw.commitment["quotas"])

@@ -29,6 +29,7 @@ from summit.core import audit, csvfile
 from summit.core import service as repository
 from summit.core.errors import InvalidInput, NotFound
 from summit.core.i18n import gettext
+from summit.core.i18n import gettext as _
 from summit.core.models import Participant, Person, Summit, utcnow
 from summit.core.rules.draw import (
     Commitment,
@@ -338,7 +339,7 @@ def invitation_code(secret_key: str, summit_id: int, pseudonym: str) -> str:
     ).digest()
     number = int.from_bytes(digest, "big")
     chars = []
-    for _ in range(CODE_LENGTH):
+    for _step in range(CODE_LENGTH):
         number, rest = divmod(number, len(CODE_ALPHABET))
         chars.append(CODE_ALPHABET[rest])
     return "".join(chars)
@@ -473,8 +474,7 @@ async def invite_named(
 ) -> tuple[Invitation, str]:
     """A personal invitation for an employer, politician or civil servant; returns the code."""
     if role not in {r.value for r in Role} or role == Role.RESIDENT.value:
-        allowed = ", ".join(r.value for r in Role if r != Role.RESIDENT)
-        raise InvalidInput("role", f"must be one of {allowed}")
+        raise InvalidInput("role", _("choose one of the listed roles"))
     code = new_code(CODE_LENGTH)
     invitation = Invitation(
         summit_id=summit.id,
@@ -568,10 +568,10 @@ def parse_registration_form(
 ) -> RegistrationForm:
     """Validate the registration form; raises :class:`InvalidInput` naming the first bad field."""
     if values.get("consent") not in {"yes", "on", "1", "true"}:
-        raise InvalidInput("consent", "please agree so that we may store your answers")
+        raise InvalidInput("consent", _("please agree so that we may store your answers"))
     first = values.get("first_name", "").strip()
     if not first:
-        raise InvalidInput("first_name", "is required")
+        raise InvalidInput("first_name", _("is required"))
     if len(first) > 120 or len(values.get("last_name", "")) > 120:
         raise InvalidInput("first_name", "at most 120 characters")
     email = values.get("email", "").strip()
@@ -587,7 +587,7 @@ def parse_registration_form(
         raise InvalidInput("attendance", "choose the venue or online")
     language = values.get("language") or summit.default_language
     if language not in languages:
-        raise InvalidInput("language", f"must be one of {', '.join(languages)}")
+        raise InvalidInput("language", _("choose one of the listed languages"))
     features: dict[str, str] = {}
     if questions is None:
         questions = feature_questions(summit, None)
@@ -596,7 +596,7 @@ def parse_registration_form(
         if not answer:
             raise InvalidInput(f"feature_{name}", "please answer this question")
         if options and answer not in options:
-            raise InvalidInput(f"feature_{name}", f"must be one of {', '.join(options)}")
+            raise InvalidInput(f"feature_{name}", _("choose one of the listed answers"))
         features[name] = answer
     return RegistrationForm(
         first_name=first,

@@ -102,7 +102,7 @@ async def register_upload(request: Request) -> Response:
     errors: list[Any] = []
     try:
         if not isinstance(upload, UploadFile):
-            raise InvalidInput("file", "choose the register file (CSV)")
+            raise InvalidInput("file", _("choose the register file (CSV)"))
         text, encoding = decode_register(await upload.read())
         mapping = lottery.mapping_from(
             {f: values.get(f"map_{f}", "") for f in lottery.MAPPING_FIELDS}
@@ -496,6 +496,7 @@ async def _run_job(request: Request, summit_id: int, job: Job, data: sel.Selecti
         asyncio.run_coroutine_threadsafe(events.publish(channel, payload), loop)
 
     try:
+
         def report(step: LeximinProgress) -> None:
             job.leximin = step
 
@@ -557,7 +558,7 @@ async def selection_run(request: Request) -> Response:
     try:
         tolerance = float(str(form.get("tolerance", "0.1")) or 0.1)
     except ValueError:
-        raise InvalidInput("tolerance", "must be a number such as 0.1") from None
+        raise InvalidInput("tolerance", _("must be a number such as 0.1")) from None
     async with db(request).session() as session:
         data = await sel.selection_input(
             session,

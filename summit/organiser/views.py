@@ -109,7 +109,7 @@ async def participant_link(request: Request) -> Response:
                 )
             token = await repository.issue_link(session, participant, actor=identity(request).actor)
         else:
-            raise InvalidInput("action", "must be revoke or issue")
+            raise InvalidInput("action", _("must be revoke or issue"))
     base = request.app.state.settings.base_url
     return render(
         request,

@@ -28,6 +28,7 @@ from summit import seating as seating_uc
 from summit import video as video_uc
 from summit.core import audit
 from summit.core.errors import InvalidInput, NotFound
+from summit.core.i18n import gettext as _
 from summit.core.models import Round, Summit, utcnow
 from summit.programme.models import ProgrammeItem, ProgrammeState
 from summit.seating import Event
@@ -372,7 +373,7 @@ async def advance(
         raise InvalidInput("programme", "the programme has finished")
     items = await items_of(session, summit.id)
     if not items:
-        raise InvalidInput("programme", "the programme has no items yet")
+        raise InvalidInput("programme", _("the programme has no items yet"))
     events: list[Event] = []
     current = next((i for i in items if i.id == state.current_item_id), None)
     if current is not None:
@@ -430,7 +431,7 @@ async def advance(
 async def _running(session: AsyncSession, summit: Summit) -> tuple[ProgrammeState, ProgrammeItem]:
     state = await state_of(session, summit.id)
     if state.current_item_id is None or state.ends_at is None:
-        raise InvalidInput("programme", "no item is running; advance to start the programme")
+        raise InvalidInput("programme", _("no item is running; advance to start the programme"))
     return state, await get_item(session, summit.id, state.current_item_id)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from summit.core import audit
 from summit.core.errors import InvalidInput, NotFound
+from summit.core.i18n import gettext as _
 from summit.core.models import Participant as ParticipantRow
 from summit.core.models import Round, Seat, Summit, SummitTable
 from summit.core.service import current_round
@@ -189,7 +190,7 @@ async def _round_to_repair(session: AsyncSession, summit: Summit, number: int | 
         return await get_round(session, summit.id, number)
     rnd = await current_round(session, summit.id)
     if rnd is None:
-        raise InvalidInput("round", "there is no open or planned round")
+        raise InvalidInput("round", _("there is no open or planned round"))
     return rnd
 
 

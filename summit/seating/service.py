@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from summit import __version__
 from summit.core import audit
 from summit.core.errors import InvalidInput, NotFound
+from summit.core.i18n import gettext as _
 from summit.core.models import AuditEntry, Round, Seat, Summit, SummitTable, utcnow
 from summit.core.models import Participant as ParticipantRow
 from summit.core.rules.names import distinct_names
@@ -72,7 +73,7 @@ def inputs_hash(inputs: dict[str, Any]) -> str:
 def as_invalid(exc: SeatingError) -> InvalidInput:
     """A domain error as the platform's InvalidInput, keeping the field the message names."""
     text = str(exc)
-    field_name, _, message = text.partition(": ")
+    field_name, _sep, message = text.partition(": ")
     if not message or " " in field_name:
         return InvalidInput("seating", text)
     return InvalidInput(field_name, message)
@@ -250,10 +251,12 @@ _WHOLE = {
 
 def _whole(key: str, value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidInput(key, "must be a whole number")
+        raise InvalidInput(key, _("must be a whole number"))
     low, high = _WHOLE[key]
     if not low <= value <= high:
-        raise InvalidInput(key, f"must be between {low} and {high}")
+        raise InvalidInput(
+            key, _("must be between %(low)s and %(high)s") % {"low": low, "high": high}
+        )
     return value
 
 
@@ -565,7 +568,7 @@ class SeatingOutcome:
 def _check_seed(seed: str) -> str:
     seed = (seed or "").strip()
     if not seed:
-        raise InvalidInput("seed", "give the public seed (e.g. the dice rolled in public)")
+        raise InvalidInput("seed", _("give the public seed (e.g. the dice rolled in public)"))
     if len(seed) > MAX_SEED:
         raise InvalidInput("seed", f"at most {MAX_SEED} characters")
     return seed
@@ -925,7 +928,10 @@ async def close_round(
 ) -> tuple[Round, list[Event]]:
     rnd = await get_round(session, summit.id, number)
     if rnd.status != "open":
-        raise InvalidInput("round", f"round {number} is {rnd.status}; only an open round closes")
+        raise InvalidInput(
+            "round",
+            _("round %(number)s is not open; only an open round closes") % {"number": number},
+        )
     rnd.status = "closed"
     rnd.ends_at = utcnow()
     await audit.append(
@@ -955,9 +961,9 @@ async def set_topic_choice(
     topics = list(config.topics)
     first, second = first.strip(), second.strip()
     if first not in topics:
-        raise InvalidInput("first", "choose one of the listed topics")
+        raise InvalidInput("first", _("choose one of the listed topics"))
     if second and second not in topics:
-        raise InvalidInput("second", "choose one of the listed topics")
+        raise InvalidInput("second", _("choose one of the listed topics"))
     if second == first:
         second = ""
     choice = await session.scalar(
@@ -1318,7 +1324,7 @@ async def topics_from_agenda(session: AsyncSession, summit: Summit, *, actor: st
     topics = list(dict.fromkeys(label.strip() for label in rows if label.strip()))
     if not topics:
         raise InvalidInput(
-            "topics", "the agenda has no shortlist yet: close the prioritisation first"
+            "topics", _("the agenda has no shortlist yet: close the prioritisation first")
         )
     await save_settings(session, summit, actor=actor, topics=topics)
     await audit.append(

@@ -15,7 +15,9 @@ from summit.core import csvfile
 from summit.core import service as repository
 from summit.core.errors import InvalidInput, NotFound
 from summit.core.forms import form_int, form_optional_int, form_text
+from summit.core.i18n import current_language
 from summit.core.i18n import gettext as _
+from summit.core.labels import feature_labels
 from summit.core.models import Participant
 from summit.core.routing import ORGANISER, PARTICIPANT, STAFF, page
 from summit.core.templating import render
@@ -137,6 +139,7 @@ async def _page_data(request: Request, **extra: Any) -> dict[str, Any]:
         "current": current,
         "seated_now": seated_now,
         "feature_names": uc.feature_names(summit),
+        "feature_labels": feature_labels(summit.features or [], current_language()),
         "move_error": None,
         "form": {},
         **extra,
@@ -177,7 +180,7 @@ async def _seat_with(request: Request, seat_use_case: Any, **round_field: str) -
     """Run a seating use case with the form's public seed (and round), then publish."""
     summit = summit_or_404(request)
     form = await request.form()
-    (keyword, field_name), = round_field.items()
+    ((keyword, field_name),) = round_field.items()
     async with db(request).session() as session:
         fresh = await repository.get_summit(session, summit.id)
         outcome = await seat_use_case(
@@ -258,7 +261,7 @@ async def rebalance(request: Request) -> Response:
     absent = [p for p in form.getlist("absent") if isinstance(p, str) and p]
     arrived = [p for p in form.getlist("arrived") if isinstance(p, str) and p]
     if not absent and not arrived:
-        raise InvalidInput("absent", "mark at least one person absent or arrived")
+        raise InvalidInput("absent", _("mark at least one person absent or arrived"))
     async with db(request).session() as session:
         fresh = await repository.get_summit(session, summit.id)
         outcome = await rebalance_round(

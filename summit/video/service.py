@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from summit.core import audit
 from summit.core.errors import InvalidInput
+from summit.core.i18n import gettext as _
 from summit.core.models import AuditEntry, Participant, Round, Seat, Summit, SummitTable, utcnow
 from summit.core.rules.names import distinct_names
 from summit.seating import Event, close_round, get_round, open_round
@@ -353,7 +354,7 @@ async def broadcast(session: AsyncSession, summit: Summit, *, actor: str, text: 
     """A message to every table (shown on every open page of the summit)."""
     text = " ".join((text or "").split())
     if not text:
-        raise InvalidInput("text", "type the message to send to all tables")
+        raise InvalidInput("text", _("type the message to send to all tables"))
     if len(text) > MAX_BROADCAST:
         raise InvalidInput("text", f"at most {MAX_BROADCAST} characters")
     entry = await audit.append(

@@ -16,6 +16,7 @@ from summit.core import service as repository
 from summit.core.errors import InvalidInput
 from summit.core.forms import form_int, form_optional_int, form_text
 from summit.core.i18n import gettext
+from summit.core.i18n import gettext as _
 from summit.core.models import Participant, Summit, utcnow
 from summit.core.routing import ORGANISER, PARTICIPANT, STAFF, Identity, page, socket
 from summit.core.rules.roles import Principal
@@ -128,7 +129,7 @@ async def call_moderator(request: Request) -> Response:
         assert fresh is not None
         seat = await uc.video_seat(session, fresh)
         if seat is None:
-            raise InvalidInput("table", "you have no seat at an online table in this round")
+            raise InvalidInput("table", _("you have no seat at an online table in this round"))
         call, events = await uc.call_moderator(session, fresh, seat)
     await seating.publish(bus(request), events)
     if _wants_json(request):
@@ -277,7 +278,7 @@ async def round_control(request: Request) -> Response:
                 session, fresh, actor=actor, number=form_int(form, "round") or 0
             )
         else:
-            raise InvalidInput("action", "must be next, extend, closing or close")
+            raise InvalidInput("action", _("must be next, extend, closing or close"))
     await seating.publish(bus(request), events)
     return _done(request, {"round": rnd.number, "status": rnd.status, "ends_at": _iso(rnd.ends_at)})
 

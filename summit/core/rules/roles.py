@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 
+from summit.core.i18n import gettext as _
+
 
 class Role(enum.StrEnum):
     """A participant's place in the whole system (het hele systeem)."""
@@ -86,10 +88,14 @@ def validate_mix(mix: Mapping[str, float]) -> dict[str, float]:
     if unknown:
         raise ValueError(f"mix: unknown role(s) {', '.join(sorted(unknown))}")
     if any(share < 0 for share in mix.values()):
-        raise ValueError("mix: shares cannot be negative")
+        raise ValueError("mix: " + _("shares cannot be negative"))
     total = sum(mix.values())
     if abs(total - 1.0) > 1e-6:
-        raise ValueError(f"mix: shares must add up to 100 %, they add up to {total * 100:.1f} %")
+        raise ValueError(
+            "mix: "
+            + _("the shares must add up to 100 %%, they add up to %(total)s %%")
+            % {"total": f"{total * 100:.1f}"}
+        )
     return {Role(k).value: float(v) for k, v in mix.items()}
 
 

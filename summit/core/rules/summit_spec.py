@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from summit.core.i18n import gettext as _
 from summit.core.rules.roles import Phase, Role, validate_mix
 
 LANGUAGES = ("nl", "en")  # only languages whose catalogue is complete (tests/test_i18n.py)
@@ -48,9 +49,9 @@ class SummitSpec:
 def _text(form: Mapping[str, str], name: str, *, required: bool, limit: int = 200) -> str:
     value = str(form.get(name, "")).strip()
     if required and not value:
-        raise SpecError(name, "is required")
+        raise SpecError(name, _("is required"))
     if len(value) > limit:
-        raise SpecError(name, f"at most {limit} characters")
+        raise SpecError(name, _("at most %(limit)s characters") % {"limit": limit})
     return value
 
 
@@ -61,9 +62,11 @@ def _int(form: Mapping[str, str], name: str, low: int, high: int, default: int) 
     try:
         value = int(raw)
     except ValueError:
-        raise SpecError(name, f"expected a whole number, got {raw!r}") from None
+        raise SpecError(name, _("must be a whole number")) from None
     if not low <= value <= high:
-        raise SpecError(name, f"must be between {low} and {high}")
+        raise SpecError(
+            name, _("must be between %(low)s and %(high)s") % {"low": low, "high": high}
+        )
     return value
 
 
@@ -75,7 +78,9 @@ def parse_summit_form(form: Mapping[str, str]) -> SummitSpec:
         try:
             date = dt.date.fromisoformat(raw_date)
         except ValueError:
-            raise SpecError("date", f"use YYYY-MM-DD, got {raw_date!r}") from None
+            raise SpecError(
+                "date", _("use a date such as 2026-09-01, not %(value)r") % {"value": raw_date}
+            ) from None
     percents: dict[str, float] = {}
     for role in Role:
         key = f"mix_{role.value}"
@@ -83,23 +88,27 @@ def parse_summit_form(form: Mapping[str, str]) -> SummitSpec:
         try:
             percents[role.value] = float(raw) if raw else 0.0
         except ValueError:
-            raise SpecError(key, f"expected a percentage, got {raw!r}") from None
+            raise SpecError(
+                key, _("expected a percentage, not %(value)r") % {"value": raw}
+            ) from None
     try:
         mix = validate_mix({k: v / 100 for k, v in percents.items()})
     except ValueError as exc:
         raise SpecError("mix", str(exc).split(": ", 1)[-1]) from None
     languages = [lang for lang in LANGUAGES if str(form.get(f"language_{lang}", "")) in {"on", "1"}]
     if not languages:
-        raise SpecError("languages", "choose at least one language")
+        raise SpecError("languages", _("choose at least one language"))
     default_language = str(form.get("default_language", languages[0]))
     if default_language not in languages:
-        raise SpecError("default_language", "must be one of the summit's languages")
+        raise SpecError("default_language", _("must be one of the summit's languages"))
     names = [n.strip() for n in str(form.get("features", "")).split(",") if n.strip()]
     for name in names:
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", name):
-            raise SpecError("features", f"{name!r}: use lower-case letters, digits and _")
+            raise SpecError(
+                "features", _("%(name)r: use lower-case letters, digits and _") % {"name": name}
+            )
     if len(set(names)) != len(names):
-        raise SpecError("features", "a feature is named twice")
+        raise SpecError("features", _("a feature is named twice"))
     return SummitSpec(
         name=_text(form, "name", required=True),
         municipality=_text(form, "municipality", required=True),

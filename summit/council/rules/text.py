@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from summit.core.errors import InvalidInput
+from summit.core.i18n import gettext as _
 
 #: The longest free text of a proposal field.
 MAX_TEXT = 20_000
@@ -13,7 +14,7 @@ def clean_text(value: str, name: str, *, required: bool = False, limit: int = MA
     required, or longer than ``limit`` characters."""
     clean = value.strip()
     if required and not clean:
-        raise InvalidInput(name, "is required")
+        raise InvalidInput(name, _("is required"))
     if len(clean) > limit:
-        raise InvalidInput(name, f"at most {limit} characters")
+        raise InvalidInput(name, _("at most %(limit)s characters") % {"limit": limit})
     return clean

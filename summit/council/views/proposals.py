@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from summit.core.forms import form_optional_int, form_text, path_int
+from summit.core.i18n import gettext as _
 from summit.core.routing import PARTICIPANT, PUBLIC, STAFF, page
 from summit.core.templating import render
 from summit.core.web import current_participant, db, identity, summit_or_404
@@ -36,7 +37,7 @@ async def _author(request: Request, session: AsyncSession) -> tuple[Author, int 
     participant = await current_participant(request, session)
     table = await uc.hosted_table(session, participant)
     if table is None and not participant.is_host:
-        raise HTTPException(403, "role: only table hosts and staff write proposals")
+        raise HTTPException(403, "role: " + _("only table hosts and staff write proposals"))
     if table is not None:
         return Author.member_of(table_owner(table.id)), table.id
     return Author.member_of(f"participant:{participant.id}"), None

@@ -63,7 +63,7 @@ def parse_percent(value: str, field: str = "progress") -> int:
 def parse_choice(value: str, field: str, choices: Sequence[str]) -> str:
     text = (value or "").strip()
     if text not in choices:
-        raise MonitorInputError(field, _("choose one of: %(choices)s"), choices=", ".join(choices))
+        raise MonitorInputError(field, _("choose one of the listed options"))
     return text
 
 
