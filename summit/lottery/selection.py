@@ -442,7 +442,8 @@ async def replace_withdrawn(
     available = [pid for pid in result["reserves"] if status.get(pid) == "reserve"]
     chosen = replace_jointly(people, panel, quotas, open_seats, available)
     if chosen is None:
-        raise NoReplacement("withdrawn", "no reserves can fill the open seats within the quotas")
+        message = _("no reserves can fill the open seats within the quotas")
+        raise NoReplacement("withdrawn", message)
     by_id = {p.id: p for p in people}
     features = sorted({q.feature for q in quotas})
 

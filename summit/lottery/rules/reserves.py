@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from summit.core.i18n import gettext as _
 from summit.core.rules.draw import HashRandom
 from summit.lottery.rules.selection import Person, Quota, SelectionError, reserve_order
 
@@ -193,7 +194,7 @@ def quota_survival(
     reserve_chance = np.array([setup.chance[r] for r in reserve_list])
     rng = np.random.default_rng(seed)
     successes = 0
-    for _ in range(trials):
+    for _trial in range(trials):
         gone = member_chance > rng.random(len(members))
         there = reserve_chance <= rng.random(len(reserve_list))
         order = rng.permutation(len(members))
@@ -282,7 +283,7 @@ def robust_reserves(
     rng = np.random.default_rng(len(order))
     taken = [0] * len(strata)
     picks: list[str] = []
-    for _ in range(min(count, len(order))):
+    for _pick in range(min(count, len(order))):
         open_ = np.array([taken[c] < len(by_stratum[strata[c]]) for c in range(len(strata))])
         there = (rng.random((len(strata), scenarios)) >= chance[:, None]).astype(np.float64)
         trial = greedy.have[None, :, :] + there[:, :, None] * incidence[:, None, :]
@@ -316,16 +317,19 @@ def parse_dropout_rates(text: str, quotas: Sequence[Quota]) -> DropoutModel:
         feature, eq, value = group.partition("=")
         key = (feature.strip(), value.strip())
         if not sep or not eq or key not in known:
-            raise SelectionError("dropout", f"{line!r} is not feature=value: rate of a quota")
+            message = _("%(line)s is not feature=value: rate for a group of the quotas")
+            raise SelectionError("dropout", message % {"line": repr(line)})
         rate_text = rate_text.strip()
         percent = rate_text.endswith("%")
         try:
             rate = float(rate_text.rstrip("%").strip().replace(" ", ""))
         except ValueError:
-            raise SelectionError("dropout", f"{line!r}: the rate is not a number") from None
+            message = _("%(line)s: the rate is not a number")
+            raise SelectionError("dropout", message % {"line": repr(line)}) from None
         rate = rate / 100.0 if percent else rate
         if not 0.0 <= rate < 1.0:
-            raise SelectionError("dropout", f"{line!r}: the rate must be from 0 up to 100 %")
+            message = _("%(line)s: the rate must be at least 0 and below 1 (100 percent)")
+            raise SelectionError("dropout", message % {"line": repr(line)})
         rates[key] = rate
     return DropoutModel(rates)
 
