@@ -26,6 +26,7 @@ from summit.council.rules.voting import receipt_key
 from summit.ideas.models import Theme
 from tests.support.council import Council, Member
 from tests.support.http import csrf_of
+from tests.support.i18n import english  # noqa: F401  (the rules' messages in English)
 
 
 def test_a_member_changes_their_vote_and_only_the_latest_counts(council: Council) -> None:
@@ -163,7 +164,7 @@ def test_refusals_count_nothing_twice(council: Council) -> None:
     member.ask()
     member.key.signature = 99  # type: ignore[union-attr]  # no key is signed before opening
     early = member.cast({p1: "for"})
-    assert early.status_code == 409 and "not opened" in early.text
+    assert early.status_code == 409 and "nog niet geopend" in early.text
 
     council.as_organiser()
     council.post(f"/council/votes/{vote}/open", {}, "/council")
@@ -176,7 +177,7 @@ def test_refusals_count_nothing_twice(council: Council) -> None:
     late = check_late_keys_come_in_batches(council, vote, members)
     voter = late[0]
     bad_choice = voter.cast({p1: "maybe"})
-    assert bad_choice.status_code == 400 and "for, against or abstain" in bad_choice.text
+    assert bad_choice.status_code == 400 and "voor, tegen of onthouding" in bad_choice.text
     unknown = voter.cast({99999: "for"})
     assert unknown.status_code == 400 and "not on this vote" in unknown.text
     voter.vote = 99999
@@ -204,7 +205,7 @@ def test_refusals_count_nothing_twice(council: Council) -> None:
     council.as_organiser()
     council.post(f"/council/votes/{vote}/close", {}, "/council")
     after = voter.cast({p1: "against"})
-    assert after.status_code == 409 and "closed" in after.text
+    assert after.status_code == 409 and "gesloten" in after.text
     assert council.count(Ballot, Ballot.council_vote_id == vote) == 1
     council.as_organiser()
     again_close = council.post(f"/council/votes/{vote}/close", {}, "/council")
@@ -355,7 +356,7 @@ def test_dot_voting_table_tally_shortlist_and_tie_break(council: Council) -> Non
         f"/council/priorities/{vote}/vote",
         data={"csrf_token": token, f"dots-{keys['Groen']}": "2", f"dots-{keys['Wonen']}": "2"},
     )
-    assert over.status_code == 400 and "only 3 to distribute" in over.text
+    assert over.status_code == 400 and "maar 3 te verdelen" in over.text
     client.post(
         f"/council/priorities/{vote}/vote",
         data={"csrf_token": token, f"dots-{keys['Fietsen']}": "1"},

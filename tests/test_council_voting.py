@@ -41,6 +41,7 @@ from summit.council.rules.voting import (
     validate_allocation,
     validate_table_tally,
 )
+from tests.support.i18n import english  # noqa: F401  (the rules' messages in English)
 
 members_st = st.integers(min_value=1, max_value=5000)
 

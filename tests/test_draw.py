@@ -22,6 +22,7 @@ from summit.core.rules.draw import (
     run_committed_draw,
     verify_draw,
 )
+from tests.support.i18n import english  # noqa: F401  (the rules' messages in English)
 
 
 def reference_randbelow(seed: str, ns: list[int]) -> list[int]:

@@ -68,11 +68,11 @@ def test_one_bad_row_imports_nothing_and_every_bad_row_is_named(demo: Any) -> No
     response = upload(client, csrf, bad.encode())
     assert response.status_code == 400
     for row, text in (
-        (3, "table 999"),
-        (4, "title"),
+        (3, "tafel 999"),
+        (4, "Titel"),
         (5, "&#39;x&#39;"),
         (6, "120"),
-        (7, "columns"),
+        (7, "kolommen"),
     ):
         assert f"<td>{row}</td>" in response.text and text in response.text, (row, text)
     assert "<td>2</td>" not in response.text
@@ -84,13 +84,13 @@ def test_empty_oversized_and_malformed_files_get_clear_errors(demo: Any) -> None
     csrf = organiser(client)
     before = count_ideas(client)
     cases = [
-        (b"", "is empty"),
-        (b"x" * (ideas.IMPORT_MAX_BYTES + 10), "larger than"),
-        (b"\x00\x01\x02binary", "not a text"),
-        (b"tafel,titel,kolom\n1,2,3\n", "unknown column"),
-        (b"kolom,andere\n1,2\n", "is not a table number"),
-        (b"table,title\n1,a\n", "missing column"),
-        (b"table,title,text\n", "no ideas"),
+        (b"", "is leeg"),  # the organiser's page is in Dutch
+        (b"x" * (ideas.IMPORT_MAX_BYTES + 10), "groter dan"),
+        (b"\x00\x01\x02binary", "geen tekstbestand"),
+        (b"tafel,titel,kolom\n1,2,3\n", "onbekende kolom"),
+        (b"kolom,andere\n1,2\n", "is geen tafelnummer"),
+        (b"table,title\n1,a\n", "ontbreekt"),
+        (b"table,title,text\n", "bevat geen ideeën"),
     ]
     for data, message in cases:
         response = upload(client, csrf, data)

@@ -30,8 +30,8 @@ def test_the_whole_lottery_over_http(demo_client: Any) -> None:
     bad = upload(client, register_csv(10) + "12;Q;1980-01-01;Noord;X\n13;M;1980-13-45;Oost;Y\n")
     assert bad.status_code == 400
     assert "The file was not imported" in bad.text
-    assert re.search(r"<td>13</td><td>gender</td>", bad.text)
-    assert re.search(r"<td>14</td><td>birth_date</td>", bad.text)
+    assert re.search(r"<td>13</td><td>Gender</td>", bad.text)
+    assert re.search(r"<td>14</td><td>Date of birth</td>", bad.text)
     assert client.get("/lottery/extract.csv").status_code == 404  # nothing was written
 
     assert upload(client, register_csv(150)).status_code == 303

@@ -19,6 +19,7 @@ from summit.lottery.rules.register import (
     parse_register,
     pseudonymise,
 )
+from tests.support.i18n import english  # noqa: F401  (the rules' messages in English)
 
 KEY = b"k" * 32
 SUMMIT = date(2026, 5, 16)

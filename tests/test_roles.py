@@ -12,6 +12,7 @@ from summit.core.rules.roles import (
     seats_per_role,
     validate_mix,
 )
+from tests.support.i18n import english  # noqa: F401  (the rules' messages in English)
 
 
 def test_default_mix_is_the_dutch_g1000_mix() -> None:

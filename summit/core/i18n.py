@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -42,6 +44,16 @@ def set_language(lang: str) -> None:
     _current.set(lang if lang in _catalogues else "en")
 
 
+@contextmanager
+def language(lang: str) -> Iterator[None]:
+    """Messages in ``lang`` inside the block (a command, a job, a test), then as before."""
+    token = _current.set(lang if lang in _catalogues else "en")
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
 def current_language() -> str:
     return _current.get()
 
@@ -59,4 +71,3 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 _ = gettext
-

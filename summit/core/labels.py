@@ -93,6 +93,9 @@ def field_label(key: object) -> str:
         "subject": _("Subject"),
         "cites": _("Sources"),
         "areas": _("Areas"),
+        "membership": _("Membership"),
+        "member_roles": _("Member roles"),
+        "member_list": _("Member list"),
         # the register's columns
         "id": _("Identifier (BSN)"),
         "gender": _("Gender"),

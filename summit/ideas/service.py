@@ -158,20 +158,22 @@ def clean_tags(raw: Any, field_name: str = "tags") -> list[str]:
     elif isinstance(raw, list):
         items = raw
     else:
-        raise InvalidInput(field_name, "must be a list of words or a comma-separated text")
+        raise InvalidInput(field_name, _("must be a list of words or a comma-separated text"))
     tags: list[str] = []
     for item in items:
         if not isinstance(item, str):
-            raise InvalidInput(field_name, "every tag must be text")
+            raise InvalidInput(field_name, _("every tag must be text"))
         tag = " ".join(item.split())
         if not tag:
             continue
         if len(tag) > TAG_MAX:
-            raise InvalidInput(field_name, f"a tag has at most {TAG_MAX} characters")
+            raise InvalidInput(
+                field_name, _("a tag has at most %(TAG_MAX)s characters") % {"TAG_MAX": TAG_MAX}
+            )
         if tag.lower() not in {t.lower() for t in tags}:
             tags.append(tag)
     if len(tags) > TAGS_MAX:
-        raise InvalidInput(field_name, f"at most {TAGS_MAX} tags")
+        raise InvalidInput(field_name, _("at most %(TAGS_MAX)s tags") % {"TAGS_MAX": TAGS_MAX})
     return tags
 
 
@@ -184,14 +186,22 @@ def clean_idea(title: Any, body: Any, tags: Any) -> tuple[str, str, list[str]]:
     if body is None:
         body = ""
     if not isinstance(body, str):
-        raise InvalidInput("body", "must be text")
+        raise InvalidInput("body", _("must be text"))
     body = clean_text(body).strip().replace("\r\n", "\n")
     if len(title) > TITLE_MAX:
-        raise InvalidInput("title", f"has at most {TITLE_MAX} characters (got {len(title)})")
+        raise InvalidInput(
+            "title",
+            _("has at most %(TITLE_MAX)s characters (got %(n)s)")
+            % {"TITLE_MAX": TITLE_MAX, "n": len(title)},
+        )
     if len(body) > BODY_MAX:
-        raise InvalidInput("body", f"has at most {BODY_MAX} characters (got {len(body)})")
+        raise InvalidInput(
+            "body",
+            _("has at most %(BODY_MAX)s characters (got %(n)s)")
+            % {"BODY_MAX": BODY_MAX, "n": len(body)},
+        )
     if "\x00" in title or "\x00" in body:
-        raise InvalidInput("body", "contains a NUL character")
+        raise InvalidInput("body", _("contains a NUL character"))
     return title, body, clean_tags(tags)
 
 
@@ -199,7 +209,9 @@ def clean_key(raw: Any) -> str | None:
     if raw is None or raw == "":
         return None
     if not isinstance(raw, str) or not _KEY_PATTERN.match(raw):
-        raise InvalidInput("idempotency_key", "use 1–64 letters, digits or the characters _ . : -")
+        raise InvalidInput(
+            "idempotency_key", _("use 1–64 letters, digits or the characters _ . : -")
+        )
     return raw
 
 
@@ -260,7 +272,7 @@ async def add_idea(
     key = clean_key(idempotency_key)
     title, body, tag_list = clean_idea(title, body, tags)
     if source not in SOURCES:
-        raise InvalidInput("source", f"must be one of {', '.join(SOURCES)}")
+        raise InvalidInput("source", _("must be one of %(value)s") % {"value": ", ".join(SOURCES)})
     if key is not None:
         existing = await session.scalar(
             select(Idea).where(Idea.summit_id == ctx.summit_id, Idea.idempotency_key == key)
@@ -274,11 +286,11 @@ async def add_idea(
                 )
             return existing, False
     if expect_table is not None and expect_table != ctx.table_id:
-        raise PermissionDenied("table: you can only add ideas to your own table")
+        raise PermissionDenied("table: " + _("you can only add ideas to your own table"))
     if expect_round is not None and expect_round != ctx.round_id:
-        raise InvalidInput("round", "that round has ended; the idea was not saved")
+        raise InvalidInput("round", _("that round has ended; the idea was not saved"))
     if not ctx.can_record:
-        raise PermissionDenied("role: only the table host records ideas at this summit")
+        raise PermissionDenied("role: " + _("only the table host records ideas at this summit"))
     now = utcnow()
     idea = Idea(
         summit_id=ctx.summit_id,
@@ -313,7 +325,7 @@ async def add_idea(
 async def get_idea(session: AsyncSession, summit_id: int, idea_id: int) -> Idea:
     idea = await session.get(Idea, idea_id)
     if idea is None or idea.summit_id != summit_id:
-        raise NotFound(f"idea {idea_id} does not exist")
+        raise NotFound(_("idea %(idea_id)s does not exist") % {"idea_id": idea_id})
     return idea
 
 
@@ -333,7 +345,7 @@ async def edit_idea(
 ) -> Idea:
     """Change an idea's text; the earlier version stays in ``idea_revisions``."""
     if idea.status == "withdrawn":
-        raise InvalidInput("status", "a withdrawn idea cannot be edited")
+        raise InvalidInput("status", _("a withdrawn idea cannot be edited"))
     title, body, tag_list = clean_idea(title, body, tags)
     if (title, body, tag_list) == (idea.title, idea.body, list(idea.tags or [])):
         return idea
@@ -447,11 +459,13 @@ class ImportReport:
 
 def _decode(data: bytes) -> str:
     if not data.strip():
-        raise IdeaImportError([(0, "file", "is empty")])
+        raise IdeaImportError([(0, "file", _("is empty"))])
     if len(data) > IMPORT_MAX_BYTES:
-        raise IdeaImportError([(0, "file", f"is larger than {IMPORT_MAX_BYTES // 1_000_000} MB")])
+        raise IdeaImportError(
+            [(0, "file", _("is larger than %(n)s MB") % {"n": IMPORT_MAX_BYTES // 1_000_000})]
+        )
     if b"\x00" in data:
-        raise IdeaImportError([(0, "file", "is not a text (CSV) file")])
+        raise IdeaImportError([(0, "file", _("is not a text (CSV) file"))])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -485,7 +499,7 @@ def parse_paper_csv(data: bytes) -> list[PaperRow]:
         dialect = csv.excel
     rows = list(csv.reader(io.StringIO(text), dialect))
     if not rows:
-        raise IdeaImportError([(0, "file", "has no rows")])
+        raise IdeaImportError([(0, "file", _("has no rows"))])
     order = ["table", "title", "text", "tags"]
     first = [c.strip().lower() for c in rows[0]]
     start = 1
@@ -495,16 +509,29 @@ def parse_paper_csv(data: bytes) -> list[PaperRow]:
         for name in first:
             column = next((k for k, names in _COLUMNS.items() if name in names), None)
             if column is None:
-                raise IdeaImportError([(1, "header", f"unknown column {name!r}")])
+                raise IdeaImportError(
+                    [(1, "header", _("unknown column %(name)r") % {"name": name})]
+                )
             found.append(column)
         missing = [c for c in ("table", "title", "text") if c not in found]
         if missing:
-            raise IdeaImportError([(1, "header", f"missing column {missing[0]!r}")])
+            raise IdeaImportError(
+                [(1, "header", _("missing column %(value)r") % {"value": missing[0]})]
+            )
         order = found
     else:
         start = 0
     if len(rows) - start > IMPORT_MAX_ROWS:
-        raise IdeaImportError([(0, "file", f"has more than {IMPORT_MAX_ROWS} rows")])
+        raise IdeaImportError(
+            [
+                (
+                    0,
+                    "file",
+                    _("has more than %(IMPORT_MAX_ROWS)s rows")
+                    % {"IMPORT_MAX_ROWS": IMPORT_MAX_ROWS},
+                )
+            ]
+        )
     parsed = []
     for number, row in enumerate(rows[start:], start=start + 1):
         if not any(cell.strip() for cell in row):
@@ -521,7 +548,7 @@ def parse_paper_csv(data: bytes) -> list[PaperRow]:
             )
         )
     if not parsed:
-        raise IdeaImportError([(0, "file", "has no ideas")])
+        raise IdeaImportError([(0, "file", _("has no ideas"))])
     return parsed
 
 
@@ -532,7 +559,9 @@ async def _import_round(session: AsyncSession, summit: Summit, round_number: int
             select(Round).where(Round.summit_id == summit.id, Round.number == round_number)
         )
         if rnd is None:
-            raise InvalidInput("round", f"round {round_number} does not exist")
+            raise InvalidInput(
+                "round", _("round %(round_number)s does not exist") % {"round_number": round_number}
+            )
         return rnd
     rnd = await repository.open_round(session, summit.id)
     if rnd is None:
@@ -543,7 +572,7 @@ async def _import_round(session: AsyncSession, summit: Summit, round_number: int
             .limit(1)
         )
     if rnd is None:
-        raise InvalidInput("round", "no round is open or closed; name the round")
+        raise InvalidInput("round", _("no round is open or closed; name the round"))
     return rnd
 
 
@@ -573,16 +602,18 @@ async def import_paper(
     for row in rows:
         number = row.number
         if row.extra:
-            errors.append((number, "row", "has more columns than table, title, text, tags"))
+            errors.append((number, "row", _("has more columns than table, title, text, tags")))
             continue
         try:
             table_number = int(row.table.strip())
         except ValueError:
-            errors.append((number, "table", f"{row.table.strip()!r} is not a table number"))
+            message = _("%(value)r is not a table number")
+            errors.append((number, "table", message % {"value": row.table.strip()}))
             continue
         table = tables.get(table_number)
         if table is None:
-            errors.append((number, "table", f"table {table_number} does not exist"))
+            message = _("table %(number)s does not exist")
+            errors.append((number, "table", message % {"number": table_number}))
             continue
         try:
             clean_title, clean_body, tags = clean_idea(row.title, row.text, row.tags)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from summit.core.errors import InvalidInput
+from summit.core.i18n import gettext as _
 
 GENERATOR = "sha256-counter-v1"
 SeedKind = Literal["dice", "beacon"]
@@ -69,7 +70,7 @@ class HashRandom:
     def randbelow(self, n: int) -> int:
         """A uniform integer in ``0 .. n-1`` by rejection sampling."""
         if n <= 0:
-            raise DrawError("n", f"must be positive, got {n}")
+            raise DrawError("n", _("must be positive, got %(n)s") % {"n": n})
         if n == 1:
             return 0
         bits = (n - 1).bit_length()
@@ -113,26 +114,33 @@ def normalise_seed(raw: str, spec: SeedSpec = SeedSpec()) -> str:
     lower-cased; at least ``digits`` hex characters.
     """
     if not isinstance(raw, str) or not raw.strip():
-        raise DrawError("seed", "is empty")
+        raise DrawError("seed", _("is empty"))
     if spec.kind == "dice":
         digits = _DICE_SEPARATORS.sub("", raw.strip())
         if not digits:
-            raise DrawError("seed", "contains no dice digits")
+            raise DrawError("seed", _("contains no dice digits"))
         if not digits.isascii() or not digits.isdigit():
             bad = next(ch for ch in digits if not (ch.isascii() and ch.isdigit()))
-            raise DrawError("seed", f"dice digits must be 0-9, found {bad!r}")
+            raise DrawError("seed", _("dice digits must be 0-9, found %(bad)r") % {"bad": bad})
         if len(digits) != spec.digits:
-            raise DrawError("seed", f"expected {spec.digits} dice digits, got {len(digits)}")
+            raise DrawError(
+                "seed",
+                _("expected %(digits)s dice digits, got %(n)s")
+                % {"digits": spec.digits, "n": len(digits)},
+            )
         return digits
     if spec.kind == "beacon":
         value = re.sub(r"\s+", "", raw).lower()
         value = value.removeprefix("0x")
         if not _HEX.match(value):
-            raise DrawError("seed", "a beacon value must be hexadecimal")
+            raise DrawError("seed", _("a beacon value must be hexadecimal"))
         if len(value) < spec.digits:
-            raise DrawError("seed", f"a beacon value needs at least {spec.digits} hex digits")
+            raise DrawError(
+                "seed",
+                _("a beacon value needs at least %(digits)s hex digits") % {"digits": spec.digits},
+            )
         return value
-    raise DrawError("seed", f"unknown seed kind {spec.kind!r}")
+    raise DrawError("seed", _("unknown seed kind %(kind)r") % {"kind": spec.kind})
 
 
 @dataclass(frozen=True)
@@ -196,16 +204,21 @@ class Commitment:
                 generator=str(data.get("generator", GENERATOR)),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise DrawError("commitment", f"missing or malformed field: {exc}") from exc
+            raise DrawError(
+                "commitment", _("missing or malformed field: %(exc)s") % {"exc": exc}
+            ) from exc
 
 
 def _check_pool(entries: Sequence[DrawEntry]) -> list[DrawEntry]:
     seen: set[str] = set()
     for entry in entries:
         if not entry.pseudonym:
-            raise DrawError("pseudonym", "empty id in the extract")
+            raise DrawError("pseudonym", _("empty id in the extract"))
         if entry.pseudonym in seen:
-            raise DrawError("pseudonym", f"duplicate id {entry.pseudonym!r} in the extract")
+            raise DrawError(
+                "pseudonym",
+                _("duplicate id %(pseudonym)r in the extract") % {"pseudonym": entry.pseudonym},
+            )
         seen.add(entry.pseudonym)
     return sorted(entries, key=lambda e: e.pseudonym)
 
@@ -234,14 +247,18 @@ def make_commitment(
 
 def _check_size(pool: Sequence[DrawEntry], n: int, one_per_household: bool) -> None:
     if n < 1:
-        raise DrawError("sample_size", f"must be at least 1, got {n}")
+        raise DrawError("sample_size", _("must be at least 1, got %(n)s") % {"n": n})
     available = len(pool)
     if one_per_household:
         singles = sum(1 for e in pool if e.household is None)
         available = singles + len({e.household for e in pool if e.household is not None})
     if n > available:
-        unit = "households" if one_per_household else "people"
-        raise DrawError("sample_size", f"{n} exceeds the {available} {unit} in the extract")
+        unit = _("households") if one_per_household else _("people")
+        raise DrawError(
+            "sample_size",
+            _("%(n)s exceeds the %(available)s %(unit)s in the extract")
+            % {"n": n, "available": available, "unit": unit},
+        )
 
 
 def draw_sample(
@@ -274,10 +291,13 @@ def run_committed_draw(
 ) -> list[str]:
     """The invitation draw as committed: checks the extract against the commitment first."""
     if commitment.generator != GENERATOR:
-        raise DrawError("generator", f"unsupported generator {commitment.generator!r}")
+        raise DrawError(
+            "generator",
+            _("unsupported generator %(generator)r") % {"generator": commitment.generator},
+        )
     digest = extract_digest(entries)
     if digest != commitment.extract_hash:
-        raise DrawError("extract", "does not match the commitment's extract hash")
+        raise DrawError("extract", _("does not match the commitment's extract hash"))
     seed = normalise_seed(raw_seed, commitment.seed)
     return draw_sample(
         entries, commitment.sample_size, seed, one_per_household=commitment.one_per_household

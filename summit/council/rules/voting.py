@@ -25,6 +25,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from summit.core.errors import InvalidInput
+from summit.core.i18n import gettext as _
 from summit.core.rules.roles import council_threshold
 
 #: A member may change their ballot on one proposal this many times (the first one included).
@@ -46,9 +47,17 @@ class VotingClosed(VotingError):
 def check_open(status: str, what: str) -> None:
     """Refuse unless a vote (a prioritisation or a Burgerraad vote) is open."""
     if status == "planned":
-        raise VotingClosed("vote", f"the {what} has not opened yet")
+        raise VotingClosed(
+            "vote",
+            _("the vote has not opened yet")
+            if what == "vote"
+            else _("the prioritisation has not opened yet"),
+        )
     if status == "closed":
-        raise VotingClosed("vote", f"the {what} has closed")
+        raise VotingClosed(
+            "vote",
+            _("the vote has closed") if what == "vote" else _("the prioritisation has closed"),
+        )
 
 
 def check_ballot_window(
@@ -57,17 +66,21 @@ def check_ballot_window(
     """A Burgerraad ballot is accepted while the vote is open and before its deadline."""
     check_open(status, "vote")
     if opens_at is not None and now < opens_at:
-        raise VotingClosed("vote", "the vote has not opened yet")
+        raise VotingClosed("vote", _("the vote has not opened yet"))
     if closes_at is not None and now >= closes_at:
-        raise VotingClosed("vote", "the voting deadline has passed")
+        raise VotingClosed("vote", _("the voting deadline has passed"))
 
 
 def transition(status: str, to: str) -> None:
     """A vote goes planned → open → closed, never back."""
     allowed = {"open": "planned", "closed": "open"}
     if status != allowed[to]:
-        verb = "opened" if to == "open" else "closed"
-        raise VotingError("status", f"a {status} vote cannot be {verb}")
+        message = (
+            _("only a planned vote can be opened")
+            if to == "open"
+            else _("only an open vote can be closed")
+        )
+        raise VotingError("status", message)
 
 
 class Choice(enum.StrEnum):
@@ -82,7 +95,9 @@ def parse_choice(value: str, field_name: str = "choice") -> Choice:
     try:
         return Choice(value)
     except ValueError:
-        raise VotingError(field_name, f"must be for, against or abstain, got {value!r}") from None
+        raise VotingError(
+            field_name, _("must be for, against or abstain, got %(value)r") % {"value": value}
+        ) from None
 
 
 # --- Prioritisation (dot voting) ---------------------------------------------------------------
@@ -102,25 +117,31 @@ def validate_allocation(
     (``None``: the whole budget may go to one item).
     """
     if budget < 1:
-        raise VotingError("budget", "each participant needs at least one vote to distribute")
+        raise VotingError("budget", _("each participant needs at least one vote to distribute"))
     cap = budget if per_item_cap is None else per_item_cap
     if cap < 1:
-        raise VotingError("per_item_cap", "must be at least 1")
+        raise VotingError("per_item_cap", _("must be at least 1"))
     clean: dict[str, int] = {}
     for item, dots in allocation.items():
         if item not in items:
-            raise VotingError(field_name, f"{item!r} is not on this vote")
+            raise VotingError(field_name, _("%(item)r is not on this vote") % {"item": item})
         if isinstance(dots, bool) or not isinstance(dots, int):
-            raise VotingError(f"{field_name}[{item}]", "must be a whole number")
+            raise VotingError(f"{field_name}[{item}]", _("must be a whole number"))
         if dots < 0:
-            raise VotingError(f"{field_name}[{item}]", "cannot be negative")
+            raise VotingError(f"{field_name}[{item}]", _("cannot be negative"))
         if dots > cap:
-            raise VotingError(f"{field_name}[{item}]", f"at most {cap} votes on one item")
+            raise VotingError(
+                f"{field_name}[{item}]", _("at most %(cap)s votes on one item") % {"cap": cap}
+            )
         if dots:
             clean[item] = dots
     spent = sum(clean.values())
     if spent > budget:
-        raise VotingError(field_name, f"{spent} votes given, only {budget} to distribute")
+        raise VotingError(
+            field_name,
+            _("%(spent)s votes given, only %(budget)s to distribute")
+            % {"spent": spent, "budget": budget},
+        )
     return clean
 
 
@@ -133,24 +154,28 @@ def validate_table_tally(
 ) -> dict[str, int]:
     """Check a venue table's paper tally: at most ``budget`` dots per person who voted on paper."""
     if voters < 0:
-        raise VotingError("voters", "cannot be negative")
+        raise VotingError("voters", _("cannot be negative"))
     cap = (budget if per_item_cap is None else per_item_cap) * voters
     clean: dict[str, int] = {}
     for item, dots in tally.items():
         if item not in items:
-            raise VotingError("tally", f"{item!r} is not on this vote")
+            raise VotingError("tally", _("%(item)r is not on this vote") % {"item": item})
         if isinstance(dots, bool) or not isinstance(dots, int) or dots < 0:
-            raise VotingError(f"tally[{item}]", "must be a whole number of at least 0")
+            raise VotingError(f"tally[{item}]", _("must be a whole number of at least 0"))
         if dots > cap:
             raise VotingError(
-                f"tally[{item}]", f"{dots} votes on one item is more than {voters} people can give"
+                f"tally[{item}]",
+                _("%(dots)s votes on one item is more than %(voters)s people can give")
+                % {"dots": dots, "voters": voters},
             )
         if dots:
             clean[item] = dots
     spent = sum(clean.values())
     if spent > budget * voters:
         raise VotingError(
-            "tally", f"{spent} votes is more than {voters} people with {budget} votes can give"
+            "tally",
+            _("%(spent)s votes is more than %(voters)s people with %(budget)s votes can give")
+            % {"spent": spent, "voters": voters, "budget": budget},
         )
     return clean
 
@@ -161,7 +186,7 @@ def tally(items: Iterable[str], allocations: Iterable[Mapping[str, int]]) -> dic
     for allocation in allocations:
         for item, dots in allocation.items():
             if item not in totals:
-                raise VotingError("dots", f"{item!r} is not on this vote")
+                raise VotingError("dots", _("%(item)r is not on this vote") % {"item": item})
             totals[item] += dots
     return totals
 
@@ -223,7 +248,7 @@ class Shortlist:
 def rank(totals: Mapping[str, int], seed: str) -> list[RankedItem]:
     """Order items by votes (most first), ties by the public tie-break key."""
     if not seed:
-        raise VotingError("seed", "a tie-break needs a public seed")
+        raise VotingError("seed", _("a tie-break needs a public seed"))
     keyed = sorted(
         ((item, votes, tie_break_key(seed, item)) for item, votes in totals.items()),
         key=lambda row: (-row[1], row[2]),
@@ -234,7 +259,7 @@ def rank(totals: Mapping[str, int], seed: str) -> list[RankedItem]:
 def shortlist(totals: Mapping[str, int], size: int, seed: str) -> Shortlist:
     """The top ``size`` items (all of them when there are fewer), with every tie recorded."""
     if size < 1:
-        raise VotingError("shortlist_size", "must be at least 1")
+        raise VotingError("shortlist_size", _("must be at least 1"))
     ranking = rank(totals, seed)
     cut = min(size, len(ranking))
     ties: list[TieBreak] = []
@@ -286,14 +311,15 @@ def proposal_result(
     """Adopted iff the votes for reach ``council_threshold(members)``; against and abstain only
     count as "not for" (they cannot block a proposal that has the majority of members)."""
     if members < 1:
-        raise VotingError("members", "a council needs at least one member")
+        raise VotingError("members", _("a council needs at least one member"))
     for name, value in (("for", votes_for), ("against", against), ("abstain", abstain)):
         if value < 0:
-            raise VotingError(name, "a count cannot be negative")
+            raise VotingError(name, _("a count cannot be negative"))
     if votes_for + against + abstain > members:
         raise VotingError(
             "ballots",
-            f"proposal {proposal}: {votes_for + against + abstain} ballots for {members} members",
+            _("proposal %(proposal)s: %(value)s ballots for %(members)s members")
+            % {"proposal": proposal, "value": votes_for + against + abstain, "members": members},
         )
     threshold = council_threshold(members)
     return ProposalResult(
@@ -308,7 +334,9 @@ def council_results(
     counts = {p: {c: 0 for c in Choice} for p in proposals}
     for proposal, choice in ballots:
         if proposal not in counts:
-            raise VotingError("proposal", f"proposal {proposal} is not on this vote")
+            raise VotingError(
+                "proposal", _("proposal %(proposal)s is not on this vote") % {"proposal": proposal}
+            )
         counts[proposal][parse_choice(choice)] += 1
     return [
         proposal_result(p, members, c[Choice.FOR], c[Choice.AGAINST], c[Choice.ABSTAIN])
@@ -364,14 +392,16 @@ def parse_membership(
     try:
         chosen = MembershipKind(kind or "all")
     except ValueError:
-        raise VotingError("membership", f"must be all, roles or list, got {kind!r}") from None
+        raise VotingError(
+            "membership", _("must be all, roles or list, got %(kind)r") % {"kind": kind}
+        ) from None
     if chosen is MembershipKind.ROLES:
         picked = sorted({r.strip() for r in roles if r.strip()})
         if not picked:
-            raise VotingError("member_roles", "choose at least one role")
+            raise VotingError("member_roles", _("choose at least one role"))
         for role in picked:
             if role not in known_roles:
-                raise VotingError("member_roles", f"unknown role {role!r}")
+                raise VotingError("member_roles", _("unknown role %(role)r") % {"role": role})
         return Membership(chosen, roles=tuple(picked))
     if chosen is MembershipKind.LIST:
         names: list[str] = []
@@ -381,13 +411,16 @@ def parse_membership(
             if not name:
                 continue
             if name in seen:
-                raise VotingError("member_list", f"{name} is listed twice")
+                raise VotingError("member_list", _("%(name)s is listed twice") % {"name": name})
             seen.add(name)
             names.append(name)
         if not names:
-            raise VotingError("member_list", "list at least one participant code")
+            raise VotingError("member_list", _("list at least one participant code"))
         if len(names) > MAX_MEMBER_LIST:
-            raise VotingError("member_list", f"at most {MAX_MEMBER_LIST} members")
+            raise VotingError(
+                "member_list",
+                _("at most %(MAX_MEMBER_LIST)s members") % {"MAX_MEMBER_LIST": MAX_MEMBER_LIST},
+            )
         return Membership(chosen, pseudonyms=tuple(sorted(names)))
     return Membership()
 
@@ -418,7 +451,7 @@ def receipt_key(secret: str) -> bytes:
     """The council's server key, derived from the server secret (never stored in the database);
     it seals each vote's private ballot key."""
     if len(secret) < 16:
-        raise VotingError("secret", "the server secret is too short to key ballot receipts")
+        raise VotingError("secret", _("the server secret is too short to key ballot receipts"))
     return hmac.new(secret.encode(), b"summit.council.receipt.v1", hashlib.sha256).digest()
 
 
@@ -427,7 +460,10 @@ def normalise_receipt(text: str) -> str:
     raw = "".join(ch for ch in text.upper() if ch.isalnum())
     size = RECEIPT_GROUPS * RECEIPT_GROUP_SIZE
     if len(raw) != size or any(ch not in RECEIPT_ALPHABET for ch in raw):
-        raise VotingError("receipt", f"a receipt has {size} letters and digits, like ABCD-EFGH-…")
+        raise VotingError(
+            "receipt",
+            _("a receipt has %(size)s letters and digits, like ABCD-EFGH-…") % {"size": size},
+        )
     return "-".join(raw[i : i + RECEIPT_GROUP_SIZE] for i in range(0, size, RECEIPT_GROUP_SIZE))
 
 

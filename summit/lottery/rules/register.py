@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from summit.core.errors import InvalidInput
+from summit.core.i18n import gettext as _
 from summit.core.rules.draw import DrawEntry
 
 DEFAULT_AGE_BANDS: tuple[int, ...] = (16, 25, 35, 50, 65)
@@ -290,7 +291,7 @@ def parse_register(
     if errors:
         raise RegisterError(errors)
     if read == 0:
-        raise RegisterError([RowError(2, "row", "the file has a header but no residents")])
+        raise RegisterError([RowError(2, "row", _("the file has a header but no residents"))])
     counts = _counts(residents)
     total = len(residents)
     shares = {f: {v: n / total for v, n in values.items()} for f, values in counts.items()}
@@ -299,18 +300,18 @@ def parse_register(
 
 def _check_options(key: bytes, mapping: ColumnMapping, age_bands: Sequence[int]) -> None:
     if len(key) < 16:
-        raise InvalidInput("key", "the pseudonymisation key needs at least 16 bytes")
+        raise InvalidInput("key", _("the pseudonymisation key needs at least 16 bytes"))
     if mapping.birth_date is None and mapping.age is None:
-        raise InvalidInput("mapping", "map either a birth date or an age column")
+        raise InvalidInput("mapping", _("map either a birth date or an age column"))
     if list(age_bands) != sorted(set(age_bands)) or not age_bands:
-        raise InvalidInput("age_bands", "must be increasing lower bounds")
+        raise InvalidInput("age_bands", _("must be increasing lower bounds"))
 
 
 def _read_table(text: str) -> tuple[list[str], list[list[str]]]:
     """The header (stripped) and the data rows of a CSV, whatever its delimiter."""
     text = text.removeprefix("\ufeff")
     if not text.strip():
-        raise RegisterError([RowError(1, "header", "the file is empty")])
+        raise RegisterError([RowError(1, "header", _("the file is empty"))])
     first_line = text.splitlines()[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))
     rows = list(reader)
@@ -324,9 +325,15 @@ def _column_index(header: Sequence[str], mapping: ColumnMapping) -> dict[str, in
     for role, column in mapping.columns().items():
         matches = [i for i, h in enumerate(header) if h.casefold() == column.strip().casefold()]
         if not matches:
-            errors.append(RowError(1, role, f"column {column!r} not in the header"))
+            errors.append(
+                RowError(1, role, _("column %(column)r not in the header") % {"column": column})
+            )
         elif len(matches) > 1:
-            errors.append(RowError(1, role, f"column {column!r} appears more than once"))
+            errors.append(
+                RowError(
+                    1, role, _("column %(column)r appears more than once") % {"column": column}
+                )
+            )
         else:
             index[role] = matches[0]
     if errors:
@@ -334,18 +341,23 @@ def _column_index(header: Sequence[str], mapping: ColumnMapping) -> dict[str, in
     return index
 
 
-def _read_resident(
-    reading: _Row, rules: _Rules, first_row_of: dict[str, int]
-) -> Resident | None:
+def _read_resident(reading: _Row, rules: _Rules, first_row_of: dict[str, int]) -> Resident | None:
     """The row's resident; ``None`` when too young (the row's errors collect on ``reading``)."""
     number, mapping = reading.number, rules.mapping
     if len(reading.row) != rules.width:
         reading.errors.append(
-            RowError(number, "row", f"{len(reading.row)} cells, the header has {rules.width}")
+            RowError(
+                number,
+                "row",
+                _("%(n)s cells, the header has %(width)s")
+                % {"n": len(reading.row), "width": rules.width},
+            )
         )
     source_id = reading.require("id")
     if source_id in first_row_of:
-        reading.errors.append(RowError(number, "id", f"duplicate of row {first_row_of[source_id]}"))
+        reading.errors.append(
+            RowError(number, "id", _("duplicate of row %(row)s") % {"row": first_row_of[source_id]})
+        )
     elif source_id:
         first_row_of[source_id] = number
     age = _read_age(
@@ -385,7 +397,11 @@ def _read_gender(reading: _Row, gender_map: Mapping[str, str] | None) -> str:
     if gender and gender_map is not None:
         mapped = gender_map.get(gender.casefold())
         if mapped is None:
-            reading.errors.append(RowError(reading.number, "gender", f"unknown value {gender!r}"))
+            reading.errors.append(
+                RowError(
+                    reading.number, "gender", _("unknown value %(gender)r") % {"gender": gender}
+                )
+            )
         return mapped or gender
     return gender
 
@@ -398,7 +414,11 @@ def _read_district(reading: _Row, mapping: ColumnMapping) -> str | None:
     postcode = reading.require("postcode")
     match = _POSTCODE.match(postcode)
     if postcode and not match:
-        reading.errors.append(RowError(reading.number, "postcode", f"malformed {postcode!r}"))
+        reading.errors.append(
+            RowError(
+                reading.number, "postcode", _("malformed %(postcode)r") % {"postcode": postcode}
+            )
+        )
     return match.group(1) if match else None
 
 
@@ -431,10 +451,14 @@ def _read_age(
             return None
         born = _parse_date(raw, date_formats)
         if born is None:
-            row_errors.append(RowError(row_number, "birth_date", f"not a valid date: {raw!r}"))
+            row_errors.append(
+                RowError(row_number, "birth_date", _("not a valid date: %(raw)r") % {"raw": raw})
+            )
             return None
         if born > summit_date:
-            row_errors.append(RowError(row_number, "birth_date", f"in the future: {raw}"))
+            row_errors.append(
+                RowError(row_number, "birth_date", _("in the future: %(raw)s") % {"raw": raw})
+            )
             return None
         age = age_on(born, summit_date)
     else:
@@ -444,14 +468,18 @@ def _read_age(
         try:
             age = int(raw)
         except ValueError:
-            row_errors.append(RowError(row_number, "age", f"not a whole number: {raw!r}"))
+            row_errors.append(
+                RowError(row_number, "age", _("not a whole number: %(raw)r") % {"raw": raw})
+            )
             return None
         if age < 0:
-            row_errors.append(RowError(row_number, "age", f"negative: {age}"))
+            row_errors.append(RowError(row_number, "age", _("negative: %(age)s") % {"age": age}))
             return None
     if age > MAX_AGE:
         field_name = "birth_date" if mapping.birth_date else "age"
-        row_errors.append(RowError(row_number, field_name, f"impossible age {age}"))
+        row_errors.append(
+            RowError(row_number, field_name, _("impossible age %(age)s") % {"age": age})
+        )
         return None
     return age
 
@@ -468,7 +496,7 @@ class _Row:
     def require(self, role: str) -> str:
         value = self.cell(role)
         if not value:
-            self.errors.append(RowError(self.number, role, "missing value"))
+            self.errors.append(RowError(self.number, role, _("missing value")))
         return value
 
 
