@@ -400,7 +400,7 @@ def test_dot_voting_table_tally_shortlist_and_tie_break(council: Council) -> Non
         f"/council/priorities/{vote}/vote",
         data={"csrf_token": token, f"dots-{keys['Wonen']}": "1"},
     )
-    assert refused.status_code == 400 and f"table {table}" in refused.text
+    assert refused.status_code == 400 and f"tafel {table}" in refused.text
 
     totals = client.get(f"/council/priorities/{vote}/totals.json").json()
     by_label = {item["label"]: item["votes"] for item in totals["items"]}

@@ -15,6 +15,7 @@ from summit.council.models import CouncilVoteItem, ProposalVersion
 from summit.council.proposals import ProposalText, version_digest
 from summit.council.rules.voting import VotingError
 from tests.support.council import Council
+from tests.support.i18n import english  # noqa: F401  (the rules' messages in English)
 
 
 async def _hosts(council: Council) -> list[int]:

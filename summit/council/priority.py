@@ -21,6 +21,7 @@ from summit.core import audit
 from summit.core import service as repository
 from summit.core.db import lock_row, rows_of, upsert
 from summit.core.errors import InvalidInput, NotFound, PermissionDenied
+from summit.core.i18n import gettext as _
 from summit.core.models import Participant, Seat, Summit, SummitTable, utcnow
 from summit.council.models import (
     PriorityBallot,
@@ -63,17 +64,19 @@ class PrioritySettings:
 
     def check(self) -> None:
         if self.item_kind not in ITEM_KINDS:
-            raise InvalidInput("item_kind", "must be theme or proposal")
+            raise InvalidInput("item_kind", _("must be theme or proposal"))
         if self.stage not in STAGES:
-            raise InvalidInput("stage", "must be agenda or proposals")
+            raise InvalidInput("stage", _("must be agenda or proposals"))
         if not 1 <= self.votes_per_participant <= 100:
-            raise InvalidInput("votes_per_participant", "must be 1 to 100")
+            raise InvalidInput("votes_per_participant", _("must be 1 to 100"))
         if not 1 <= self.shortlist_size <= 500:
-            raise InvalidInput("shortlist_size", "must be 1 to 500")
+            raise InvalidInput("shortlist_size", _("must be 1 to 500"))
         if self.max_per_item is not None and not (
             1 <= self.max_per_item <= self.votes_per_participant
         ):
-            raise InvalidInput("max_per_item", "must be 1 to the number of votes per participant")
+            raise InvalidInput(
+                "max_per_item", _("must be 1 to the number of votes per participant")
+            )
 
 
 def _update(summit_id: int, vote_id: int) -> list[Event]:
@@ -103,11 +106,24 @@ async def create_priority_vote(
     chosen = list(item_ids) if item_ids else sorted(candidates)
     unknown = [i for i in chosen if i not in candidates]
     if unknown:
-        raise InvalidInput("items", f"{settings.item_kind} {unknown[0]} does not exist")
+        raise InvalidInput(
+            "items",
+            (
+                _("theme %(value)s does not exist")
+                if settings.item_kind == "theme"
+                else _("proposal %(value)s does not exist")
+            )
+            % {"value": unknown[0]},
+        )
     if len(set(chosen)) != len(chosen):
-        raise InvalidInput("items", "an item is listed twice")
+        raise InvalidInput("items", _("an item is listed twice"))
     if not chosen:
-        raise InvalidInput("items", f"there are no {settings.item_kind}s to vote on yet")
+        raise InvalidInput(
+            "items",
+            _("there are no themes to vote on yet")
+            if settings.item_kind == "theme"
+            else _("there are no proposals to vote on yet"),
+        )
     vote = PriorityVote(
         summit_id=summit.id,
         title=title,
@@ -156,7 +172,7 @@ async def create_priority_vote(
 async def get_priority_vote(session: AsyncSession, summit_id: int, vote_id: int) -> PriorityVote:
     vote = await session.get(PriorityVote, vote_id)
     if vote is None or vote.summit_id != summit_id:
-        raise NotFound(f"priority vote {vote_id} does not exist")
+        raise NotFound(_("priority vote %(vote_id)s does not exist") % {"vote_id": vote_id})
     return vote
 
 
@@ -165,7 +181,7 @@ async def _locked(
 ) -> PriorityVote:
     vote = await lock_row(session, PriorityVote, vote_id, exclusive=exclusive, space=LOCK_SPACE)
     if vote is None or vote.summit_id != summit_id:
-        raise NotFound(f"priority vote {vote_id} does not exist")
+        raise NotFound(_("priority vote %(vote_id)s does not exist") % {"vote_id": vote_id})
     assert isinstance(vote, PriorityVote)
     return vote
 
@@ -302,7 +318,10 @@ async def submit_dots(
     check_open(vote.status, "prioritisation")
     table = await _seated_table_tallied(session, vote.id, participant)
     if table is not None:
-        raise VotingError("dots", f"the paper tally of table {table} already counts your votes")
+        raise VotingError(
+            "dots",
+            _("the paper tally of table %(table)s already counts your votes") % {"table": table},
+        )
     keys = [item.key for item in await priority_items(session, vote.id)]
     clean = validate_allocation(dots, keys, vote.votes_per_participant, vote.max_per_item)
     statement = upsert(session, PriorityBallot).values(
@@ -381,23 +400,31 @@ async def enter_table_tally(
         )
     )
     if table is None:
-        raise InvalidInput("table", f"table {table_number} does not exist")
+        raise InvalidInput(
+            "table", _("table %(table_number)s does not exist") % {"table_number": table_number}
+        )
     if table.kind == "online":
         raise InvalidInput(
-            "table", f"table {table_number} meets online: its members vote online, not on paper"
+            "table",
+            _("table %(table_number)s meets online: its members vote online, not on paper")
+            % {"table_number": table_number},
         )
     if host is not None:
         hosted = await hosted_table(session, host)
         if hosted is None or hosted.id != table.id:
-            raise PermissionDenied("table: you can only enter the tally of the table you host")
+            raise PermissionDenied(
+                "table: " + _("you can only enter the tally of the table you host")
+            )
     paper = await _paper_voters(session, vote.id, table.id, summit_id)
     if voters is None:
         if paper is None:
-            raise InvalidInput("voters", "say how many people at this table voted on paper")
+            raise InvalidInput("voters", _("say how many people at this table voted on paper"))
         voters = paper
     if voters < 0 or (paper is not None and voters > paper):
         raise InvalidInput(
-            "voters", f"at most {paper} people at table {table_number} can vote on paper"
+            "voters",
+            _("at most %(paper)s people at table %(table_number)s can vote on paper")
+            % {"paper": paper, "table_number": table_number},
         )
     keys = [item.key for item in await priority_items(session, vote.id)]
     clean = validate_table_tally(dots, keys, vote.votes_per_participant, voters, vote.max_per_item)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from summit.core import audit
 from summit.core.db import rows_of
 from summit.core.errors import InvalidInput, NotFound
+from summit.core.i18n import gettext as _
 from summit.core.models import Participant, Summit, utcnow
 from summit.core.rules.roles import council_threshold
 from summit.council import credentials
@@ -71,7 +72,9 @@ async def _check_listed(session: AsyncSession, summit_id: int, rule: Membership)
     missing = [name for name in rule.pseudonyms if name not in known]
     if missing:
         raise InvalidInput(
-            "member_list", f"{missing[0]} is not a participant of this summit (or withdrew)"
+            "member_list",
+            _("%(value)s is not a participant of this summit (or withdrew)")
+            % {"value": missing[0]},
         )
 
 
@@ -102,12 +105,12 @@ async def create_council_vote(
     await _check_listed(session, summit.id, rule)
     clean = clean_text(title, "title", required=True, limit=200)
     if not proposal_ids:
-        raise InvalidInput("proposals", "choose at least one proposal to vote on")
+        raise InvalidInput("proposals", _("choose at least one proposal to vote on"))
     if len(set(proposal_ids)) != len(proposal_ids):
-        raise InvalidInput("proposals", "a proposal is listed twice")
+        raise InvalidInput("proposals", _("a proposal is listed twice"))
     versions = {pid: await _version_to_put(session, summit.id, pid, None) for pid in proposal_ids}
     if closes_at is not None and closes_at <= utcnow():
-        raise InvalidInput("closes_at", "the deadline must be in the future")
+        raise InvalidInput("closes_at", _("the deadline must be in the future"))
     vote = CouncilVote(summit_id=summit.id, title=clean, status="planned", closes_at=closes_at)
     session.add(vote)
     await session.flush()
@@ -161,7 +164,11 @@ async def _version_to_put(
             )
         )
     if found is None:
-        raise InvalidInput("version", f"proposal {proposal_id} has no version {number or ''}")
+        raise InvalidInput(
+            "version",
+            _("proposal %(proposal_id)s has no version %(value)s")
+            % {"proposal_id": proposal_id, "value": number or ""},
+        )
     if not found.sha256:  # a version written before hashes were kept
         found.sha256 = version_sha256(found)
     return found
@@ -184,7 +191,7 @@ async def put_version_on_vote(
     the ballot"."""
     vote = await locked_vote(session, summit_id, vote_id, exclusive=True)
     if vote.status != "planned":
-        raise VotingError("vote", "the vote has opened; the texts on it cannot change")
+        raise VotingError("vote", _("the vote has opened; the texts on it cannot change"))
     chosen = await _version_to_put(session, summit_id, proposal_id, version)
     items = await vote_items(session, vote.id)
     item = next((i for i in items if i.proposal_id == proposal_id), None)
@@ -227,7 +234,7 @@ async def versions_on_vote(
 async def get_council_vote(session: AsyncSession, summit_id: int, vote_id: int) -> CouncilVote:
     vote = await session.get(CouncilVote, vote_id)
     if vote is None or vote.summit_id != summit_id:
-        raise NotFound(f"council vote {vote_id} does not exist")
+        raise NotFound(_("council vote %(vote_id)s does not exist") % {"vote_id": vote_id})
     return vote
 
 
@@ -262,7 +269,7 @@ async def _fix_members(session: AsyncSession, vote: CouncilVote, rule: Membershi
     )
     members = select_members(rule, [(r[0], r[1], r[2], r[3]) for r in rows])
     if not members:
-        raise VotingError("members", "no participant of the summit matches the membership rule")
+        raise VotingError("members", _("no participant of the summit matches the membership rule"))
     for pid in members:
         session.add(CouncilMember(council_vote_id=vote.id, participant_id=pid))
     return members
@@ -276,7 +283,7 @@ async def open_council_vote(
     vote = await locked_vote(session, summit_id, vote_id, exclusive=True)
     transition(vote.status, "open")
     if vote.closes_at is not None and vote.closes_at <= utcnow():
-        raise VotingError("closes_at", "the deadline has passed; create a new vote")
+        raise VotingError("closes_at", _("the deadline has passed; create a new vote"))
     ballot_key = await ensure_ballot_key(session, vote, key)
     meta = await vote_meta(session, vote.id)
     rule = Membership.from_json(meta.membership)
@@ -551,7 +558,7 @@ async def council_outcome(
 ) -> CouncilOutcome:
     """The published result of a closed vote (refused before it closes: results stay hidden)."""
     if vote.status != "closed":
-        raise VotingClosed("vote", "results are hidden until the vote closes")
+        raise VotingClosed("vote", _("results are hidden until the vote closes"))
     items = await vote_items(session, vote.id)
     meta = await vote_meta(session, vote.id)
     versions = {

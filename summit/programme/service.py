@@ -59,7 +59,7 @@ def parse_time(text: str, field: str = "start") -> int:
     """``"09:30"`` → minutes after midnight; anything else is an InvalidInput naming ``field``."""
     match = _TIME.match(text.strip())
     if not match:
-        raise InvalidInput(field, f"{text!r} is not a time of day like 09:30")
+        raise InvalidInput(field, _("%(text)r is not a time of day like 09:30") % {"text": text})
     return int(match.group(1)) * 60 + int(match.group(2))
 
 
@@ -80,22 +80,30 @@ class Slot:
 def check_item(kind: str, title: str, duration: int, round_number: int | None) -> None:
     """Field errors of one item, the first one found."""
     if kind not in KINDS:
-        raise InvalidInput("kind", f"{kind!r} is not one of {', '.join(KINDS)}")
+        raise InvalidInput("kind", _("choose one of the listed kinds"))
     if not title.strip():
-        raise InvalidInput("title", "give the item a title")
+        raise InvalidInput("title", _("give the item a title"))
     if len(title) > 200:
-        raise InvalidInput("title", "at most 200 characters")
+        raise InvalidInput("title", _("at most 200 characters"))
     if isinstance(duration, bool) or not MIN_DURATION <= duration <= MAX_DURATION:
         raise InvalidInput(
-            "duration", f"must be a whole number of minutes from {MIN_DURATION} to {MAX_DURATION}"
+            "duration",
+            _("must be a whole number of minutes from %(MIN_DURATION)s to %(MAX_DURATION)s")
+            % {"MIN_DURATION": MIN_DURATION, "MAX_DURATION": MAX_DURATION},
         )
     if kind == "round" and round_number is None:
-        raise InvalidInput("round", "a round item names the round it opens")
+        raise InvalidInput("round", _("a round item names the round it opens"))
     if round_number is not None:
         if kind not in ROUND_KINDS:
-            raise InvalidInput("round", f"only a round or topic round links a round, not {kind}")
+            raise InvalidInput(
+                "round",
+                _("only a round or topic round links a round, not %(kind)s") % {"kind": kind},
+            )
         if not 1 <= round_number <= seating_uc.MAX_ROUNDS:
-            raise InvalidInput("round", f"must be from 1 to {seating_uc.MAX_ROUNDS}")
+            raise InvalidInput(
+                "round",
+                _("must be from 1 to %(MAX_ROUNDS)s") % {"MAX_ROUNDS": seating_uc.MAX_ROUNDS},
+            )
 
 
 def check_order(slots: Sequence[Slot]) -> None:
@@ -105,11 +113,18 @@ def check_order(slots: Sequence[Slot]) -> None:
         if after.start_minute < end:
             raise InvalidInput(
                 "start",
-                f"“{after.title}” starts at {format_time(after.start_minute)}, before "
-                f"“{before.title}” ends at {format_time(end)}",
+                _("“%(after)s” starts at %(starts)s, before “%(before)s” ends at %(ends)s")
+                % {
+                    "after": after.title,
+                    "starts": format_time(after.start_minute),
+                    "before": before.title,
+                    "ends": format_time(end),
+                },
             )
     if slots and slots[-1].start_minute + slots[-1].duration_minutes > 24 * 60:
-        raise InvalidInput("duration", f"“{slots[-1].title}” runs past midnight")
+        raise InvalidInput(
+            "duration", _("“%(value)s” runs past midnight") % {"value": slots[-1].title}
+        )
 
 
 def swap_slots(first: Slot, second: Slot) -> tuple[Slot, Slot]:
@@ -138,7 +153,7 @@ async def items_of(session: AsyncSession, summit_id: int) -> list[ProgrammeItem]
 async def get_item(session: AsyncSession, summit_id: int, item_id: int) -> ProgrammeItem:
     item = await session.get(ProgrammeItem, item_id)
     if item is None or item.summit_id != summit_id:
-        raise NotFound(f"programme item {item_id} not found")
+        raise NotFound(_("programme item %(item_id)s not found") % {"item_id": item_id})
     return item
 
 
@@ -200,7 +215,9 @@ async def add_item(
     minute = parse_time(start)
     items = await items_of(session, summit.id)
     if len(items) >= MAX_ITEMS:
-        raise InvalidInput("kind", f"a programme has at most {MAX_ITEMS} items")
+        raise InvalidInput(
+            "kind", _("a programme has at most %(MAX_ITEMS)s items") % {"MAX_ITEMS": MAX_ITEMS}
+        )
     item = ProgrammeItem(
         summit_id=summit.id,
         kind=kind,
@@ -248,7 +265,7 @@ async def update_item(
     if item.started_at is not None and (
         minute != item.start_minute or round_number != item.round_number or kind != item.kind
     ):
-        raise InvalidInput("start", "this item has started: only its title and duration change")
+        raise InvalidInput("start", _("this item has started: only its title and duration change"))
     items = await items_of(session, summit.id)
     slots = [
         Slot(title, minute, duration)
@@ -277,7 +294,7 @@ async def delete_item(
     item = await get_item(session, summit.id, item_id)
     state = await state_of(session, summit.id)
     if state.current_item_id == item.id:
-        raise InvalidInput("item", "the current item cannot be deleted; advance first")
+        raise InvalidInput("item", _("the current item cannot be deleted; advance first"))
     payload = _item_payload(item)
     await session.delete(item)
     await session.flush()
@@ -298,20 +315,23 @@ async def move_item(
 ) -> list[Event]:
     """Swap an item with its neighbour (``up`` or ``down``); see ``swap_slots`` for the times."""
     if direction not in {"up", "down"}:
-        raise InvalidInput("direction", "must be up or down")
+        raise InvalidInput("direction", _("must be up or down"))
     items = await items_of(session, summit.id)
     index = next((i for i, other in enumerate(items) if other.id == item_id), None)
     if index is None:
-        raise NotFound(f"programme item {item_id} not found")
+        raise NotFound(_("programme item %(item_id)s not found") % {"item_id": item_id})
     other_index = index - 1 if direction == "up" else index + 1
     if not 0 <= other_index < len(items):
         raise InvalidInput(
-            "direction", f"the item is already the {'first' if direction == 'up' else 'last'}"
+            "direction",
+            _("the item is already the first")
+            if direction == "up"
+            else _("the item is already the last"),
         )
     first, second = sorted((index, other_index))
     a, b = items[first], items[second]
     if a.started_at is not None or b.started_at is not None:
-        raise InvalidInput("direction", "items that have started stay where they are")
+        raise InvalidInput("direction", _("items that have started stay where they are"))
     new_first, new_second = swap_slots(
         Slot(a.title, a.start_minute, a.duration_minutes),
         Slot(b.title, b.start_minute, b.duration_minutes),
@@ -370,7 +390,7 @@ async def advance(
     now = now or utcnow()
     state = await state_of(session, summit.id, create=True)
     if state.finished:
-        raise InvalidInput("programme", "the programme has finished")
+        raise InvalidInput("programme", _("the programme has finished"))
     items = await items_of(session, summit.id)
     if not items:
         raise InvalidInput("programme", _("the programme has no items yet"))
@@ -446,7 +466,10 @@ async def extend(
     """Give the current item ``minutes`` more (from its end, or from now if it has run over);
     its open linked round gets the same."""
     if isinstance(minutes, bool) or not 1 <= minutes <= MAX_EXTEND:
-        raise InvalidInput("minutes", f"must be a whole number from 1 to {MAX_EXTEND}")
+        raise InvalidInput(
+            "minutes",
+            _("must be a whole number from 1 to %(MAX_EXTEND)s") % {"MAX_EXTEND": MAX_EXTEND},
+        )
     now = now or utcnow()
     state, item = await _running(session, summit)
     assert state.ends_at is not None
@@ -485,7 +508,7 @@ async def pause(
     now = now or utcnow()
     state, item = await _running(session, summit)
     if state.paused_at is not None:
-        raise InvalidInput("programme", "the programme is already paused")
+        raise InvalidInput("programme", _("the programme is already paused"))
     state.paused_at = now
     state.updated_at = now
     await audit.append(
@@ -507,7 +530,7 @@ async def resume(
     now = now or utcnow()
     state, item = await _running(session, summit)
     if state.paused_at is None or state.ends_at is None:
-        raise InvalidInput("programme", "the programme is not paused")
+        raise InvalidInput("programme", _("the programme is not paused"))
     paused_for = max(now - state.paused_at, dt.timedelta(0))
     state.ends_at = state.ends_at + paused_for
     state.paused_at = None
