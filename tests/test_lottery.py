@@ -20,6 +20,7 @@ from summit.lottery import service as lottery
 from summit.lottery.models import Invitation, RegisterEntry, Registration
 from summit.lottery.rules.register import RegisterError
 from summit.lottery.rules.selection import SelectionCancelled
+from tests.support.i18n import english  # noqa: F401  (the rules' messages in English)
 from tests.support.lottery import (
     KEY,
     MAPPING,

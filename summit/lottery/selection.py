@@ -87,13 +87,15 @@ async def selection_input(
 ) -> SelectionInput:
     """The pool (registered, not withdrawn) and quotas of one role's selection."""
     if role not in {r.value for r in Role}:
-        raise InvalidInput("role", f"unknown role {role!r}")
+        raise InvalidInput("role", _("unknown role %(role)r") % {"role": role})
     if seats < 1:
-        raise InvalidInput("seats", "must be at least 1")
+        raise InvalidInput("seats", _("must be at least 1"))
     if not 1 <= panels <= 10_000:
-        raise InvalidInput("panels", "must be between 1 and 10000")
+        raise InvalidInput("panels", _("must be between 1 and 10000"))
     if algorithm not in ALGORITHMS:
-        raise InvalidInput("algorithm", f"unknown algorithm {algorithm!r}")
+        raise InvalidInput(
+            "algorithm", _("unknown algorithm %(algorithm)r") % {"algorithm": algorithm}
+        )
     rows = (
         (
             await session.execute(
@@ -110,14 +112,16 @@ async def selection_input(
         .all()
     )
     if not rows:
-        raise InvalidInput("role", f"no registrations for {role}")
+        raise InvalidInput(
+            "role", _("no registrations for the role %(role)s") % {"role": role_label(role)}
+        )
     shares: dict[str, dict[str, float]] = {}
     quotas: list[Quota] = []
     features: list[str] = []
     if role == Role.RESIDENT.value:
         imported = await latest_import(session, summit.id)
         if imported is None:
-            raise InvalidInput("register", "import the register first: quotas come from it")
+            raise InvalidInput("register", _("import the register first: quotas come from it"))
         asked = [str(f.get("name")) for f in summit.features or []]
         features = [f for f in asked if f in imported.shares] or sorted(imported.shares)
         shares = {f: dict(imported.shares[f]) for f in features}
@@ -223,7 +227,11 @@ async def store_selection(
     """Publish the m panels' hash (the commitment of the final draw)."""
     current = await panel_draw(session, summit.id, data.role)
     if current is not None and current.status == "drawn":
-        raise InvalidInput("role", f"the {data.role} panel has already been drawn")
+        raise InvalidInput(
+            "role",
+            _("the panel for the role %(role)s has already been drawn")
+            % {"role": role_label(data.role)},
+        )
     if current is not None:
         await session.delete(current)
         await session.flush()
@@ -417,7 +425,10 @@ async def replace_withdrawn(
     """
     registration = await session.get(Registration, registration_id)
     if registration is None or registration.summit_id != summit.id:
-        raise NotFound(f"registration {registration_id} does not exist")
+        raise NotFound(
+            _("registration %(registration_id)s does not exist")
+            % {"registration_id": registration_id}
+        )
     draw = await panel_draw(session, summit.id, registration.role)
     if draw is None or draw.status != "drawn":
         return {}
@@ -551,7 +562,11 @@ def panels_json(draw: LotteryDraw) -> bytes:
 def drawn_panel(draw: LotteryDraw) -> list[str]:
     """The panel the public seed picked (before any replacement), sorted."""
     if draw.status != "drawn":
-        raise InvalidInput("role", f"the {draw.role} panel has not been drawn yet")
+        raise InvalidInput(
+            "role",
+            _("the panel for the role %(role)s has not been drawn yet")
+            % {"role": role_label(draw.role)},
+        )
     return sorted(draw.result["lottery"][int(draw.result["index"])])
 
 
@@ -572,13 +587,15 @@ def read_selected_csv(text: str) -> list[str]:
     """Read ``selected.csv`` back; a bad header or an empty id names the line."""
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")))
     if not rows or [c.strip() for c in rows[0]] != ["id"]:
-        raise InvalidInput("selected", "line 1: the header must be 'id'")
+        raise InvalidInput("selected", _("line 1: the header must be 'id'"))
     ids = []
     for number, row in enumerate(rows[1:], start=2):
         if not row or not any(c.strip() for c in row):
             continue
         if len(row) != 1 or not row[0].strip():
-            raise InvalidInput("selected", f"line {number}: expected one id")
+            raise InvalidInput(
+                "selected", _("line %(number)s: expected one id") % {"number": number}
+            )
         ids.append(row[0].strip())
     return ids
 
@@ -588,13 +605,15 @@ def read_panels_json(data: bytes) -> list[list[str]]:
     try:
         value = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput("panels", f"not JSON text: {exc}") from None
+        raise InvalidInput("panels", _("not JSON text: %(exc)s") % {"exc": exc}) from None
     panels = value.get("panels") if isinstance(value, dict) else None
     if not isinstance(panels, list) or not panels:
-        raise InvalidInput("panels", "must be an object with a non-empty list 'panels'")
+        raise InvalidInput("panels", _("must be an object with a non-empty list 'panels'"))
     for number, panel in enumerate(panels):
         if not isinstance(panel, list) or not all(isinstance(p, str) for p in panel):
-            raise InvalidInput("panels", f"panel {number} must be a list of ids")
+            raise InvalidInput(
+                "panels", _("panel %(number)s must be a list of ids") % {"number": number}
+            )
     return panels
 
 

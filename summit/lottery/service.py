@@ -94,9 +94,13 @@ def parse_mapping(text: str) -> ColumnMapping:
         name, sep, column = part.partition("=")
         name = name.strip()
         if not sep or not column.strip():
-            raise InvalidInput("map", f"{part.strip()!r} is not field=COLUMN")
+            raise InvalidInput("map", _("%(value)r is not field=COLUMN") % {"value": part.strip()})
         if name not in MAPPING_FIELDS:
-            raise InvalidInput("map", f"unknown field {name!r}; use {', '.join(MAPPING_FIELDS)}")
+            raise InvalidInput(
+                "map",
+                _("unknown field %(name)r; use %(value)s")
+                % {"name": name, "value": ", ".join(MAPPING_FIELDS)},
+            )
         values[name] = column.strip()
     return mapping_from(values)
 
@@ -106,7 +110,7 @@ def mapping_from(values: Mapping[str, str]) -> ColumnMapping:
     clean = {k: v.strip() for k, v in values.items() if k in MAPPING_FIELDS and v.strip()}
     for required in ("id", "gender"):
         if required not in clean:
-            raise InvalidInput(f"map_{required}", "name the column that holds this field")
+            raise InvalidInput(f"map_{required}", _("name the column that holds this field"))
     return ColumnMapping(**clean)
 
 
@@ -145,9 +149,9 @@ async def import_register(
     day = summit.date or dt.date.today()
     register = parse_register(text, mapping, summit_date=day, key=key, min_age=min_age)
     if await _has_draw(summit_id=summit.id, session=session, kind="invitation", status="committed"):
-        raise InvalidInput("register", "a draw is committed to the current extract")
+        raise InvalidInput("register", _("a draw is committed to the current extract"))
     if await _has_draw(summit_id=summit.id, session=session, kind="invitation", status="drawn"):
-        raise InvalidInput("register", "the invitation draw has been made; the extract is final")
+        raise InvalidInput("register", _("the invitation draw has been made; the extract is final"))
     await session.execute(delete(RegisterEntry).where(RegisterEntry.summit_id == summit.id))
     session.add_all(
         RegisterEntry(
@@ -224,13 +228,15 @@ def read_extract_csv(text: str) -> list[DrawEntry]:
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
     rows = list(reader)
     if not rows or [c.strip() for c in rows[0][:2]] != ["pseudonym", "household"]:
-        raise InvalidInput("extract", "row 1: the header must be pseudonym,household")
+        raise InvalidInput("extract", _("row 1: the header must be pseudonym,household"))
     out = []
     for number, row in enumerate(rows[1:], start=2):
         if not row:
             continue
         if len(row) != 2 or not row[0].strip():
-            raise InvalidInput("extract", f"row {number}: expected pseudonym,household")
+            raise InvalidInput(
+                "extract", _("row %(number)s: expected pseudonym,household") % {"number": number}
+            )
         out.append(DrawEntry(row[0].strip(), row[1].strip() or None))
     return out
 
@@ -259,12 +265,12 @@ async def commit_draw(
     """Publish the commitment of the invitation draw before the public seed exists."""
     current = await invitation_draw(session, summit.id)
     if current is not None and current.status == "drawn":
-        raise InvalidInput("draw", "the invitation draw has already been made")
+        raise InvalidInput("draw", _("the invitation draw has already been made"))
     if not 6 <= dice_digits <= 64:
-        raise InvalidInput("dice_digits", "use between 6 and 64 dice digits")
+        raise InvalidInput("dice_digits", _("use between 6 and 64 dice digits"))
     entries = await extract(session, summit.id)
     if not entries:
-        raise InvalidInput("register", "import the register extract first")
+        raise InvalidInput("register", _("import the register extract first"))
     commitment = make_commitment(
         entries,
         sample_size,
@@ -321,13 +327,17 @@ def result_csv(pseudonyms: Sequence[str]) -> str:
 def read_result_csv(text: str) -> list[str]:
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     if not rows or [c.strip() for c in rows[0]] != ["position", "pseudonym"]:
-        raise InvalidInput("result", "row 1: the header must be position,pseudonym")
+        raise InvalidInput("result", _("row 1: the header must be position,pseudonym"))
     out: list[str] = []
     for number, row in enumerate(rows[1:], start=2):
         if not row:
             continue
         if len(row) != 2 or row[0].strip() != str(len(out)):
-            raise InvalidInput("result", f"row {number}: expected position {len(out)},pseudonym")
+            raise InvalidInput(
+                "result",
+                _("row %(number)s: expected position %(n)s,pseudonym")
+                % {"number": number, "n": len(out)},
+            )
         out.append(row[1].strip())
     return out
 
@@ -351,7 +361,7 @@ async def run_draw(
     """Draw the invitations from the public seed: the committed extract must be unchanged."""
     draw = await invitation_draw(session, summit.id)
     if draw is None or draw.status != "committed":
-        raise InvalidInput("draw", "publish a commitment first")
+        raise InvalidInput("draw", _("publish a commitment first"))
     commitment = Commitment.from_dict(draw.commitment)
     normalised = normalise_seed(seed, commitment.seed)
     entries = await extract(session, summit.id)
@@ -406,9 +416,12 @@ def verify_files(
     try:
         data = json.loads(commitment_text)
     except json.JSONDecodeError as exc:
-        raise InvalidInput("commitment", f"not JSON: {exc.msg} at line {exc.lineno}") from None
+        raise InvalidInput(
+            "commitment",
+            _("not JSON: %(msg)s at line %(lineno)s") % {"msg": exc.msg, "lineno": exc.lineno},
+        ) from None
     if not isinstance(data, dict):
-        raise InvalidInput("commitment", "must be a JSON object")
+        raise InvalidInput("commitment", _("must be a JSON object"))
     commitment = Commitment.from_dict(data)
     return verify_draw(
         read_extract_csv(extract_text), commitment, seed, read_result_csv(result_text)
@@ -454,7 +467,7 @@ def mail_merge_with_ids(register: Register, rows: Sequence[Letter]) -> str:
     writer.writerow(["id", "pseudonym", "code", "link"])
     for letter in rows:
         if letter.pseudonym not in source:
-            raise InvalidInput("register", "this file is not the extract the draw was made from")
+            raise InvalidInput("register", _("this file is not the extract the draw was made from"))
         writer.writerow(
             [source[letter.pseudonym], letter.pseudonym, format_code(letter.code), letter.link]
         )
@@ -573,18 +586,18 @@ def parse_registration_form(
     if not first:
         raise InvalidInput("first_name", _("is required"))
     if len(first) > 120 or len(values.get("last_name", "")) > 120:
-        raise InvalidInput("first_name", "at most 120 characters")
+        raise InvalidInput("first_name", _("at most 120 characters"))
     email = values.get("email", "").strip()
     phone = values.get("phone", "").strip()
     if not email and not phone:
-        raise InvalidInput("email", "give an e-mail address or a phone number")
+        raise InvalidInput("email", _("give an e-mail address or a phone number"))
     if email and ("@" not in email or len(email) > 254 or " " in email):
-        raise InvalidInput("email", "is not an e-mail address")
+        raise InvalidInput("email", _("is not an e-mail address"))
     if len(phone) > 40:
-        raise InvalidInput("phone", "at most 40 characters")
+        raise InvalidInput("phone", _("at most 40 characters"))
     attendance = values.get("attendance", "venue")
     if attendance not in ATTENDANCE:
-        raise InvalidInput("attendance", "choose the venue or online")
+        raise InvalidInput("attendance", _("choose the venue or online"))
     language = values.get("language") or summit.default_language
     if language not in languages:
         raise InvalidInput("language", _("choose one of the listed languages"))
@@ -594,7 +607,7 @@ def parse_registration_form(
     for name, options in questions:
         answer = values.get(f"feature_{name}", "").strip()
         if not answer:
-            raise InvalidInput(f"feature_{name}", "please answer this question")
+            raise InvalidInput(f"feature_{name}", _("please answer this question"))
         if options and answer not in options:
             raise InvalidInput(f"feature_{name}", _("choose one of the listed answers"))
         features[name] = answer
@@ -719,7 +732,7 @@ async def register_self(
     """Self-registration of a civil servant or free thinker (no code needed). The web form
     calls :func:`check_self_registration` first (phase and one registration per person)."""
     if role not in SELF_ROLES:
-        raise InvalidInput("role", f"self-registration is open to {', '.join(SELF_ROLES)}")
+        raise InvalidInput("role", _("self-registration is not open to this role"))
     invitation = Invitation(
         summit_id=summit.id,
         kind="self",
@@ -738,10 +751,10 @@ async def withdraw(session: AsyncSession, token: str, *, actor: str) -> Registra
         select(WithdrawalLink).where(WithdrawalLink.token_hash == token_hash(token or ""))
     )
     if link is None:
-        raise NotFound("withdrawal link: unknown")
+        raise NotFound(_("withdrawal link: unknown"))
     registration = await session.get(Registration, link.registration_id)
     if registration is None:
-        raise NotFound("withdrawal link: unknown")
+        raise NotFound(_("withdrawal link: unknown"))
     if registration.status == "withdrawn":
         return registration
     registration.status = "withdrawn"

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from summit.core import audit
 from summit.core.errors import InvalidInput, NotFound
 from summit.core.i18n import gettext as _
+from summit.core.labels import attendance_label
 from summit.core.models import Participant as ParticipantRow
 from summit.core.models import Round, Seat, Summit, SummitTable
 from summit.core.service import current_round
@@ -119,10 +120,12 @@ def _index(loaded: Loaded, rnd: Round) -> int:
         loaded.run.first_round <= rnd.number < loaded.run.first_round + loaded.run.rounds
     ):
         raise InvalidInput(
-            "round", f"round {rnd.number} is not a mixed round of the current seating"
+            "round",
+            _("round %(number)s is not a mixed round of the current seating")
+            % {"number": rnd.number},
         )
     if rnd.status == "closed":
-        raise InvalidInput("round", f"round {rnd.number} is closed")
+        raise InvalidInput("round", _("round %(number)s is closed") % {"number": rnd.number})
     return rnd.number - loaded.run.first_round + 1
 
 
@@ -199,9 +202,14 @@ def _newcomers(loaded: Loaded, absent: Sequence[str], arrived: Sequence[str]) ->
     participant, and newcomers must be selected."""
     for pid in (*absent, *arrived):
         if pid not in loaded.people:
-            raise InvalidInput("participant", f"{pid!r} is not a participant of this summit")
+            raise InvalidInput(
+                "participant", _("%(pid)r is not a participant of this summit") % {"pid": pid}
+            )
     if set(absent) & set(arrived):
-        raise InvalidInput("arrived", f"{sorted(set(absent) & set(arrived))[0]} is also absent")
+        raise InvalidInput(
+            "arrived",
+            _("%(value)s is also absent") % {"value": sorted(set(absent) & set(arrived))[0]},
+        )
     known = {p.id for p in loaded.seating.participants}
     features = list(loaded.seating.settings.features)
     newcomers = [
@@ -211,7 +219,7 @@ def _newcomers(loaded: Loaded, absent: Sequence[str], arrived: Sequence[str]) ->
     ]
     for p in newcomers:
         if loaded.people[p.id].status != "selected":
-            raise InvalidInput("arrived", f"{p.id} is not a selected participant")
+            raise InvalidInput("arrived", _("%(id)s is not a selected participant") % {"id": p.id})
     return newcomers
 
 
@@ -332,7 +340,11 @@ async def _host_changes(
                 and any(t.id == s.table_id for s in seats.values())
             ]
             if not free:
-                raise InvalidInput("arrived", f"{pid}: every {person.attendance} table has a host")
+                raise InvalidInput(
+                    "arrived",
+                    _("%(pid)s: every table of this kind (%(attendance)s) has a host")
+                    % {"pid": pid, "attendance": attendance_label(person.attendance)},
+                )
             session.add(
                 Seat(
                     round_id=stored.id,
@@ -351,7 +363,11 @@ async def _host_changes(
 def _host_violations(loaded: Loaded, r: int, pseudonym: str, to_table: int) -> list[Violation]:
     seating = loaded.seating
     if not 1 <= to_table <= len(seating.tables):
-        raise InvalidInput("table", f"{to_table} is not a table (1..{len(seating.tables)})")
+        raise InvalidInput(
+            "table",
+            _("%(to_table)s is not a table (1..%(n)s)")
+            % {"to_table": to_table, "n": len(seating.tables)},
+        )
     out: list[Violation] = []
     host = seating.hosts[r - 1][to_table - 1]
     if host and host != pseudonym:
@@ -382,7 +398,7 @@ async def check_manual_move(
 
 def _violations(loaded: Loaded, r: int, pseudonym: str, to_table: int) -> list[Violation]:
     if pseudonym not in loaded.people:
-        raise NotFound(f"participant {pseudonym} does not exist")
+        raise NotFound(_("participant %(pseudonym)s does not exist") % {"pseudonym": pseudonym})
     if pseudonym in loaded.hosts:
         return _host_violations(loaded, r, pseudonym, to_table)
     try:
@@ -412,7 +428,11 @@ async def move_participant(
     person = loaded.people[pseudonym]
     seat = (await _seats_of(session, rnd)).get(person.id)
     if seat is None:
-        raise InvalidInput("participant", f"{pseudonym} is not seated in round {round_number}")
+        raise InvalidInput(
+            "participant",
+            _("%(pseudonym)s is not seated in round %(round_number)s")
+            % {"pseudonym": pseudonym, "round_number": round_number},
+        )
     source = next(n for n, t in loaded.tables.items() if t.id == seat.table_id)
     if source == to_table:
         return DayOutcome()
