@@ -179,7 +179,7 @@ def test_refusals_count_nothing_twice(council: Council) -> None:
     bad_choice = voter.cast({p1: "maybe"})
     assert bad_choice.status_code == 400 and "voor, tegen of onthouding" in bad_choice.text
     unknown = voter.cast({99999: "for"})
-    assert unknown.status_code == 400 and "not on this vote" in unknown.text
+    assert unknown.status_code == 400 and "staat niet op deze stemming" in unknown.text
     voter.vote = 99999
     assert voter.cast({p1: "for"}).status_code == 404
     voter.vote = vote
@@ -187,7 +187,7 @@ def test_refusals_count_nothing_twice(council: Council) -> None:
     forged.key = VotingKey.new(late[4].key.key, vote)  # type: ignore[union-attr]
     forged.key.signature = late[4].key.signature  # type: ignore[union-attr]
     stolen = forged.cast({p1: "for"})
-    assert stolen.status_code == 403 and "not issued for this vote" in stolen.text
+    assert stolen.status_code == 403 and "niet voor deze stemming uitgegeven" in stolen.text
     # A ballot sent with a session is refused: no ballot is ever tied to a login.
     council.as_participant(members[1])
     with_session = client.post(
@@ -195,7 +195,7 @@ def test_refusals_count_nothing_twice(council: Council) -> None:
         json={"secret": "0" * 64, "signature": "1", "choices": {str(p1): "for"}},
         headers={"accept": "application/json"},
     )
-    assert with_session.status_code == 400 and "without your session" in with_session.text
+    assert with_session.status_code == 400 and "zonder je sessie" in with_session.text
     assert voter.cast({p1: "for"}).status_code == 200
     # Sending the same ballot again stores nothing new.
     assert voter.cast({p1: "for"}).json()["versions"] == {str(p1): 1}

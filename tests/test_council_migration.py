@@ -18,6 +18,7 @@ from summit.council import ballot, credentials, decision
 from summit.council import vote as votes
 from summit.council.proposals import ProposalText, version_digest
 from summit.council.rules.voting import receipt_key
+from tests.support.i18n import english  # noqa: F401  (the rules' messages in English)
 
 pytestmark = pytest.mark.anyio
 KEY = receipt_key("migration-test-secret-0123456789")

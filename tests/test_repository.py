@@ -12,6 +12,7 @@ from summit.core import audit
 from summit.core import service as repository
 from summit.core.errors import InvalidInput
 from summit.core.models import Participant, Person, PersonalLink
+from tests.support.i18n import english  # noqa: F401  (the rules' messages in English)
 
 pytestmark = pytest.mark.anyio
 

@@ -54,16 +54,18 @@ async def add_staff_user(
         or len(username) > 64
         or not username.replace("-", "").replace("_", "").replace(".", "").isalnum()
     ):
-        raise InvalidInput("username", "use 1 to 64 letters, digits, '.', '-' or '_'")
+        raise InvalidInput("username", _("use 1 to 64 letters, digits, '.', '-' or '_'"))
     if role not in {r.value for r in StaffRole}:
-        raise InvalidInput("role", f"must be one of {', '.join(r.value for r in StaffRole)}")
+        raise InvalidInput(
+            "role", _("must be one of %(value)s") % {"value": ", ".join(r.value for r in StaffRole)}
+        )
     try:
         password_hash = await hash_password_async(password)
     except ValueError as exc:
         raise InvalidInput("password", str(exc).split(": ", 1)[-1]) from None
     existing = await session.scalar(select(StaffUser).where(StaffUser.username == username))
     if existing is not None:
-        raise InvalidInput("username", f"{username!r} already exists")
+        raise InvalidInput("username", _("%(username)r already exists") % {"username": username})
     user = StaffUser(
         username=username, password_hash=password_hash, role=role, pseudonym=new_pseudonym("S")
     )
@@ -106,7 +108,7 @@ async def set_staff_active(
     name = username.strip().lower()
     user = await session.scalar(select(StaffUser).where(StaffUser.username == name))
     if user is None:
-        raise NotFound(f"username: no staff account {name!r}")
+        raise NotFound("username: " + _("no staff account %(name)r") % {"name": name})
     user.active = active
     ended = 0 if active else await sessions.end_for_staff(session, user.id, reason="disabled")
     await audit.append(
@@ -133,7 +135,7 @@ async def current_summit(session: AsyncSession) -> Summit | None:
 async def get_summit(session: AsyncSession, summit_id: int) -> Summit:
     summit = await session.get(Summit, summit_id)
     if summit is None:
-        raise NotFound(f"summit {summit_id} does not exist")
+        raise NotFound(_("summit %(summit_id)s does not exist") % {"summit_id": summit_id})
     return summit
 
 
@@ -145,7 +147,7 @@ async def create_summit(session: AsyncSession, *, actor: str, **fields: Any) -> 
         await session.flush()
     except IntegrityError:
         raise InvalidInput(
-            "slug", f"a summit called {fields.get('slug')!r} already exists"
+            "slug", _("a summit called %(value)r already exists") % {"value": fields.get("slug")}
         ) from None
     await audit.append(
         session,
@@ -179,7 +181,9 @@ async def advance_phase(session: AsyncSession, summit: Summit, *, actor: str, to
         raise InvalidInput("phase", _("the summit is closed"))
     if target != current.next():
         raise InvalidInput(
-            "phase", f"a summit in phase {current.value} can only move on to {current.next().value}"
+            "phase",
+            _("a summit in phase %(phase)s can only move on to %(next)s")
+            % {"phase": current.value, "next": current.next().value},
         )
     summit.phase = target.value
     await audit.append(
@@ -420,7 +424,9 @@ async def get_participant(
 ) -> Participant:
     participant = await session.get(Participant, participant_id)
     if participant is None or participant.summit_id != summit_id:
-        raise NotFound(f"participant {participant_id} does not exist")
+        raise NotFound(
+            _("participant %(participant_id)s does not exist") % {"participant_id": participant_id}
+        )
     return participant
 
 

@@ -26,6 +26,7 @@ from summit.core import audit
 from summit.core.db import Database, Retry, lock_row, rows_of
 from summit.core.errors import NotFound, PermissionDenied
 from summit.core.groupcommit import GroupCommit
+from summit.core.i18n import gettext as _
 from summit.core.models import utcnow
 from summit.council.models import (
     Ballot,
@@ -67,7 +68,7 @@ async def locked_vote(
     """The vote row, locked (shared for ballots, exclusive for opening and closing)."""
     vote = await lock_row(session, CouncilVote, vote_id, exclusive=exclusive, space=LOCK_SPACE)
     if vote is None or vote.summit_id != summit_id:
-        raise NotFound(f"council vote {vote_id} does not exist")
+        raise NotFound(_("council vote %(vote_id)s does not exist") % {"vote_id": vote_id})
     assert isinstance(vote, CouncilVote)
     return vote
 
@@ -132,11 +133,13 @@ class CastBallot:
 
 def _parse_choices(choices: Mapping[int, str], on_vote: frozenset[int]) -> dict[int, Choice]:
     if not choices:
-        raise VotingError("choice", "choose for, against or abstain on at least one proposal")
+        raise VotingError("choice", _("choose for, against or abstain on at least one proposal"))
     parsed: dict[int, Choice] = {}
     for proposal, choice in choices.items():
         if proposal not in on_vote:
-            raise VotingError("proposal", f"proposal {proposal} is not on this vote")
+            raise VotingError(
+                "proposal", _("proposal %(proposal)s is not on this vote") % {"proposal": proposal}
+            )
         parsed[proposal] = parse_choice(choice, f"choice[{proposal}]")
     return parsed
 
@@ -146,7 +149,7 @@ def _credential(key: PublicKey, vote_id: int, secret: str, signature: str) -> tu
     credential = credential_of(parse_hex64(secret, "secret"))
     number = parse_number(signature, "signature", key)
     if not verify(key, vote_id, credential, number):
-        raise PermissionDenied("credential: this voting key was not issued for this vote")
+        raise PermissionDenied("credential: " + _("this voting key was not issued for this vote"))
     return credential, number
 
 
@@ -181,7 +184,8 @@ async def _cast_one(
     if version > MAX_BALLOT_VERSIONS:
         raise VotingError(
             f"choice[{proposal}]",
-            f"you have changed this vote {MAX_BALLOT_VERSIONS - 1} times; that is the limit",
+            _("you have changed this vote %(value)s times; that is the limit")
+            % {"value": MAX_BALLOT_VERSIONS - 1},
         )
     if latest is not None:
         result = await session.execute(
@@ -272,13 +276,15 @@ async def store(
     moment = now or utcnow()
     found = await session.get(CouncilVote, vote_id)
     if found is None or found.summit_id != summit_id:
-        raise NotFound(f"council vote {vote_id} does not exist")
+        raise NotFound(_("council vote %(vote_id)s does not exist") % {"vote_id": vote_id})
     # Everything that can be refused is checked before the lock, so a forged ballot never holds
     # it; the window is checked again under the lock (a closing may have passed us by).
     check_ballot_window(found.status, found.opens_at, found.closes_at, moment)
     fixed = await _open_vote_facts(session, found)
     if fixed.key is None:
-        raise VotingClosed("vote", "this vote started before voting keys and takes no new ballots")
+        raise VotingClosed(
+            "vote", _("this vote started before voting keys and takes no new ballots")
+        )
     parsed = _parse_choices(choices, fixed.proposals)
     credential, signature_number = _credential(fixed.key, vote_id, secret, signature)
     vote = await locked_vote(session, summit_id, vote_id, exclusive=False)

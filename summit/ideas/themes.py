@@ -172,7 +172,7 @@ class ThemeService:
     async def _summit(self, session: AsyncSession, summit_id: int) -> Summit:
         summit = await session.get(Summit, summit_id)
         if summit is None:
-            raise NotFound(f"summit {summit_id} does not exist")
+            raise NotFound(_("summit %(summit_id)s does not exist") % {"summit_id": summit_id})
         return summit
 
     @staticmethod
@@ -631,14 +631,16 @@ def _label(args: Mapping[str, Any], required: bool) -> str | None:
             raise InvalidInput("label", _("is required"))
         return None
     if len(label) > TITLE_MAX:
-        raise InvalidInput("label", f"has at most {TITLE_MAX} characters")
+        raise InvalidInput(
+            "label", _("has at most %(TITLE_MAX)s characters") % {"TITLE_MAX": TITLE_MAX}
+        )
     return label
 
 
 def _key(args: Mapping[str, Any], name: str) -> str:
     value = args.get(name)
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(name, "choose a theme")
+        raise InvalidInput(name, _("choose a theme"))
     return value.strip()
 
 
@@ -647,7 +649,7 @@ def _idea(args: Mapping[str, Any], name: str) -> str:
     try:
         return str(int(str(value)))
     except ValueError:
-        raise InvalidInput(name, "choose an idea") from None
+        raise InvalidInput(name, _("choose an idea")) from None
 
 
 def _merged_name(
@@ -660,7 +662,7 @@ def _merged_name(
     if choice == "new":
         return _label(args, required=True), labels.get(other, other)
     if choice not in {"this", "other"}:
-        raise InvalidInput("name", "choose which name the merged theme keeps")
+        raise InvalidInput("name", _("choose which name the merged theme keeps"))
     return labels.get(theme if choice == "this" else other), labels.get(other, other)
 
 
@@ -681,7 +683,7 @@ def _apply(board: ThemeBoard, kind: str, args: Mapping[str, Any]) -> dict[str, A
         raw = args.get("ideas") or []
         ideas = sorted({str(int(str(i))) for i in raw if str(i).strip().isdigit()})
         if not ideas:
-            raise InvalidInput("ideas", "tick the ideas that form the new theme")
+            raise InvalidInput("ideas", _("tick the ideas that form the new theme"))
         label = _label(args, required=False)
         new = board.split(theme, ideas, label=label)
         return {"theme": new, "from": theme, "ideas": ideas, "label": label}

@@ -230,16 +230,23 @@ def _round_event(summit: Summit, rnd: Round, **extra: object) -> Event:
 
 def _minutes(value: int | None, name: str = "minutes") -> int:
     if value is None or isinstance(value, bool) or not 1 <= value <= MAX_EXTEND_MINUTES:
-        raise InvalidInput(name, f"must be a whole number from 1 to {MAX_EXTEND_MINUTES}")
+        raise InvalidInput(
+            name,
+            _("must be a whole number from 1 to %(MAX_EXTEND_MINUTES)s")
+            % {"MAX_EXTEND_MINUTES": MAX_EXTEND_MINUTES},
+        )
     return value
 
 
 async def _open(session: AsyncSession, summit: Summit, number: int | None) -> Round:
     if number is None:
-        raise InvalidInput("round", "give the round number")
+        raise InvalidInput("round", _("give the round number"))
     rnd = await get_round(session, summit.id, number)
     if rnd.status != "open":
-        raise InvalidInput("round", f"round {number} is {rnd.status}; only an open round changes")
+        raise InvalidInput(
+            "round",
+            _("round %(number)s is not open; only an open round changes") % {"number": number},
+        )
     return rnd
 
 
@@ -320,7 +327,7 @@ async def next_round(
             events += closed_events
     planned = [r for r in rounds if r.status == "planned"]
     if not planned:
-        raise InvalidInput("round", "there is no planned round left to open")
+        raise InvalidInput("round", _("there is no planned round left to open"))
     opened, open_events = await open_round(
         session, summit, actor=actor, number=planned[0].number, minutes=minutes
     )
@@ -356,7 +363,9 @@ async def broadcast(session: AsyncSession, summit: Summit, *, actor: str, text: 
     if not text:
         raise InvalidInput("text", _("type the message to send to all tables"))
     if len(text) > MAX_BROADCAST:
-        raise InvalidInput("text", f"at most {MAX_BROADCAST} characters")
+        raise InvalidInput(
+            "text", _("at most %(MAX_BROADCAST)s characters") % {"MAX_BROADCAST": MAX_BROADCAST}
+        )
     entry = await audit.append(
         session,
         actor=actor,
@@ -470,7 +479,7 @@ async def answer_call(
         )
     )
     if entry is None:
-        raise InvalidInput("call", f"there is no call #{seq}")
+        raise InvalidInput("call", _("there is no call #%(seq)s") % {"seq": seq})
     if seq in await _answers(session, summit.id, [seq]):
         return []
     await audit.append(
@@ -489,7 +498,9 @@ async def video_table_by_number(session: AsyncSession, summit_id: int, number: i
         select(SummitTable).where(SummitTable.summit_id == summit_id, SummitTable.number == number)
     )
     if table is None or table.kind not in VIDEO_KINDS:
-        raise InvalidInput("table", f"{number} is not an online or hybrid table")
+        raise InvalidInput(
+            "table", _("%(number)s is not an online or hybrid table") % {"number": number}
+        )
     return table
 
 

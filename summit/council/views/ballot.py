@@ -23,6 +23,7 @@ from summit.core.db import with_retries
 from summit.core.errors import InvalidInput, PermissionDenied
 from summit.core.forms import form_ids, form_text, json_object, path_int
 from summit.core.groupcommit import GroupCommit
+from summit.core.i18n import gettext as _
 from summit.core.models import Summit
 from summit.core.routing import ORGANISER, PARTICIPANT, PUBLIC, STAFF, page
 from summit.core.rules.roles import Principal, Role, council_threshold
@@ -79,7 +80,7 @@ def _deadline(form: FormData) -> dt.datetime | None:
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput("closes_at", "use a date and time like 2026-12-20T18:00") from None
+        raise InvalidInput("closes_at", _("use a date and time like 2026-12-20T18:00")) from None
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
@@ -206,13 +207,13 @@ async def voting_key(request: Request) -> Response:
     body = await json_object(request, limit=BODY_LIMIT)
     blinded = body.get("blinded")
     if not isinstance(blinded, str):
-        raise InvalidInput("blinded", "is required")
+        raise InvalidInput("blinded", _("is required"))
     key = _key(request)
 
     async def work(session: AsyncSession) -> credentials.KeyState:
         participant = await current_participant(request, session)
         if participant.summit_id != summit.id:
-            raise PermissionDenied("member: you are not a member of this Burgerraad vote")
+            raise PermissionDenied("member: " + _("you are not a member of this Burgerraad vote"))
         return await credentials.request_key(session, vote_id, participant, blinded, key=key)
 
     with refusals():
@@ -222,15 +223,17 @@ async def voting_key(request: Request) -> Response:
 
 def _choices(raw: object) -> dict[int, str]:
     if not isinstance(raw, Mapping):
-        raise InvalidInput("choices", "must map proposals to for, against or abstain")
+        raise InvalidInput("choices", _("must map proposals to for, against or abstain"))
     choices: dict[int, str] = {}
     for name, value in raw.items():
         try:
             proposal = int(str(name))
         except ValueError:
-            raise InvalidInput("choices", f"{str(name)[:20]!r} names no proposal") from None
+            raise InvalidInput(
+                "choices", _("%(value)r names no proposal") % {"value": f"{str(name)[:20]}"}
+            ) from None
         if not isinstance(value, str):
-            raise InvalidInput(f"choice[{proposal}]", "must be for, against or abstain")
+            raise InvalidInput(f"choice[{proposal}]", _("must be for, against or abstain"))
         choices[proposal] = value
     return choices
 
@@ -238,7 +241,7 @@ def _choices(raw: object) -> dict[int, str]:
 def _text_field(body: Mapping[str, object], name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str):
-        raise InvalidInput(name, "is required")
+        raise InvalidInput(name, _("is required"))
     return value
 
 
@@ -250,7 +253,9 @@ async def cast(request: Request) -> Response:
 
     No CSRF token: the request carries no ambient authority, only the key in its body."""
     if identity(request).principals != {Principal.PUBLIC}:
-        raise InvalidInput("session", "a ballot is sent without your session; use the ballot page")
+        raise InvalidInput(
+            "session", _("a ballot is sent without your session; use the ballot page")
+        )
     summit = summit_or_404(request)
     vote_id = path_int(request, "vid")
     body = await json_object(request, limit=BODY_LIMIT)
