@@ -35,18 +35,29 @@ hypothesis_settings.load_profile(
 )
 
 
-# Under pytest-xdist (``scripts/test`` runs two workers, ``--dist loadgroup``) a module's tests
-# stay together on one worker, so its module-scoped fixtures are built once; the modules that use
-# Redis share one worker, because Redis's pub/sub channels are global across its databases.
+# Under pytest-xdist (``scripts/test`` runs two workers) a module's tests stay together on one
+# worker, so its module-scoped fixtures are built once; the modules that use Redis share one
+# worker, because Redis's pub/sub channels are global across its databases. (A scheduler of our
+# own: pytest 9 ignores the test-id suffix through which pytest-xdist's ``loadgroup`` groups.)
 SHARES_REDIS = {"test_cli", "test_deploy_drills", "test_deploy_outages", "test_events"}
 SHARES_REDIS |= {"test_media_nodes", "test_media_node_hub"}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        module = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
-        group = "redis" if module in SHARES_REDIS else module
-        item.add_marker(pytest.mark.xdist_group(group))
+def work_unit(nodeid: str) -> str:
+    """The unit a test is scheduled with: its module, or ``redis`` for the Redis modules."""
+    module = nodeid.split("::", 1)[0]
+    return "redis" if Path(module).stem in SHARES_REDIS else module
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return ByModule(config, log)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
