@@ -28,15 +28,18 @@ class DefaultGroup(click.Group):
 
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="summit")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """G1000 citizens' summit platform.
 
     Without a command, runs `serve`. Configuration comes from SUMMIT_* environment variables
     (see docs/configuration.md); the default is a SQLite file in ./data and no other services.
     """
-    # The command line speaks English (its messages and errors from the rules); pages follow
-    # each visitor's language.
-    i18n.set_language("en")
+    # The command line speaks English (its messages and errors from the rules) for the length of
+    # the command; the server does not: its pages follow each visitor's language, and a page
+    # made before the visitor is known (the database is away) the platform's default.
+    if ctx.invoked_subcommand not in (None, "serve"):
+        ctx.with_resource(i18n.language("en"))
 
 
 @main.command()

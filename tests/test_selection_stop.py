@@ -97,13 +97,11 @@ def test_the_page_says_leximins_progress_in_dutch() -> None:
     assert progress_text(job) == ""  # nothing reported yet
     job.leximin = LeximinProgress("decomposition", 3, 5, 12, 0.2423398, 40, 1.5, 0.4)
     i18n.load_catalogues(Path(__file__).resolve().parents[1] / "web" / "locale")
-    i18n.set_language("nl")
-    try:
+    with i18n.language("nl"):
         assert progress_text(job) == (
             "Iteratie 3: 5 van 12 groepen op hun definitieve kans; laagste kans tot nu toe 24,23 %"
         )
-    finally:
-        i18n.set_language("en")
-    assert "lowest chance so far 24.23 %" in progress_text(job)
+    with i18n.language("en"):
+        assert "lowest chance so far 24.23 %" in progress_text(job)
     job.state = "done"
     assert progress_text(job) == ""
