@@ -257,8 +257,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     from summit.council import calls_to_action
+    from summit.forum import calls_to_action as forum_calls_to_action
 
-    app.state.participant_actions = [calls_to_action]
+    # most urgent first: a vote or a signature waits, then the forum
+    app.state.participant_actions = [calls_to_action, forum_calls_to_action]
     app.state.languages = languages
     app.state.db = Database(settings.database_url)
     app.state.bus = make_bus(settings.event_bus_url)

@@ -422,3 +422,15 @@ def test_anonymous_readers_share_a_cached_page_with_their_own_token(world: World
     world.with_code()
     world.react(world.proposals[0], "support", "Meteen zichtbaar voor mij")
     assert "Meteen zichtbaar voor mij" in world.client.get(page).text
+
+
+def test_me_calls_participants_to_the_forum_while_it_takes_reactions(world: World) -> None:
+    buttons = r'href="([^"]+)" class="button-link"'
+    world.settings(open=False)
+    world.participant(0)
+    assert "/forum" not in re.findall(buttons, world.client.get("/me").text)
+    world.settings(open=True)
+    world.participant(0)
+    page = world.client.get("/me?lang=nl").text
+    assert re.findall(buttons, page) == ["/forum"]
+    assert "Het Burgerforum is open: lees de voorstellen en reageer." in page
