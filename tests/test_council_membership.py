@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -220,3 +221,29 @@ def test_membership_input_names_its_field() -> None:
         with pytest.raises(VotingError) as err:
             parse_membership(*args, ROLES)  # type: ignore[call-arg]
         assert err.value.field == field
+
+
+def test_a_deadline_is_read_on_the_summits_clock(council: Council) -> None:
+    """The organiser types the deadline as the hall's clock shows it (Europe/Amsterdam by
+    default): 18:00 on a winter day is 17:00 UTC, on a summer day 16:00 UTC."""
+    (p1,) = council.proposals(1)
+    page = council.client.get("/council?lang=en").text
+    assert "Deadline (optional, Europe/Amsterdam)" in page
+    for typed, utc in (
+        ("2030-01-15T18:00", "2030-01-15 17:00"),
+        ("2030-07-15T18:00", "2030-07-15 16:00"),
+    ):
+        created = _create(council, [p1], closes_at=typed)
+        assert created.status_code == 303, created.text
+        vote = int(created.headers["location"].split("/")[3])
+
+        async def closes(vote_id: int = vote) -> str:
+            async with council.client.db.session() as session:
+                row = await session.get(CouncilVote, vote_id)
+                assert row is not None and row.closes_at is not None
+                stored = row.closes_at
+                if stored.tzinfo is not None:
+                    stored = stored.astimezone(dt.UTC).replace(tzinfo=None)
+                return stored.strftime("%Y-%m-%d %H:%M")
+
+        assert council.run(closes()) == utc

@@ -75,11 +75,11 @@ async def _prepare(data_dir: Path) -> Prepared:
                 await workshops.confirm(session, workshop, person.pseudonym, actor="test")
             # starts in ten minutes: the room is open (it opens 30 minutes before the start)
             soon = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
-            when = soon.strftime("%Y-%m-%dT%H:%M")
+            when = soon.strftime("%Y-%m-%dT%H:%M+00:00")
             for online, place in ((True, "Zoomzaal"), (False, "Bibliotheek")):
                 meeting = workshops.MeetingForm("Avondoverleg", when, place, online)
                 await workshops.plan(session, workshop, actor="test", form=meeting)
-            later = (soon + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+            later = (soon + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M+00:00")
             meeting = workshops.MeetingForm("Tweede overleg", later, "", online=True)
             await workshops.plan(session, workshop, actor="test", form=meeting)
             meetings = await workshops.meetings(session, workshop.id)

@@ -102,7 +102,8 @@ async def room(tmp_path: Path, db_url: str) -> AsyncIterator[Room]:
         meetings = []
         for online in (True, False):
             place = "" if online else "Bibliotheek"
-            form = workshops.MeetingForm("Avond", START.strftime("%Y-%m-%dT%H:%M"), place, online)
+            when = START.strftime("%Y-%m-%dT%H:%M+00:00")  # aware: not on the summit's clock
+            form = workshops.MeetingForm("Avond", when, place, online)
             await workshops.plan(session, workshop, actor="test", form=form)
         meetings = await workshops.meetings(session, workshop.id)
         online_id = next(m.id for m in meetings if m.online)

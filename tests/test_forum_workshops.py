@@ -5,6 +5,7 @@ reactions, and the submission that becomes the proposal's version on the Burgerr
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from typing import Any
@@ -462,3 +463,22 @@ def test_the_submitted_revision_becomes_the_version_on_the_burgerraad_ballot(wor
     world.run(vote(close=True))
     closed = world.client.get(f"/forum/proposals/{world.proposals[0]}").text
     assert "Burgerraad: not adopted (0 for, 0 against, 0 abstained)" in closed
+
+
+def test_a_meeting_time_is_read_on_the_summits_clock(world: World) -> None:
+    wid = workshop_id(world)
+    page = f"/forum/workshops/{wid}"
+    assert "Date and time (Europe/Amsterdam)" in world.client.get(page + "?lang=en").text
+    form = {"title": "Zomeravond", "starts_at": "2999-07-01T19:30", "place": "Bibliotheek"}
+    assert world.post(f"/forum/workshops/{wid}/meetings", form, page).status_code == 303
+
+    async def starts() -> dt.datetime:
+        async with world.client.db.session() as session:
+            found = await session.scalar(select(Meeting.starts_at))
+            assert found is not None
+            return found
+
+    stored = world.run(starts())
+    if stored.tzinfo is not None:
+        stored = stored.astimezone(dt.UTC).replace(tzinfo=None)
+    assert stored == dt.datetime(2999, 7, 1, 17, 30)  # 19:30 summer time in Amsterdam

@@ -57,3 +57,17 @@ def test_no_template_formats_a_time_by_hand() -> None:
         if re.search(r"\bUTC\b", text) and template.name not in typed_in_utc:
             offenders.append(template.name)
     assert offenders == []
+
+
+def test_a_typed_time_is_read_on_the_summits_clock() -> None:
+    from summit.core.times import from_wall_clock
+
+    winter, summer = dt.datetime(2030, 1, 15, 18, 0), dt.datetime(2030, 7, 15, 18, 0)
+    assert from_wall_clock(winter) == dt.datetime(2030, 1, 15, 17, 0, tzinfo=dt.UTC)
+    assert from_wall_clock(summer) == dt.datetime(2030, 7, 15, 16, 0, tzinfo=dt.UTC)
+    assert from_wall_clock(summer, "UTC") == dt.datetime(2030, 7, 15, 18, 0, tzinfo=dt.UTC)
+    # an aware value is only converted; a skipped hour (summer time starts) reads as after it
+    aware = dt.datetime(2030, 7, 15, 18, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    assert from_wall_clock(aware, "UTC") == dt.datetime(2030, 7, 15, 16, 0, tzinfo=dt.UTC)
+    skipped = from_wall_clock(dt.datetime(2030, 3, 31, 2, 30))
+    assert format_datetime(skipped) == "2030-03-31 03:30 CEST"

@@ -31,6 +31,7 @@ def make_environment(template_dir: Path) -> Environment:
         i18n.gettext, i18n.ngettext, newstyle=True
     )
     env.filters["datetime"] = _format_datetime
+    env.globals["time_zone_name"] = _time_zone_name
     env.globals["version"] = __version__
     env.globals["language_names"] = LANGUAGE_NAMES
     env.filters["role_label"] = role_label
@@ -44,6 +45,12 @@ def _format_datetime(context: Context, value: dt.datetime | str | None) -> str:
     """Every time on a page in the summit's time zone, with the zone's name (one formatter)."""
     zone = context.get("time_zone") or summit_time_zone(context.get("summit"))
     return format_datetime(value, zone)
+
+
+@pass_context
+def _time_zone_name(context: Context) -> str:
+    """The zone the page's times are in (and typed times are read in), e.g. Europe/Amsterdam."""
+    return str(context.get("time_zone") or summit_time_zone(context.get("summit")))
 
 
 def render(

@@ -35,3 +35,12 @@ def format_datetime(value: dt.datetime | str | None, zone: str = DEFAULT_TIME_ZO
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def from_wall_clock(value: dt.datetime, zone: str = DEFAULT_TIME_ZONE) -> dt.datetime:
+    """A time as a person typed it (the wall clock in ``zone``) in UTC; an aware value is only
+    converted. A time the clocks skip when summer time starts is read with the offset before the
+    change (02:30 becomes 03:30 summer time), an hour that comes twice as its first pass."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(zone))
+    return value.astimezone(dt.UTC)

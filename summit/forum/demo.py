@@ -192,7 +192,8 @@ async def _workshops(
         actor="demo",
         form=workshops.MeetingForm(
             "Online overleg met de ondernemers",
-            (utcnow() + dt.timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M"),
+            # an aware time (UTC), not one read on the summit's clock
+            (utcnow() + dt.timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M+00:00"),
             "",
             online=True,
         ),

@@ -23,6 +23,7 @@ from summit.core.i18n import gettext as _
 from summit.core.models import Participant, Summit, utcnow
 from summit.core.rules.draw import Commitment, DrawError
 from summit.core.security import new_pseudonym, new_token, token_hash
+from summit.core.times import from_wall_clock, summit_time_zone
 from summit.council import ProposalText, version_digest
 from summit.forum.models import (
     Citation,
@@ -363,17 +364,18 @@ async def guests(session: AsyncSession, workshop_id: int) -> list[WorkshopGuest]
 @dataclass(frozen=True)
 class MeetingForm:
     title: str
-    starts_at: str  # YYYY-MM-DDTHH:MM, UTC
+    starts_at: str  # YYYY-MM-DDTHH:MM on the summit's clock
     place: str
     online: bool
 
 
-def _when(value: str) -> dt.datetime:
+def _when(value: str, zone: str) -> dt.datetime:
+    """The start as typed, on the summit's clock (``zone``), in UTC."""
     try:
         moment = dt.datetime.fromisoformat(value.strip())
     except ValueError:
         raise InvalidInput("starts_at", _("Give the date and time as YYYY-MM-DD HH:MM.")) from None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    return from_wall_clock(moment, zone)
 
 
 async def plan(
@@ -381,7 +383,7 @@ async def plan(
 ) -> Meeting:
     _check_open(workshop)
     title = _text(form.title, "title", required=True, limit=200)
-    starts = _when(form.starts_at)
+    starts = _when(form.starts_at, summit_time_zone(await session.get(Summit, workshop.summit_id)))
     if starts < utcnow():
         raise InvalidInput("starts_at", _("A meeting is planned in the future."))
     place = _text(form.place, "place", limit=200)

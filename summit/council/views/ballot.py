@@ -28,6 +28,7 @@ from summit.core.models import Summit
 from summit.core.routing import ORGANISER, PARTICIPANT, PUBLIC, STAFF, page
 from summit.core.rules.roles import Principal, Role, council_threshold
 from summit.core.templating import render
+from summit.core.times import from_wall_clock, summit_time_zone
 from summit.core.web import current_participant, db, identity, publish, summit_or_404
 from summit.council import ballot as box
 from summit.council import credentials, vote
@@ -73,7 +74,8 @@ def _renderer(request: Request, summit: Summit) -> decisions.DocumentRenderer:
     return render_document
 
 
-def _deadline(form: FormData) -> dt.datetime | None:
+def _deadline(form: FormData, zone: str) -> dt.datetime | None:
+    """The deadline as typed, on the summit's clock (``zone``), in UTC."""
     text = form_text(form, "closes_at")
     if not text:
         return None
@@ -81,7 +83,7 @@ def _deadline(form: FormData) -> dt.datetime | None:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput("closes_at", _("use a date and time like 2026-12-20T18:00")) from None
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+    return from_wall_clock(value, zone)
 
 
 def _membership(form: FormData) -> Membership:
@@ -105,7 +107,7 @@ async def create_vote(request: Request) -> Response:
             actor=identity(request).actor,
             title=form_text(form, "title"),
             proposal_ids=form_ids(form, "proposals"),
-            closes_at=_deadline(form),
+            closes_at=_deadline(form, summit_time_zone(summit)),
             membership=_membership(form),
             key=_key(request),
         )
