@@ -353,3 +353,51 @@ async def test_the_rooms_page_admits_members_and_guests_only(tmp_path: Path, db_
             assert text.count(links) == 1 and offline not in text, (who, path)
         for who in ("outsider", None):
             assert links not in (await get(who, workshop)).text
+
+
+async def test_a_revoked_guest_link_or_membership_leaves_the_room_while_in_it(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone already in the room whose guest link is revoked, who is taken out of the workshop
+    or whose personal link is revoked, is sent away by the socket's watchdog (4403), not only
+    refused at their next publish or subscribe: their media would otherwise keep flowing until
+    the room closes."""
+    monkeypatch.setattr(meeting_video, "RECHECK_SECONDS", 0.05)
+    async with room(tmp_path, db_url) as r:
+        expert = await open_room(r, "expert")
+        member = await open_room(r, "member2")
+        first = await open_room(r, "member1")
+        try:
+            await asyncio.sleep(0.3)
+            assert expert.ws.close_code is None and member.ws.close_code is None
+            async with r.app.state.db.session() as session:
+                workshop = await session.get(Workshop, r.workshop)
+                assert workshop is not None
+                [guest] = await workshops.guests(session, r.workshop)
+                await workshops.revoke(session, workshop, guest.id, actor="test")
+            assert await wait_until(lambda: expert.ws.close_code is not None, 10)
+            assert expert.ws.close_code == 4403
+            assert member.ws.close_code is None
+            async with r.app.state.db.session() as session:
+                row = await session.scalar(
+                    select(WorkshopMember).where(
+                        WorkshopMember.workshop_id == r.workshop,
+                        WorkshopMember.participant_id == r.ids["member2"],
+                    )
+                )
+                assert row is not None
+                row.status = "not_drawn"
+            assert await wait_until(lambda: member.ws.close_code is not None, 10)
+            assert member.ws.close_code == 4403
+            # a member whose personal link is replaced (the old one revoked) leaves too
+            assert first.ws.close_code is None
+            async with r.app.state.db.session() as session:
+                person = await session.get(Participant, r.ids["member1"])
+                assert person is not None
+                await repository.issue_link(session, person, actor="test")
+            assert await wait_until(lambda: first.ws.close_code is not None, 10)
+            assert first.ws.close_code == 4403
+        finally:
+            await expert.close()
+            await member.close()
+            await first.close()

@@ -472,3 +472,35 @@ def test_a_late_report_made_while_the_job_was_down_is_still_marked_late(
     assert all(r["overdue_at"] and r["reported_at"].startswith("2027-03-17") for r in rows.values())
     assert "data-report-overdue" not in client.get(f"/monitor/proposals/{bike}").text
     assert run_jobs(client, at("2027-03-23")).reports_overdue == 0  # 03-22: reported on 03-17
+
+
+def test_a_proposal_taken_up_again_is_not_overdue_for_the_weeks_it_was_done(
+    mail_client: Client,
+) -> None:
+    """While a proposal is done (or stopped) nobody owes its reports: when a partner takes it up
+    again, the weeks in between are not marked overdue (publicly, and to the followers)."""
+    client = mail_client
+    world = client.run(setup_monitor(client.db))
+
+    async def partner_says(status: str, when: dt.datetime, interval: bool = False) -> None:
+        async with client.db.session() as session:
+            item = await tracking.get_item(session, world.summit_id, world.items[BIKE])
+            if interval:
+                await reports.set_interval(
+                    session, item, every_weeks="1", first_due="2027-03-08", actor="o",
+                    today=T0.date(),
+                )  # fmt: skip
+            town = await session.get(Partner, world.partners["Gemeente Test"])
+            await tracking.report(
+                session, item, status=status, progress="50", text="Klaar.", actor="partner",
+                partner=town, now=when,
+            )  # fmt: skip
+
+    client.run(partner_says("done", at("2027-03-05"), interval=True))
+    for day in ("2027-03-09", "2027-03-20", "2027-04-20", "2027-04-30"):
+        assert run_jobs(client, at(day)).reports_overdue == 0
+    client.run(partner_says("in_progress", at("2027-05-01")))
+    assert run_jobs(client, at("2027-05-02")).reports_overdue == 0
+    assert not _actions(client, "partner.report_overdue")
+    # from then on the reports are owed again: the week after is reminded and marked
+    assert run_jobs(client, at("2027-05-11")).reports_overdue == 1

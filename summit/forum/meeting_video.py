@@ -6,9 +6,10 @@ of their own, through the video part's signalling (protocol v1) and media worker
 script, pointed at this room); ``/forum/meetings/{id}/video.json`` says who is there and whether
 the room is open; ``/ws/forum/meetings/{id}/video`` is its socket. All three admit only a confirmed
 member or an unrevoked guest of the meeting's workshop, and only for an online meeting of this
-summit; the socket's check runs again before every publish and subscribe, so a revoked link or
-membership stops there. Media ids are ``wp<participant id>`` and ``wg<guest id>``, the room
-``w<meeting id>``: never a name.
+summit; the socket's check runs again before every publish and subscribe, and a watchdog closes
+the socket (4403) within ``RECHECK_SECONDS`` once a guest link is revoked, a membership ends or
+the participant's personal link no longer holds, so their media stops too. Media ids are
+``wp<participant id>`` and ``wg<guest id>``, the room ``w<meeting id>``: never a name.
 
 The room is open only in its window (``summit.forum.rules.meetings``): from a set time before
 the meeting's start until a set time after its end. Outside it the socket is accepted only to say
@@ -38,7 +39,7 @@ from summit.core.routing import PUBLIC, page, socket
 from summit.core.rules.names import distinct_names
 from summit.core.templating import render
 from summit.core.times import format_datetime, summit_time_zone
-from summit.core.web import db, identity, summit_or_404
+from summit.core.web import db, identity, participant_link_valid, summit_or_404
 from summit.forum import access, workshops
 from summit.forum.models import Meeting, Workshop, WorkshopGuest, WorkshopMember
 from summit.forum.rules.meetings import RoomState, RoomWindow, room_window
@@ -293,16 +294,23 @@ async def meeting_video_socket(websocket: WebSocket) -> None:
             raise AccessDenied(window_text(summit, current, state))
 
     async def until_closed() -> None:
-        """Returns (after closing the socket with 4423) once the room's window has ended."""
+        """Returns once the caller may no longer be in the room, after closing the socket: 4403
+        when their membership, guest link or personal link no longer holds (or the meeting is
+        gone), 4423 once the room's window has ended."""
         while True:
-            _seat_now, current = await find()
-            if current is not None:
-                state = current.state(now(app))
-                if state is not RoomState.OPEN:
-                    await _refuse_closed(
-                        websocket, window_text(summit, current, state), accepted=True
-                    )
-                    return
+            seat_now, current = await find()
+            if (
+                seat_now != media_id
+                or current is None
+                or not await participant_link_valid(websocket)
+            ):
+                with contextlib.suppress(Exception):
+                    await websocket.close(code=4403, reason="not a member of this meeting")
+                return
+            state = current.state(now(app))
+            if state is not RoomState.OPEN:
+                await _refuse_closed(websocket, window_text(summit, current, state), accepted=True)
+                return
             await asyncio.sleep(RECHECK_SECONDS)
 
     await serve_room(

@@ -188,9 +188,12 @@ async def scan(
     )
     for item in list((await session.execute(query.order_by(MonitorItem.id))).scalars()):
         weeks, due = item.report_every_weeks, item.report_due
-        if weeks is None or due is None or item.status in NO_REPORTS_STATUSES:
+        if weeks is None or due is None:
             continue
-        owing = await reporting_partners(session, item)
+        # done or stopped: nobody owes the periods that pass meanwhile (the due date still moves
+        # on, so a proposal taken up again is not overdue for the time it was done)
+        paused = item.status in NO_REPORTS_STATUSES
+        owing = [] if paused else await reporting_partners(session, item)
         while is_passed(due, today):
             for partner in owing:
                 times = await _report_times(session, item, partner)
@@ -206,7 +209,7 @@ async def scan(
                         row.reported_at = late
             due = due + dt.timedelta(weeks=weeks)
             item.report_due = due
-        if today < remind_from(due):
+        if paused or today < remind_from(due):
             continue
         for partner in owing:
             if _in_period(await _report_times(session, item, partner), due, weeks):
