@@ -48,22 +48,27 @@ def _worker_database(url: str) -> str:
     return own
 
 
-def drop_worker_database() -> None:
-    """Drop this worker's own database (nothing when not under pytest-xdist)."""
-    if not PG_URL or PG_URL == os.environ.get("SUMMIT_TEST_DATABASE_URL", ""):
-        return
+def _drop_database(url: str, name: str) -> None:
+    """Drop database ``name`` on ``url``'s server (open connections are ended)."""
 
     async def drop() -> None:
         import asyncpg
 
-        base, database = _pg_admin_dsn(PG_URL)
+        base, _database = _pg_admin_dsn(url)
         admin = await asyncpg.connect(base)
         try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
 
     asyncio.run(drop())
+
+
+def drop_worker_database() -> None:
+    """Drop this worker's own database (nothing when not under pytest-xdist)."""
+    if not PG_URL or PG_URL == os.environ.get("SUMMIT_TEST_DATABASE_URL", ""):
+        return
+    _drop_database(PG_URL, _pg_admin_dsn(PG_URL)[1])
 
 
 PG_URL = _worker_database(os.environ.get("SUMMIT_TEST_DATABASE_URL", ""))
@@ -164,20 +169,8 @@ class MigratedTemplates:
             await admin.close()
 
     def close(self) -> None:
-        if self.pg_template is None:
-            return
-
-        async def drop() -> None:
-            import asyncpg
-
-            base, _name = _pg_admin_dsn(PG_URL)
-            admin = await asyncpg.connect(base)
-            try:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{self.pg_template}" WITH (FORCE)')
-            finally:
-                await admin.close()
-
-        asyncio.run(drop())
+        if self.pg_template is not None:
+            _drop_database(PG_URL, self.pg_template)
 
 
 def make_settings(tmp_path: Path, db_url: str, **overrides: Any) -> Settings:
