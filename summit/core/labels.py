@@ -112,8 +112,9 @@ def field_label(key: object) -> str:
     return labels.get(str(key), str(key))
 
 
-def _built_in_features() -> dict[str, str]:
-    # the same common keys as the registration form (summit.lottery.labels)
+def built_in_feature_labels() -> dict[str, str]:
+    """Labels of the common feature keys and values (the registration form's too), in the
+    current language (call it at render time)."""
     return {
         "age_band": _("Age"),
         "gender": _("Gender"),
@@ -131,7 +132,7 @@ def feature_labels(features: Iterable[Mapping[str, Any]], lang: str) -> dict[str
     """Per feature: its question's label under ``"_"`` and each value's label, in ``lang``: the
     organiser's labels (``Summit.features[i]["labels"][lang]``), else the built-in ones. Use
     ``.get(key, key)``: a key without a label (a wijk's name) is its own label."""
-    built_in = _built_in_features()
+    built_in = built_in_feature_labels()
     out: dict[str, dict[str, str]] = {}
     for feature in features:
         name = str(feature.get("name", ""))

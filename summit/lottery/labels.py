@@ -20,27 +20,13 @@ from summit.core import audit
 from summit.core.errors import InvalidInput
 from summit.core.i18n import current_language
 from summit.core.i18n import gettext as _
+from summit.core.labels import built_in_feature_labels
 from summit.core.models import Summit
 from summit.lottery.models import RegisterImport
 
 #: The question's own label sits under this key among the value labels.
 QUESTION = "_"
 MAX_LABEL = 120
-
-
-def _built_in() -> dict[str, str]:
-    # Called at render time so that each text comes out in the current language.
-    return {
-        "age_band": _("Age"),
-        "gender": _("Gender"),
-        "district": _("District"),
-        "origin": _("Origin"),
-        "education": _("Education"),
-        "female": _("Woman"),
-        "male": _("Man"),
-        "other": _("Other"),
-        "unknown": _("I would rather not say"),
-    }
 
 
 @dataclass(frozen=True)
@@ -74,7 +60,7 @@ def questions(
 ) -> list[Question]:
     """The summit's questions in ``lang`` (default: the current language)."""
     lang = lang or current_language()
-    built_in = _built_in()
+    built_in = built_in_feature_labels()
     out = []
     for feature in summit.features or []:
         name = str(feature.get("name", ""))
