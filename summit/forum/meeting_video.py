@@ -296,8 +296,10 @@ async def meeting_video_socket(websocket: WebSocket) -> None:
     async def until_closed() -> None:
         """Returns once the caller may no longer be in the room, after closing the socket: 4403
         when their membership, guest link or personal link no longer holds (or the meeting is
-        gone), 4423 once the room's window has ended."""
+        gone), 4423 once the room's window has ended. It sleeps first: the socket was checked
+        as it opened."""
         while True:
+            await asyncio.sleep(RECHECK_SECONDS)
             seat_now, current = await find()
             if (
                 seat_now != media_id
@@ -311,7 +313,6 @@ async def meeting_video_socket(websocket: WebSocket) -> None:
             if state is not RoomState.OPEN:
                 await _refuse_closed(websocket, window_text(summit, current, state), accepted=True)
                 return
-            await asyncio.sleep(RECHECK_SECONDS)
 
     await serve_room(
         websocket,
