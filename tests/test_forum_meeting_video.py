@@ -306,6 +306,21 @@ async def test_the_room_opens_and_closes_with_the_meetings_window(
         signal = await open_room(r, "member2")
         await signal.close()
 
+        # A socket already open sees a window the organiser shortens while it is open.
+        monkeypatch.setattr(meeting_video, "RECHECK_SECONDS", 0.05)
+        signal = await open_room(r, "member2")
+        try:
+            async with r.app.state.db.session() as session:
+                summit = await session.scalar(select(Summit))
+                assert summit is not None
+                summit.settings = {**(summit.settings or {}), "forum_room_closes_after": 5}
+            assert await wait_until(lambda: signal.ws.close_code is not None, 10)
+            assert signal.ws.close_code == meeting_video.CLOSED_CODE
+            assert "21:35 CET" in (signal.ws.close_reason or "")
+            assert "voorbij" in (signal.ws.close_reason or "")
+        finally:
+            await signal.close()
+
 
 async def test_the_rooms_page_admits_members_and_guests_only(tmp_path: Path, db_url: str) -> None:
     async with room(tmp_path, db_url) as r:

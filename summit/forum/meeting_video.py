@@ -274,7 +274,10 @@ async def meeting_video_socket(websocket: WebSocket) -> None:
             if found is None:
                 return None, None
             seat = await _seat(session, found[1], participant_id, guest_id)
-            return seat, window_of(summit, found[0])
+            # the summit's settings as they are now: a window changed by the organiser counts for
+            # sockets already open too
+            current = await session.get(Summit, summit.id)
+            return seat, window_of(current or summit, found[0])
 
     media_id, window = await find()
     if media_id is None or window is None:
