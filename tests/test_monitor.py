@@ -98,19 +98,21 @@ async def test_an_unanswered_response_is_overdue_the_day_after_it_was_due(
     database: Database,
 ) -> None:
     world = await setup_monitor(database)
-    due = dt.datetime(2027, 3, 31, 23, 0, tzinfo=dt.UTC)
+    # Due dates are the summit's days (Europe/Amsterdam, summer time from 28 March 2027): the
+    # last minute of 31 March there is 21:59 UTC, and at 22:01 UTC it is 1 April, overdue.
+    due = dt.datetime(2027, 3, 31, 21, 59, tzinfo=dt.UTC)
     async with database.session() as session:
         assert await tracking.scan_overdue(session, world.summit_id, now=due) == 0
         item = await tracking.get_item(
             session, world.summit_id, world.items["Starterswoningen bouwen"]
         )
         assert (await tracking.item_view(session, item, due.date())).overdue == []
-    next_day = due + dt.timedelta(hours=2)
+    next_day = due + dt.timedelta(minutes=2)
     async with database.session() as session:
         # three items have a signed partner in their area (mobility, green, housing): all owe
         assert await tracking.scan_overdue(session, world.summit_id, now=next_day) == 3
         assert await tracking.scan_overdue(session, world.summit_id, now=next_day) == 0
-        view = await tracking.item_view(session, item, next_day.date())
+        view = await tracking.item_view(session, item, dt.date(2027, 4, 1))
         changes = (
             (await session.execute(select(MonitorChange).where(MonitorChange.kind == "overdue")))
             .scalars()
@@ -133,7 +135,7 @@ async def test_an_unanswered_response_is_overdue_the_day_after_it_was_due(
             {**WILL, "answer": "partly", "not_doing": "De helft."},
             now=next_day,
         )
-        view = await tracking.item_view(session, item, next_day.date())
+        view = await tracking.item_view(session, item, dt.date(2027, 4, 1))
     assert view.overdue == [] and view.state == "on_track"
 
 

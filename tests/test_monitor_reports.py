@@ -131,11 +131,13 @@ def test_a_due_report_is_reminded_once_and_a_missing_one_turns_overdue_on_time(
         assert run_jobs(restarted, at("2027-03-24")).reminded == 0
     assert len(_to(smtp, partner_mail)) == 1
 
-    # Not overdue on its due date, overdue from the next day: marked once, the period moves on.
-    on_the_day = run_jobs(client, at("2027-03-29", 23))
+    # Not overdue on its due date, overdue from the next day on the summit's clock
+    # (Europe/Amsterdam, UTC+2 in summer): 21:59 UTC is still 29 March there, 22:00 UTC is the
+    # 30th. Marked once; the period moves on.
+    on_the_day = run_jobs(client, at("2027-03-29", 21).replace(minute=59))
     assert on_the_day.reports_overdue == 0
     assert "data-report-overdue" not in client.get(f"/monitor/proposals/{bike}").text
-    next_day = run_jobs(client, at("2027-03-30", 0))
+    next_day = run_jobs(client, at("2027-03-29", 22))
     assert next_day.reports_overdue == 1
     assert run_jobs(client, at("2027-03-30", 1)).reports_overdue == 0
 
@@ -362,8 +364,8 @@ def test_followers_hear_when_a_response_becomes_overdue(mail_client: Client, smt
     client = mail_client
     world = client.run(setup_monitor(client.db))
     client.run(_arrange(client, world))
-    assert run_jobs(client, at("2027-03-31", 23)).overdue == 0  # due that day
-    assert run_jobs(client, at("2027-04-01", 0)).overdue == 3
+    assert run_jobs(client, at("2027-03-31", 21)).overdue == 0  # due that day (23:00 in Amsterdam)
+    assert run_jobs(client, at("2027-03-31", 22)).overdue == 3  # 1 April there
     subjects = [str(m["Subject"]) for m in _to(smtp, "volger@example.org")]
     assert f"{BIKE}: a response is overdue" in subjects
     assert len([s for s in subjects if s.endswith(": a response is overdue")]) == 3

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from summit.core.templating import make_environment
-from summit.core.times import DEFAULT_TIME_ZONE, format_datetime, summit_time_zone
+from summit.core.times import DEFAULT_TIME_ZONE, format_datetime, local_date, summit_time_zone
 
 WEB = Path(__file__).resolve().parents[1] / "web"
 SUMMER = dt.datetime(2026, 6, 1, 12, 5, tzinfo=dt.UTC)
@@ -71,3 +71,13 @@ def test_a_typed_time_is_read_on_the_summits_clock() -> None:
     assert from_wall_clock(aware, "UTC") == dt.datetime(2030, 7, 15, 16, 0, tzinfo=dt.UTC)
     skipped = from_wall_clock(dt.datetime(2030, 3, 31, 2, 30))
     assert format_datetime(skipped) == "2030-03-31 03:30 CEST"
+
+
+def test_a_moment_falls_on_the_summits_day() -> None:
+    # 22:30 UTC on 31 March is 00:30 on 1 April in Amsterdam (summer time), 23:30 in London
+    moment = dt.datetime(2027, 3, 31, 22, 30, tzinfo=dt.UTC)
+    assert local_date(moment) == dt.date(2027, 4, 1)
+    assert local_date(moment, "Europe/London") == dt.date(2027, 3, 31)
+    # a naive value is UTC, as the database stores it; in winter Amsterdam is UTC+1
+    assert local_date(dt.datetime(2027, 1, 5, 23, 0)) == dt.date(2027, 1, 6)
+    assert local_date(dt.datetime(2027, 1, 5, 22, 59)) == dt.date(2027, 1, 5)

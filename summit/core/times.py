@@ -37,6 +37,14 @@ def format_datetime(value: dt.datetime | str | None, zone: str = DEFAULT_TIME_ZO
     return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
+def local_date(value: dt.datetime, zone: str = DEFAULT_TIME_ZONE) -> dt.date:
+    """The calendar day ``value`` falls on in ``zone`` (a naive value is taken as UTC): due dates
+    and "today" are the summit's days, not UTC's (at 00:30 in Amsterdam it is already tomorrow)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(ZoneInfo(zone)).date()
+
+
 def from_wall_clock(value: dt.datetime, zone: str = DEFAULT_TIME_ZONE) -> dt.datetime:
     """A time as a person typed it (the wall clock in ``zone``) in UTC; an aware value is only
     converted. A time the clocks skip when summer time starts is read with the offset before the

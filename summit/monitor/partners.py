@@ -18,6 +18,7 @@ from summit.core.errors import NotFound
 from summit.core.models import LoginSession, Partner, Summit, utcnow
 from summit.core.security import new_pseudonym, new_token, token_hash
 from summit.core.service import LinkRejected
+from summit.core.times import local_date, summit_time_zone
 from summit.monitor.models import MonitorArea, PartnerAccount, PartnerAgreement, PartnerLink
 from summit.monitor.rules import MonitorInputError, _
 from summit.monitor.rules.progress import clean_text
@@ -246,7 +247,8 @@ async def sign(
         who,
         keys,
     )
-    partner.signed_on = moment.date()
+    summit = await session.get(Summit, partner.summit_id)
+    partner.signed_on = local_date(moment, summit_time_zone(summit))  # the summit's day
     await session.flush()
     await audit.append(
         session,

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from summit.core import audit, i18n
 from summit.core.models import Partner, Summit
+from summit.core.times import local_date, summit_time_zone
 from summit.monitor import mail, notify, partners, tracking
 from summit.monitor.models import MonitorItem, MonitorUpdate, PartnerResponse, ReportDue
 from summit.monitor.rules.progress import parse_date
@@ -114,8 +115,8 @@ async def _report_times(
     )
 
 
-def _in_period(times: list[dt.datetime], due: dt.date, weeks: int) -> bool:
-    return any(counts_for(moment.date(), due, weeks) for moment in times)
+def _in_period(times: list[dt.datetime], due: dt.date, weeks: int, zone: str) -> bool:
+    return any(counts_for(local_date(moment, zone), due, weeks) for moment in times)
 
 
 async def _claim_row(
@@ -179,7 +180,8 @@ async def scan(
     """Remind partners of reports that are due, mark missed ones overdue (once each), and move
     each item's due date on to the next period once its date has passed. Reminders are mailed
     only when e-mail is on (``mail_on``); they are logged either way."""
-    today = now.date()
+    zone = summit_time_zone(summit)  # due dates are the summit's days
+    today = local_date(now, zone)
     reminded = overdue = 0
     query = select(MonitorItem).where(
         MonitorItem.summit_id == summit.id,
@@ -197,14 +199,14 @@ async def scan(
         while is_passed(due, today):
             for partner in owing:
                 times = await _report_times(session, item, partner)
-                if _in_period(times, due, weeks):
+                if _in_period(times, due, weeks, zone):
                     continue
                 row = await _claim_row(session, item, partner, due, now)
                 if await _take(session, row, "overdue_at", now):
                     await _mark_overdue(session, item, partner, due, now)
                     overdue += 1
                     # a report that came in late, before this pass noticed, ends the mark
-                    late = min((t for t in times if t.date() > due), default=None)
+                    late = min((t for t in times if local_date(t, zone) > due), default=None)
                     if late is not None and row.reported_at is None:
                         row.reported_at = late
             due = due + dt.timedelta(weeks=weeks)
@@ -212,7 +214,7 @@ async def scan(
         if paused or today < remind_from(due):
             continue
         for partner in owing:
-            if _in_period(await _report_times(session, item, partner), due, weeks):
+            if _in_period(await _report_times(session, item, partner), due, weeks, zone):
                 continue
             row = await _claim_row(session, item, partner, due, now)
             if await _take(session, row, "reminded_at", now):

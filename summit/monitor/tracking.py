@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from summit.core import audit
 from summit.core.errors import NotFound
 from summit.core.models import Partner, Summit, utcnow
+from summit.core.times import local_date, summit_time_zone
 from summit.council.models import CouncilVoteItem, Decision, Proposal, ProposalVersion
 from summit.monitor import notify, partners
 from summit.monitor.models import (
@@ -237,8 +238,9 @@ async def overdue_partners(
 async def scan_overdue(session: AsyncSession, summit_id: int, *, now: dt.datetime) -> int:
     """Record (once) every answer that became overdue by ``now``; returns how many are new."""
     found = 0
+    today = local_date(now, summit_time_zone(await session.get(Summit, summit_id)))
     for item in await items(session, summit_id):
-        for partner in await overdue_partners(session, item, now.date()):
+        for partner in await overdue_partners(session, item, today):
             change = await notify.record(
                 session,
                 summit_id,

@@ -24,7 +24,15 @@ from summit.monitor.rules import charts
 from summit.monitor.rules.lifecycle import steps
 from summit.monitor.rules.opendata import AtomEntry, atom_feed
 from summit.monitor.rules.progress import count_states, sample_days, state_series
-from summit.monitor.web import error_text, links, mail_enabled, now, path_int, summit_of, wake_jobs
+from summit.monitor.web import (
+    error_text,
+    links,
+    mail_enabled,
+    path_int,
+    summit_of,
+    summit_today,
+    wake_jobs,
+)
 
 LABELS = {
     "status": notify.STATUS_LABELS,
@@ -47,7 +55,7 @@ def common(request: Request) -> dict[str, Any]:
         "label": label,
         "bar": bar,
         "mail_enabled": mail_enabled(request),
-        "today": now().date(),
+        "today": summit_today(request),
     }
 
 
@@ -65,7 +73,7 @@ async def _chart(session: Any, summit_id: int, today: dt.date) -> Markup:
 @page("/monitor", allow=PUBLIC)
 async def overview(request: Request) -> Response:
     summit = summit_of(request)
-    today = now().date()
+    today = summit_today(request)
     async with db(request).session() as session:
         views = await tracking.overview(session, summit.id, today)
         chart = await _chart(session, summit.id, today)
@@ -100,7 +108,7 @@ def _timeline(view: tracking.ItemView, today: dt.date) -> Markup:
 @page("/monitor/proposals/{iid:int}", allow=PUBLIC)
 async def item_page(request: Request) -> Response:
     summit = summit_of(request)
-    today = now().date()
+    today = summit_today(request)
     async with db(request).session() as session:
         item = await tracking.get_item(session, summit.id, path_int(request, "iid"))
         view = await tracking.item_view(session, item, today, full=True)
@@ -297,7 +305,7 @@ async def lifecycle(request: Request) -> Response:
                 await session.execute(select(Decision.id).where(Decision.summit_id == summit.id))
             ).scalars()
         )
-        views = await tracking.overview(session, summit.id, now().date())
+        views = await tracking.overview(session, summit.id, summit_today(request))
         signed = await partners.signatures(session, summit.id)
     return render(
         request,
@@ -327,7 +335,7 @@ async def open_dataset(request: Request) -> Response:
     if dataset is None or fmt not in {"json", "csv"}:
         raise HTTPException(404, "open data: no such dataset")
     async with db(request).session() as session:
-        rows = await dataset.build(session, summit.id, now().date())
+        rows = await dataset.build(session, summit.id, summit_today(request))
     if fmt == "json":
         return Response(opendata.as_json(dataset, summit, rows), media_type="application/json")
     return Response(

@@ -13,7 +13,7 @@ from summit.core.templating import render
 from summit.core.web import db
 from summit.monitor import group, tracking
 from summit.monitor.views import common
-from summit.monitor.web import now, participant, path_int, submit, summit_of
+from summit.monitor.web import now, participant, path_int, submit, summit_of, summit_today
 
 
 @page("/me/monitor", allow=PARTICIPANT, methods=("GET", "POST"))
@@ -25,7 +25,9 @@ async def member_home(request: Request) -> Response:
             await group.volunteer(session, person)
         status = await group.status_of(session, person)
         views = (
-            await tracking.overview(session, summit.id, now().date()) if status == "member" else []
+            await tracking.overview(session, summit.id, summit_today(request))
+            if status == "member"
+            else []
         )
     return render(
         request, "monitor/member_home.html", {**common(request), "status": status, "views": views}
@@ -46,7 +48,7 @@ async def _workspace(
                 {**common(request), "status": await group.status_of(session, person), "views": []},
                 status_code=403,
             )
-        view = await tracking.item_view(session, item, now().date(), full=True)
+        view = await tracking.item_view(session, item, summit_today(request), full=True)
         posts = await group.posts(session, item.id)
         assessments = await group.assessments(session, item.id)
     return render(

@@ -20,7 +20,7 @@ from summit.monitor.models import MonitorItem
 from summit.monitor.rules import MonitorInputError, _
 from summit.monitor.views import common
 from summit.monitor.views_partner import UPLOAD_BODY, upload_bytes
-from summit.monitor.web import links, now, path_int, submit, summit_of
+from summit.monitor.web import links, now, path_int, submit, summit_of, summit_today
 
 Run = Callable[[AsyncSession, Summit, dict[str, str], FormData], Awaitable[object]]
 
@@ -37,7 +37,7 @@ async def _page(
             "agreement": await partners.agreement(session, summit.id),
             "areas": await partners.areas(session, summit.id),
             "accounts": await partners.accounts(session, summit.id),
-            "views": await tracking.overview(session, summit.id, now().date()),
+            "views": await tracking.overview(session, summit.id, summit_today(request)),
             "adopted": len(await tracking.adopted_proposals(session, summit.id)),
             "volunteers": await group.volunteers(session, summit.id),
             "queue": await mail.queue_counts(session),
@@ -164,7 +164,7 @@ async def report_interval(request: Request) -> Response:
             every_weeks=v.get("report_every_weeks", ""),
             first_due=v.get("report_due", ""),
             actor=actor,
-            today=now().date(),
+            today=summit_today(request),
         )
 
     return await _on_item(request, work)

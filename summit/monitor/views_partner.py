@@ -26,7 +26,7 @@ from summit.monitor.access import current_partner, partner_actor
 from summit.monitor.models import MonitorItem
 from summit.monitor.rules.documents import MAX_PDF_BYTES
 from summit.monitor.rules.progress import check_in_areas
-from summit.monitor.web import now, path_int, render_form, submit, summit_of
+from summit.monitor.web import now, path_int, render_form, submit, summit_of, summit_today
 
 log = logging.getLogger("summit.monitor")
 PARTNER = {Principal.PARTNER}
@@ -79,7 +79,7 @@ async def _home(
         current = await partners.agreement(session, summit.id)
         areas = await partners.areas(session, summit.id)
         mine = [
-            await tracking.item_view(session, i, now().date())
+            await tracking.item_view(session, i, summit_today(request))
             for i in await tracking.items(session, summit.id)
             if set(i.areas or []) & set(owner.areas or [])
         ]
@@ -127,7 +127,7 @@ async def _item_page(
     partner = current_partner(request)
     async with db(request).session() as session:
         item = await tracking.get_item(session, summit.id, path_int(request, "iid"))
-        view = await tracking.item_view(session, item, now().date(), full=True)
+        view = await tracking.item_view(session, item, summit_today(request), full=True)
         mine = next((r for r, p in view.responses if p.id == partner.id), None)
         owner = await partners.account(session, partner)
         posts = (

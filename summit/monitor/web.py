@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from summit.core import i18n
 from summit.core.errors import InvalidInput
 from summit.core.models import Participant, Summit, utcnow
+from summit.core.times import local_date, summit_time_zone
 from summit.core.web import db, identity
 from summit.monitor import notify
 from summit.monitor.rules import MonitorInputError, MonitorRefusal
@@ -33,6 +34,11 @@ def error_text(exc: InvalidInput) -> str:
 
 def now() -> dt.datetime:
     return utcnow()
+
+
+def summit_today(request: Request) -> dt.date:
+    """Today on the summit's clock (its time zone), the day due dates are compared with."""
+    return local_date(now(), summit_time_zone(summit_of(request)))
 
 
 def links(request: Request) -> notify.Links:
