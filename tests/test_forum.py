@@ -434,3 +434,38 @@ def test_me_calls_participants_to_the_forum_while_it_takes_reactions(world: Worl
     page = world.client.get("/me?lang=nl").text
     assert re.findall(buttons, page) == ["/forum"]
     assert "Het Burgerforum is open: lees de voorstellen en reageer." in page
+
+
+# --- the settings row, created on first use -------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_pages_opened_together_share_the_forum_settings_created_by_the_first(
+    database: Any, backend: str
+) -> None:
+    """Many members opening their ballot page at once all ask for the forum's settings: the
+    first creates them, a second waiting on that insert reads the row instead of failing."""
+    import asyncio
+
+    from summit.core import service as repository
+    from summit.forum.settings import forum_settings
+
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises writers: a second request never races the first insert")
+    async with database.session() as session:
+        summit = await repository.create_summit(
+            session, actor="test", slug="together", name="Samen", municipality="Utrecht"
+        )
+        summit_id = summit.id
+    async with database.sessions() as first:
+        created = await forum_settings(first, summit_id)
+
+        async def second() -> int:
+            async with database.session() as session:
+                return (await forum_settings(session, summit_id)).id
+
+        waiting = asyncio.create_task(second())
+        await asyncio.sleep(0.3)  # the second has read nothing and waits on the first's insert
+        assert not waiting.done()
+        await first.commit()
+        assert await waiting == created.id

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from summit.core import audit
@@ -21,8 +22,10 @@ DEFAULT_METHODS = ["letter_code"]
 
 
 async def forum_settings(session: AsyncSession, summit_id: int) -> ForumSettings:
-    """The summit's forum settings (created with the defaults on first use)."""
-    row = await session.scalar(select(ForumSettings).where(ForumSettings.summit_id == summit_id))
+    """The summit's forum settings (created with the defaults on first use; when many pages are
+    opened at once, one request creates them and the others read that row)."""
+    where = ForumSettings.summit_id == summit_id
+    row = await session.scalar(select(ForumSettings).where(where))
     if row is None:
         row = ForumSettings(
             summit_id=summit_id,
@@ -33,8 +36,15 @@ async def forum_settings(session: AsyncSession, summit_id: int) -> ForumSettings
             per_hour=10,
             map_seed="",
         )
-        session.add(row)
-        await session.flush()
+        try:
+            async with session.begin_nested():
+                session.add(row)
+                await session.flush()
+        except IntegrityError:  # another request created them first
+            found = await session.scalar(select(ForumSettings).where(where))
+            if found is None:
+                raise
+            row = found
     return row
 
 
