@@ -32,7 +32,12 @@ from summit.core.models import (
     utcnow,
 )
 from summit.core.rules.roles import Phase, Role, StaffRole, validate_mix
-from summit.core.rules.summit_spec import SpecError, SummitSpec, structural_changes
+from summit.core.rules.summit_spec import (
+    DEFAULT_TIME_ZONE,
+    SpecError,
+    SummitSpec,
+    structural_changes,
+)
 from summit.core.security import (
     hash_password,
     hash_password_async,
@@ -550,6 +555,7 @@ async def save_summit(
             languages=spec.languages,
             default_language=spec.default_language,
             features=spec.features,
+            settings={**spec.letter, "time_zone": spec.time_zone},
         )
     before = {
         "seats": summit.seats,
@@ -574,6 +580,10 @@ async def save_summit(
     summit.languages = spec.languages
     summit.default_language = spec.default_language
     summit.features = [kept.get(f["name"], f) for f in spec.features]
+    settings = dict(summit.settings or {})
+    letter_changed = [k for k, v in spec.letter.items() if settings.get(k, "") != v]
+    zone_before = settings.get("time_zone") or DEFAULT_TIME_ZONE
+    summit.settings = {**settings, **spec.letter, "time_zone": spec.time_zone}
     await audit.append(
         session,
         actor=actor,
@@ -582,6 +592,24 @@ async def save_summit(
         summit_id=summit.id,
         payload={"changed": changed, "seats": spec.seats, "mix": spec.mix},
     )
+    if letter_changed:  # which of the letter's settings changed, not what they say
+        await audit.append(
+            session,
+            actor=actor,
+            action="summit.letter",
+            subject=f"summit:{summit.id}",
+            summit_id=summit.id,
+            payload={"changed": sorted(k.removeprefix("letter_") for k in letter_changed)},
+        )
+    if zone_before != spec.time_zone:
+        await audit.append(
+            session,
+            actor=actor,
+            action="summit.time_zone",
+            subject=f"summit:{summit.id}",
+            summit_id=summit.id,
+            payload={"from": zone_before, "to": spec.time_zone},
+        )
     return summit
 
 

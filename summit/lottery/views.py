@@ -10,8 +10,6 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-import qrcode
-import qrcode.image.svg
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -31,6 +29,7 @@ from summit.core.web import bus, client_key, db, identity, summit_or_404
 from summit.lottery import labels
 from summit.lottery import selection as sel
 from summit.lottery import service as lottery
+from summit.lottery.letters import letter_details, qr_svg
 from summit.lottery.rules.register import (
     RegisterError,
     RowError,
@@ -50,13 +49,6 @@ def _secret(request: Request) -> str:
 
 def _base(request: Request) -> str:
     return str(request.app.state.settings.base_url).rstrip("/")
-
-
-def qr_svg(text: str) -> str:
-    """A QR code as inline SVG markup (no external image, prints sharply)."""
-    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
-    svg = image.to_string(encoding="unicode")
-    return str(svg).replace("<svg ", '<svg role="img" aria-hidden="true" ', 1)
 
 
 # --- The organiser's lottery page -------------------------------------------------------------
@@ -265,8 +257,13 @@ async def letters(request: Request) -> Response:
         rows = await lottery.letters(
             session, summit, secret_key=_secret(request), base_url=_base(request)
         )
+        details = await letter_details(session, summit)
     items = [(row, lottery.format_code(row.code), qr_svg(row.link)) for row in rows]
-    return render(request, "lottery/letters.html", {"letters": items, "base": _base(request)})
+    return render(
+        request,
+        "lottery/letters.html",
+        {"letters": items, "base": _base(request), "details": details},
+    )
 
 
 @page("/organiser/lottery/mailmerge.csv", allow=ORGANISER)

@@ -17,11 +17,12 @@ from summit.core.i18n import gettext as _
 from summit.core.models import Participant, Seat, SummitTable, utcnow
 from summit.core.routing import ORGANISER, STAFF, page
 from summit.core.rules.roles import Phase, Role
-from summit.core.rules.summit_spec import SpecError, parse_summit_form
+from summit.core.rules.summit_spec import LETTER_FIELDS, SpecError, parse_summit_form, time_zones
 from summit.core.templating import render
 from summit.core.web import bus, db, identity, summit_or_404
 from summit.council import member_of_open_vote
 from summit.ideas.models import Idea
+from summit.lottery import letter_preview
 
 
 async def _dashboard_data(request: Request) -> dict[str, object]:
@@ -201,10 +202,23 @@ async def summit_settings(request: Request) -> Response:
                     await bus(request).publish(f"summit:{saved.id}", {"type": "summit"})
             if error is None:
                 return RedirectResponse("/organiser", status_code=303)
+    preview = None
+    if summit is not None:  # the letter as the saved settings print it
+        async with db(request).session() as session:
+            saved = await repository.get_summit(session, summit.id)
+            preview = await letter_preview(session, saved, request.app.state.settings.base_url)
     return render(
         request,
         "organiser/summit.html",
-        {"values": values, "error": error, "roles": list(Role), "editing": summit is not None},
+        {
+            "values": values,
+            "error": error,
+            "roles": list(Role),
+            "editing": summit is not None,
+            "time_zones": time_zones(),
+            "letter_settings": LETTER_FIELDS,
+            "preview": preview,
+        },
         status_code=400 if error else 200,
     )
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
 from summit.core.i18n import gettext as _
 from summit.core.rules.roles import Phase, Role, validate_mix
@@ -15,6 +17,19 @@ LANGUAGES = ("nl", "en")  # only languages whose catalogue is complete (tests/te
 #: Settings that shape the lottery and the tables; frozen once the selection has started.
 STRUCTURAL = ("seats", "mix", "table_size", "features")
 _EDITABLE_STRUCTURE = {Phase.COALITION, Phase.INVITATIONS, Phase.REGISTRATION}
+#: The zone of the summit's clock when none is chosen (``summit.core.times`` reads the setting).
+DEFAULT_TIME_ZONE = "Europe/Amsterdam"
+#: What the invitation letter says besides the date and venue: form field → ``Summit.settings``
+#: key. The reply deadline is an ISO date; the others are text.
+LETTER_FIELDS = {
+    "reply_by": "letter_reply_by",
+    "sender_name": "letter_sender_name",
+    "sender_function": "letter_sender_function",
+    "contact_email": "letter_contact_email",
+    "contact_phone": "letter_contact_phone",
+}
+_EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[^@\s<>\"',;]+\.[^@\s<>\"',;]{2,}$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{5,24}$")
 
 
 class SpecError(ValueError):
@@ -38,6 +53,9 @@ class SummitSpec:
     languages: list[str]
     default_language: str
     features: list[dict[str, object]] = field(default_factory=list)
+    #: The letter's settings by ``Summit.settings`` key (empty text: not given).
+    letter: dict[str, str] = field(default_factory=dict)
+    time_zone: str = DEFAULT_TIME_ZONE
 
     @property
     def slug(self) -> str:
@@ -70,17 +88,62 @@ def _int(form: Mapping[str, str], name: str, low: int, high: int, default: int) 
     return value
 
 
+@cache
+def time_zones() -> list[str]:
+    """The IANA zones to choose from, Europe/Amsterdam first, then the rest by name."""
+    names = sorted(n for n in zoneinfo.available_timezones() if "/" in n or n == "UTC")
+    return [DEFAULT_TIME_ZONE, *(n for n in names if n != DEFAULT_TIME_ZONE)]
+
+
+def _date(form: Mapping[str, str], name: str) -> dt.date | None:
+    raw = _text(form, name, required=False, limit=10)
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise SpecError(
+            name, _("use a date such as 2026-09-01, not %(value)r") % {"value": raw}
+        ) from None
+
+
+def parse_time_zone(form: Mapping[str, str]) -> str:
+    """The chosen IANA zone (the default when none is chosen); an unknown name is refused."""
+    name = str(form.get("time_zone", "")).strip()
+    if not name:
+        return DEFAULT_TIME_ZONE
+    if name not in time_zones():
+        raise SpecError("time_zone", _("%(value)r is not a known time zone") % {"value": name})
+    return name
+
+
+def parse_letter(form: Mapping[str, str], date: dt.date | None) -> dict[str, str]:
+    """The letter's reply deadline, sender and contact; a deadline that is not before the summit
+    day, a malformed e-mail address or telephone number is refused."""
+    reply_by = _date(form, "reply_by")
+    if reply_by is not None and date is not None and reply_by >= date:
+        raise SpecError("reply_by", _("must be before the day of the summit"))
+    email = _text(form, "contact_email", required=False, limit=254)
+    if email and not _EMAIL.match(email):
+        raise SpecError("contact_email", _("is not an e-mail address (name@example.nl)"))
+    phone = _text(form, "contact_phone", required=False, limit=30)
+    if phone and not _PHONE.match(phone):
+        raise SpecError(
+            "contact_phone", _("use digits, spaces and dashes only, such as 020 123 4567")
+        )
+    values = {
+        "reply_by": reply_by.isoformat() if reply_by else "",
+        "sender_name": _text(form, "sender_name", required=False, limit=120),
+        "sender_function": _text(form, "sender_function", required=False, limit=120),
+        "contact_email": email,
+        "contact_phone": phone,
+    }
+    return {LETTER_FIELDS[name]: value for name, value in values.items()}
+
+
 def parse_summit_form(form: Mapping[str, str]) -> SummitSpec:
     """Turn the organiser's form into settings, naming the first field that is wrong."""
-    raw_date = _text(form, "date", required=False, limit=10)
-    date = None
-    if raw_date:
-        try:
-            date = dt.date.fromisoformat(raw_date)
-        except ValueError:
-            raise SpecError(
-                "date", _("use a date such as 2026-09-01, not %(value)r") % {"value": raw_date}
-            ) from None
+    date = _date(form, "date")
     percents: dict[str, float] = {}
     for role in Role:
         key = f"mix_{role.value}"
@@ -122,6 +185,8 @@ def parse_summit_form(form: Mapping[str, str]) -> SummitSpec:
         languages=languages,
         default_language=default_language,
         features=[{"name": n, "values": []} for n in names],
+        letter=parse_letter(form, date),
+        time_zone=parse_time_zone(form),
     )
 
 
