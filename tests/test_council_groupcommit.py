@@ -26,7 +26,7 @@ from summit.council import vote as votes
 from summit.council.models import Ballot, CouncilVote
 from summit.council.rules.credentials import VotingKey
 from summit.council.rules.voting import VotingError, receipt_key
-from tests.support.app import BACKENDS, PG_URL, fresh_database_url
+from tests.support.app import BACKENDS, PG_URL, fresh_database_url, make_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -237,3 +237,47 @@ async def test_a_lost_race_is_run_again_alone(url: str) -> None:
         assert len(stored) == 4 and logged == 4
     finally:
         await db.dispose()
+
+
+async def test_ballots_sent_together_through_the_app_read_the_summit_once(
+    url: str, tmp_path: Path
+) -> None:
+    """A burst of ballots (no session) through the app: every one is answered and stored, and
+    the summit the requests need is read once for all of them, not once per waiting request."""
+    import httpx
+    from sqlalchemy import event
+
+    from summit.app import create_app
+
+    app = create_app(make_settings(tmp_path, url))
+    db: Database = app.state.db
+    summit_reads: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM summits" in statement:
+            summit_reads.append(statement)
+
+    async with app.router.lifespan_context(app):
+        _summit_id, vote_id, (p1, _p2), keys = await _vote(db, 30)
+        event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            answers = await asyncio.gather(
+                *(
+                    client.post(
+                        f"/council/votes/{vote_id}/ballot",
+                        json={
+                            "secret": key.secret,
+                            "signature": format(key.signature or 0, "x"),
+                            "choices": {str(p1): CHOICES[i % 3]},
+                        },
+                    )
+                    for i, key in enumerate(keys)
+                )
+            )
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+        assert [a.status_code for a in answers] == [200] * 30, answers[0].text
+        assert len(summit_reads) == 1, summit_reads
+        stored, logged = await _stored(db, vote_id)
+        assert sorted(stored) == sorted(a.json()["receipts"][str(p1)] for a in answers)
+        assert logged == 30

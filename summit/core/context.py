@@ -9,6 +9,7 @@ revoked, not expired, not withdrawn). A session that no longer stands is ended i
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Iterable
@@ -132,14 +133,26 @@ class RequestContext:
         self.app = app
         self.light = list(light)
         self._summit: tuple[float, Summit | None] | None = None
+        self._reading: asyncio.Future[Summit | None] | None = None
 
     async def _light_summit(self, db: Database) -> Summit | None:
-        now = time.monotonic()
-        if self._summit is None or now - self._summit[0] > LIGHT_SUMMIT_SECONDS:
-            async with db.session() as session:
-                found = await session.scalar(select(Summit).order_by(Summit.id.desc()).limit(1))
-            self._summit = (now, found)
-        return self._summit[1]
+        """The summit read at most ``LIGHT_SUMMIT_SECONDS`` ago; when it is older, one read for
+        all the light requests that arrive meanwhile (a burst of ballots waits on the same read
+        instead of each taking a connection for it)."""
+        if self._summit is not None and time.monotonic() - self._summit[0] <= LIGHT_SUMMIT_SECONDS:
+            return self._summit[1]
+        reading, loop = self._reading, asyncio.get_running_loop()
+        if reading is None or reading.done() or reading.get_loop() is not loop:
+            reading = self._reading = asyncio.ensure_future(self._read_summit(db))
+        # A request that goes away does not cancel the read the others wait on.
+        return await asyncio.shield(reading)
+
+    async def _read_summit(self, db: Database) -> Summit | None:
+        started = time.monotonic()
+        async with db.session() as session:
+            found = await session.scalar(select(Summit).order_by(Summit.id.desc()).limit(1))
+        self._summit = (started, found)
+        return found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in {"http", "websocket"} or scope.get("path", "").startswith(
