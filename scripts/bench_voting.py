@@ -21,6 +21,8 @@ The last line is one JSON object. Usage::
     .venv/bin/python scripts/bench_voting.py [--voters 1000] [--rate 25]
         [--postgresql postgresql+asyncpg://postgres@127.0.0.1/bench]   # wiped first!
         [--app-workers 2 [--redis redis://127.0.0.1:6379/14]]     # PostgreSQL, several processes
+        [--app-root DIR]      # serve another checkout's ``summit`` (before/after in one run)
+        [--profile DIR]       # cProfile and SQL statements of the app during the burst
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import contextlib
 import json
 import os
 import secrets
+import signal
 import socket
 import statistics
 import subprocess
@@ -147,8 +150,47 @@ async def prepare(url: str, voters: int, secret: str) -> Setup:
         await db.dispose()
 
 
+#: The app under ``--profile``: ``python -m summit serve`` whose SIGUSR1 starts cProfile and a
+#: count of the SQL statements sent, and SIGUSR2 writes both to the folder given first.
+PROFILED_SERVE = """
+import collections, cProfile, json, os, signal, sys
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+out = sys.argv.pop(1)
+profile, statements, on = cProfile.Profile(), collections.Counter(), [False]
+@event.listens_for(Engine, "before_cursor_execute")
+def count(conn, cursor, statement, params, context, executemany):
+    if on[0]:
+        statements[" ".join(statement.split())[:200]] += 1
+def start(*_):
+    statements.clear()
+    on[0] = True
+    profile.enable()
+def stop(*_):
+    profile.disable()
+    on[0] = False
+    profile.dump_stats(os.path.join(out, f"server-{os.getpid()}.prof"))
+    with open(os.path.join(out, f"statements-{os.getpid()}.json"), "w") as f:
+        json.dump(statements.most_common(), f, indent=1)
+signal.signal(signal.SIGUSR1, start)
+signal.signal(signal.SIGUSR2, stop)
+sys.argv[0] = "summit"
+from summit.cli import main
+main()
+"""
+
+
 class Server:
-    def __init__(self, data_dir: Path, url: str, secret: str, bus_url: str = "") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        url: str,
+        secret: str,
+        bus_url: str = "",
+        *,
+        app_root: Path = ROOT,
+        profile: Path | None = None,
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {
@@ -161,12 +203,17 @@ class Server:
             "SUMMIT_LOG_LEVEL": "warning",
             **({"SUMMIT_EVENT_BUS_URL": bus_url} if bus_url else {}),
         }
-        command = [sys.executable, "-m", "summit", "serve", "--port", str(self.port), "--no-demo"]
+        if app_root != ROOT:
+            env["PYTHONPATH"] = str(app_root)
+        serve = ["serve", "--port", str(self.port), "--no-demo"]
+        command = [sys.executable, "-m", "summit", *serve]
+        if profile is not None:
+            command = [sys.executable, "-c", PROFILED_SERVE, str(profile), *serve]
         # The server's log goes to a file: an unread pipe would fill up and stall the server.
         self.log_path = data_dir / f"server-{self.port}.log"
         self.log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            command, env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT
+            command, env=env, cwd=app_root, stdout=self.log, stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -418,7 +465,9 @@ def summary(results: list[tuple[float, int]], wall: float) -> dict[str, Any]:
     }
 
 
-async def vote_all(people: list[Voter], setup: Setup, rate: float) -> dict[str, Any]:
+async def vote_all(
+    people: list[Voter], setup: Setup, rate: float, *, profile: bool = False
+) -> dict[str, Any]:
     """1. paced arrivals on both proposals; 2. everyone changes the first at the same moment."""
     p1, p2 = setup.proposals
     start = time.perf_counter()
@@ -430,16 +479,26 @@ async def vote_all(people: list[Voter], setup: Setup, rate: float) -> dict[str, 
     paced_results = await asyncio.gather(*(paced(i, v) for i, v in enumerate(people)))
     paced_wall = time.perf_counter() - start
     servers = {v.server.process.pid for v in people}
+    if profile:
+        for pid in servers:
+            os.kill(pid, signal.SIGUSR1)
+        await asyncio.sleep(0.2)
     cpu_before = time.process_time(), sum(cpu_seconds(pid) for pid in servers)
     start = time.perf_counter()
     burst_results = await asyncio.gather(
         *(cast(v, setup.vote_id, {p1: CHOICES[(i + 2) % 3]}) for i, v in enumerate(people))
     )
     burst_wall = time.perf_counter() - start
+    app_cpu = sum(cpu_seconds(pid) for pid in servers) - cpu_before[1]
+    if profile:
+        for pid in servers:
+            os.kill(pid, signal.SIGUSR2)
+        await asyncio.sleep(1.0)
     # Where the burst's CPU went: the load generator (this process) and the app processes.
     cpu = {
         "load_generator_cpu_s": round(time.process_time() - cpu_before[0], 2),
-        "app_cpu_s": round(sum(cpu_seconds(pid) for pid in servers) - cpu_before[1], 2),
+        "app_cpu_s": round(app_cpu, 2),
+        "app_cpu_ms_per_ballot": round(app_cpu * 1000 / max(1, len(burst_results)), 2),
     }
     return {
         "paced": {"rate_per_s": rate, **summary(list(paced_results), paced_wall)},
@@ -476,7 +535,15 @@ async def close_vote(organiser: Any, vote_id: int, fanout: Fanout) -> tuple[floa
 
 
 async def run_backend(
-    name: str, url: str, voters: int, rate: float, workers: int = 1, bus_url: str = ""
+    name: str,
+    url: str,
+    voters: int,
+    rate: float,
+    workers: int = 1,
+    bus_url: str = "",
+    *,
+    app_root: Path = ROOT,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     import httpx
 
@@ -490,7 +557,15 @@ async def run_backend(
         # Several app workers (PostgreSQL only) share events through Redis; each member is sent
         # to one of them, as a reverse proxy would spread them.
         servers = [
-            Server(data_dir, url, secret, bus_url if workers > 1 else "") for _ in range(workers)
+            Server(
+                data_dir,
+                url,
+                secret,
+                bus_url if workers > 1 else "",
+                app_root=app_root,
+                profile=profile,
+            )
+            for _ in range(workers)
         ]
         transport = httpx.AsyncHTTPTransport(
             limits=httpx.Limits(max_connections=voters + 50, max_keepalive_connections=voters + 50)
@@ -512,7 +587,7 @@ async def run_backend(
             assert set(statuses) == {"signed"}, set(statuses)
             sockets = list(await asyncio.gather(*(gated(listen(v)) for v in people)))
             fanout = Fanout(sockets)
-            phases = await vote_all(people, setup, rate)
+            phases = await vote_all(people, setup, rate, profile=profile is not None)
             close_ms, result = await close_vote(organiser, setup.vote_id, fanout)
             fanout.stop()
             return {
@@ -564,18 +639,41 @@ async def main() -> None:
         default=os.environ.get("SUMMIT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
         help="the event bus of the app workers (with --app-workers > 1)",
     )
+    parser.add_argument(
+        "--app-root",
+        type=Path,
+        default=ROOT,
+        help="serve the summit package of this folder (e.g. an export of an earlier commit)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="write the app's cProfile and SQL statement counts of the burst to this folder",
+    )
     args = parser.parse_args()
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    options = {"app_root": args.app_root.resolve(), "profile": args.profile}
     runs = []
     if not args.no_sqlite:
-        runs.append(await run_backend("sqlite", "", args.voters, args.rate))
+        runs.append(await run_backend("sqlite", "", args.voters, args.rate, **options))
         print(json.dumps(runs[-1]), flush=True)
     if args.postgresql:
-        runs.append(await run_backend("postgresql", args.postgresql, args.voters, args.rate))
+        runs.append(
+            await run_backend("postgresql", args.postgresql, args.voters, args.rate, **options)
+        )
         print(json.dumps(runs[-1]), flush=True)
     workers = None
     if args.postgresql and args.app_workers > 1:
         workers = await run_backend(
-            "postgresql", args.postgresql, args.voters, args.rate, args.app_workers, args.redis
+            "postgresql",
+            args.postgresql,
+            args.voters,
+            args.rate,
+            args.app_workers,
+            args.redis,
+            **options,
         )
         print(json.dumps(workers), flush=True)
     by = {run["backend"]: run for run in runs}
@@ -590,6 +688,9 @@ async def main() -> None:
         "p99_ms_postgresql_burst": pg["burst"]["p99_ms"] if pg else None,
         "throughput_burst_sqlite": lite["burst"]["throughput_per_s"] if lite else None,
         "throughput_burst_postgresql": pg["burst"]["throughput_per_s"] if pg else None,
+        "app_cpu_ms_per_ballot_postgresql_burst": (
+            pg["burst"]["app_cpu_ms_per_ballot"] if pg else None
+        ),
         "ballots_lost": sum(run["ballots_lost"] for run in runs + ([workers] if workers else [])),
         "fanout_ms_1000": max((run["fanout"]["max_ms"] or 0.0) for run in runs),
         "fanout_ms_sqlite": lite["fanout"]["max_ms"] if lite else None,
