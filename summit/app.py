@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import summit.schema  # noqa: F401  (registers every part's tables before the first query)
 from summit.config import Settings
-from summit.core import i18n
+from summit.core import forms, i18n
 from summit.core.context import RequestContext
 from summit.core.db import Database
 from summit.core.errors import DatabaseError, InvalidInput, NotFound, PermissionDenied, SummitError
@@ -66,6 +66,11 @@ async def _summit_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, kind):
             status = code
     detail = str(exc)
+    if isinstance(exc, InvalidInput) and forms.is_form_post(request) and not _wants_json(request):
+        # the form's page again, with what was typed and the message by the field
+        page = await forms.refused(request, exc)
+        if page is not None:
+            return page
     if isinstance(exc, InvalidInput) and not _wants_json(request):
         detail = f"{field_label(exc.field)}: {exc.detail}"  # a person reads the field's name
     return await _http_error(request, HTTPException(status, detail))

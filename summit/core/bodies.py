@@ -96,7 +96,7 @@ def _token_in_multipart(data: bytes, content_type: str) -> str | None:
         return None
     boundary = re.escape(match.group(1).encode("latin-1"))
     part = re.search(
-        rb'--' + boundary + rb'\r\ncontent-disposition:[ \t]*form-data;[ \t]*name="csrf_token"'
+        rb"--" + boundary + rb'\r\ncontent-disposition:[ \t]*form-data;[ \t]*name="csrf_token"'
         rb"[^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n([^\r\n]{1,256})\r\n--" + boundary,
         data,
         re.IGNORECASE,
@@ -162,6 +162,8 @@ class SubmittedRequest(Request):
             )
             items = form.multi_items()
             self._form = FormData([(clean_text(k), _clean_field(k, v)) for k, v in items])
+            # kept for a refusal: the page is shown again with what was typed (core.forms)
+            self.state.submitted_form = self._form
         return self._form
 
     async def json(self) -> Any:

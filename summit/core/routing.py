@@ -40,6 +40,9 @@ class Access:
     #: False: a request without a session skips the per-request database read of the caller
     #: (it is public) and takes the summit from a short-lived cache (``RequestContext``).
     context: bool = True
+    #: the page a refused form of this route is shown again on (``summit.core.forms``), when it
+    #: is not the route's own path and the form does not name it
+    form_page: str | None = None
 
 
 @dataclass
@@ -119,11 +122,13 @@ def page(
     csrf: bool = True,
     max_body: int = DEFAULT_MAX_BODY,
     context: bool = True,
+    form_page: str | None = None,
 ) -> Callable[[Endpoint], Route]:
     """Declare an HTTP route and the principals that may call it; ``max_body`` is the largest
     request body (bytes) it accepts; ``context=False`` for a hot public route whose calls
-    without a session need no database read before the view (see ``Access.context``)."""
-    access = Access(frozenset(allow), csrf, max_body, context)
+    without a session need no database read before the view (see ``Access.context``);
+    ``form_page`` is the page its refused form is shown again on (see ``Access.form_page``)."""
+    access = Access(frozenset(allow), csrf, max_body, context, form_page)
     if not access.principals:
         raise ValueError(f"{path}: a route must name at least one allowed principal")
 

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from summit import __version__
-from summit.core import i18n
+from summit.core import forms, i18n
 from summit.core.i18n import LANGUAGE_NAMES
 from summit.core.labels import attendance_label, field_label, role_label
 from summit.core.routing import Identity, csrf_token
@@ -37,6 +37,14 @@ def make_environment(template_dir: Path) -> Environment:
     env.filters["role_label"] = role_label
     env.filters["attendance_label"] = attendance_label
     env.filters["field_label"] = field_label
+    # a refused form shown again: the typed values and the message by the field (core.forms)
+    env.globals["kept"] = forms.kept
+    env.globals["kept_list"] = forms.kept_list
+    env.globals["kept_checked"] = forms.kept_checked
+    env.globals["field_error"] = forms.field_error
+    env.globals["form_refused"] = forms.form_refused
+    env.globals["error_summary_items"] = forms.error_summary_items
+    env.globals["form_page_field"] = forms.PAGE_FIELD
     return env
 
 
@@ -68,5 +76,6 @@ def render(
         "csp_nonce": getattr(request.state, "csp_nonce", ""),
     }
     values.update(context or {})
-    html = env.get_template(template).render(values)
+    with forms.rendering(request):
+        html = env.get_template(template).render(values)
     return HTMLResponse(html, status_code=status_code)

@@ -86,36 +86,30 @@ async def manage(request: Request) -> Response:
     return await _manage_page(request)
 
 
-@page("/programme/items", allow=ORGANISER, methods=("POST",))
+@page("/programme/items", allow=ORGANISER, methods=("POST",), form_page=MANAGE)
 async def save_item(request: Request) -> Response:
     """Add an item, or change one when the form names ``item``."""
     summit = summit_or_404(request)
     form = await request.form()
-    names = ("item", "kind", "title", "start", "duration", "round")
-    values = {k: form_text(form, k) for k in names}
-    try:
-        duration = form_int(form, "duration")
-        fields: dict[str, Any] = {
-            "kind": values["kind"],
-            "title": values["title"],
-            "start": values["start"],
-            "duration": duration,
-            "round_number": form_optional_int(form, "round"),
-        }
-        async with db(request).session() as session:
-            if values["item"]:
-                item_id = form_int(form, "item")
-                _item, events = await uc.update_item(
-                    session, summit, item_id, actor=identity(request).actor, **fields
-                )
-            else:
-                _item, events = await uc.add_item(
-                    session, summit, actor=identity(request).actor, **fields
-                )
-    except InvalidInput as exc:
-        return await _manage_page(
-            request, error=(exc.field, exc.detail), values=values, status_code=400
-        )
+    # a refused item comes back on the page it was typed on, as typed (core.forms)
+    duration = form_int(form, "duration")
+    fields: dict[str, Any] = {
+        "kind": form_text(form, "kind"),
+        "title": form_text(form, "title"),
+        "start": form_text(form, "start"),
+        "duration": duration,
+        "round_number": form_optional_int(form, "round"),
+    }
+    async with db(request).session() as session:
+        if form_text(form, "item"):
+            item_id = form_int(form, "item")
+            _item, events = await uc.update_item(
+                session, summit, item_id, actor=identity(request).actor, **fields
+            )
+        else:
+            _item, events = await uc.add_item(
+                session, summit, actor=identity(request).actor, **fields
+            )
     return await _after(request, events, "#schedule")
 
 
