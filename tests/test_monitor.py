@@ -3,6 +3,7 @@ answers (clock injected), progress, the Monitor group's draw, the state of the w
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -262,3 +263,24 @@ def test_the_state_of_the_decision_is_rebuilt_for_every_day() -> None:
     series = state_series([history], checked)
     states = [next(k for k, n in counts.items() if n) for _d, counts in series]
     assert states == ["on_track", "late", "on_track", "done"]
+
+    # a progress report marked overdue on 1 February counts as late until it comes in on the 10th
+    missed = dataclasses.replace(
+        history,
+        missed_reports=((start + dt.timedelta(days=31), start + dt.timedelta(days=40, hours=-1)),),
+        events=(Event(start + dt.timedelta(days=20), "answer:1", "will"),),
+    )
+    days = [dt.date(2027, 1, 25), dt.date(2027, 2, 5), dt.date(2027, 2, 15)]
+    states = [next(k for k, n in c.items() if n) for _d, c in state_series([missed], days)]
+    assert states == ["on_track", "late", "on_track"]
+    # a day ends at midnight on the summit's clock: an answer at 23:30 UTC on 20 January is
+    # the 21st in Amsterdam, so on the 20th the response (due the 10th) was still overdue there
+    late_answer = dataclasses.replace(
+        history,
+        events=(Event(dt.datetime(2027, 1, 20, 23, 30, tzinfo=dt.UTC), "answer:1", "will"),),
+    )
+    ((_d, amsterdam),) = state_series([late_answer], [dt.date(2027, 1, 20)])
+    ((_d, london),) = state_series(
+        [dataclasses.replace(late_answer, zone="Europe/London")], [dt.date(2027, 1, 20)]
+    )
+    assert amsterdam["late"] == 1 and london["late"] == 0

@@ -489,6 +489,7 @@ async def overview(session: AsyncSession, summit_id: int, today: dt.date) -> lis
 async def histories(session: AsyncSession, summit_id: int) -> list[ItemHistory]:
     """Each item's dated facts, to draw the state of the whole decision over time."""
     found = []
+    zone = summit_time_zone(await session.get(Summit, summit_id))
     for item in await items(session, summit_id):
         events = [Event(u.created_at, "status", u.status) for u in await updates(session, item.id)]
         assessments = await session.execute(
@@ -506,6 +507,18 @@ async def histories(session: AsyncSession, summit_id: int) -> list[ItemHistory]:
                 partners=owed,
                 events=tuple(events),
                 milestones=tuple((m.due_on, m.done_on) for m in stones),
+                missed_reports=tuple(
+                    (r.overdue_at, r.reported_at)
+                    for r in (
+                        await session.execute(
+                            select(ReportDue).where(
+                                ReportDue.item_id == item.id, ReportDue.overdue_at.is_not(None)
+                            )
+                        )
+                    ).scalars()
+                    if r.overdue_at is not None
+                ),
+                zone=zone,
             )
         )
     return found

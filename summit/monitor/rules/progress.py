@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from summit.monitor.rules import MonitorInputError, _
 
@@ -180,11 +181,15 @@ class ItemHistory:
     partners: tuple[str, ...]  # the partners expected to answer
     events: tuple[Event, ...]
     milestones: tuple[tuple[dt.date, dt.date | None], ...]
+    #: progress reports marked overdue: (when marked, when it came in or None)
+    missed_reports: tuple[tuple[dt.datetime, dt.datetime | None], ...] = ()
+    #: the summit's time zone: a day ends at midnight on its clock
+    zone: str = "Europe/Amsterdam"
 
 
 def state_on(history: ItemHistory, day: dt.date) -> str | None:
     """The item's public state at the end of ``day`` (None before it existed)."""
-    end = dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
+    end = dt.datetime.combine(day, dt.time.max, tzinfo=ZoneInfo(history.zone))
     if history.created > end:
         return None
     status, verdict = "not_started", None
@@ -200,6 +205,8 @@ def state_on(history: ItemHistory, day: dt.date) -> str | None:
             answers[event.kind] = event.value
     overdue = any(
         is_overdue(history.response_due, f"answer:{p}" in answers, day) for p in history.partners
+    ) or any(
+        marked <= end and (came is None or came > end) for marked, came in history.missed_reports
     )
     late = sum(
         1 for due, done in history.milestones if milestone_late(due, _done_by(done, day), day)
