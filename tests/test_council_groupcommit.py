@@ -5,6 +5,7 @@ chain stays whole, and a batch that cannot commit is answered item by item."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 from collections import Counter
 from pathlib import Path
@@ -91,16 +92,19 @@ async def _vote(db: Database, members: int) -> tuple[int, int, list[int], list[V
     return summit_id, vote_id, proposals, keys
 
 
-def _work(summit_id: int, vote_id: int, key: VotingKey, choices: dict[int, str]) -> Any:
+def _work(
+    summit_id: int, vote_id: int, key: VotingKey, choices: dict[int, str], *, many: bool = True
+) -> Any:
+    """A ballot request for the box: as the app sends it (``BallotRequest``, a batch of them
+    stored by ``store_many``) or, with ``many=False``, as opaque work (a savepoint each)."""
+    request = ballot.BallotRequest(
+        summit_id, vote_id, key.secret, format(key.signature or 0, "x"), choices
+    )
+    if many:
+        return request
+
     async def work(session: AsyncSession) -> ballot.Cast:
-        return await ballot.store(
-            session,
-            summit_id=summit_id,
-            vote_id=vote_id,
-            secret=key.secret,
-            signature=format(key.signature or 0, "x"),
-            choices=choices,
-        )
+        return await request(session)
 
     return work
 
@@ -125,8 +129,9 @@ async def _stored(db: Database, vote_id: int) -> tuple[dict[str, tuple[int, str]
     return {r.receipt: (r.proposal_id, r.choice) for r in rows}, int(logged or 0)
 
 
+@pytest.mark.parametrize("many", [True, False], ids=["stored-together", "savepoints"])
 async def test_ballots_sent_together_are_stored_in_batches_and_every_answer_is_stored(
-    url: str,
+    url: str, many: bool
 ) -> None:
     db = Database(url)
     try:
@@ -136,10 +141,10 @@ async def test_ballots_sent_together_are_stored_in_batches_and_every_answer_is_s
         forged.signature = keys[0].signature
         sent = []
         for i, key in enumerate(keys):
-            sent.append(box.run(_work(summit_id, vote_id, key, {p1: CHOICES[i % 3]})))
+            sent.append(box.run(_work(summit_id, vote_id, key, {p1: CHOICES[i % 3]}, many=many)))
             if i % 10 == 3:  # refused ones in the middle of the batches
-                sent.append(box.run(_work(summit_id, vote_id, forged, {p1: "for"})))
-                sent.append(box.run(_work(summit_id, vote_id, key, {p1: "maybe"})))
+                sent.append(box.run(_work(summit_id, vote_id, forged, {p1: "for"}, many=many)))
+                sent.append(box.run(_work(summit_id, vote_id, key, {p1: "maybe"}, many=many)))
         answers = await asyncio.gather(*sent, return_exceptions=True)
 
         refused = [a for a in answers if isinstance(a, BaseException)]
@@ -174,13 +179,33 @@ async def test_ballots_sent_together_are_stored_in_batches_and_every_answer_is_s
 
         # Changing votes in a second burst: the latest counts, each change logged once.
         again = [
-            box.run(_work(summit_id, vote_id, key, {p1: CHOICES[(i + 1) % 3], p2: "abstain"}))
+            box.run(
+                _work(summit_id, vote_id, key, {p1: CHOICES[(i + 1) % 3], p2: "abstain"}, many=many)
+            )
             for i, key in enumerate(keys)
         ]
         changed = await asyncio.gather(*again)
         stored, logged = await _stored(db, vote_id)
         assert len(stored) == 40 * 3 and logged == 80
         assert all(c.ballots[0].version == 2 for c in changed)
+        async with db.session() as session:
+            superseded = await session.scalar(
+                select(func.count()).select_from(Ballot).where(Ballot.superseded.is_(True))
+            )
+        assert superseded == 40  # each key's first ballot on p1, nothing else
+        # The same choices once more: nothing new is stored or logged, the receipts stay.
+        same = [
+            box.run(
+                _work(summit_id, vote_id, key, {p1: CHOICES[(i + 1) % 3], p2: "abstain"}, many=many)
+            )
+            for i, key in enumerate(keys)
+        ]
+        repeated = await asyncio.gather(*same)
+        assert [r.ballots for r in repeated] == [
+            [dataclasses.replace(b, changed=False) for b in c.ballots] for c in changed
+        ]
+        assert all(r.entry is None for r in repeated)
+        assert await _stored(db, vote_id) == (stored, logged)
     finally:
         await db.dispose()
 
@@ -202,7 +227,9 @@ async def test_a_batch_that_cannot_commit_answers_each_request_alone(pg_url: str
                 failures.pop()
                 raise RuntimeError("the disk is full")
 
-        box: GroupCommit[ballot.Cast] = GroupCommit(db, finish=finish, field_name="ballot")
+        box: GroupCommit[ballot.Cast] = GroupCommit(
+            db, finish=finish, many=ballot.store_many, field_name="ballot"
+        )
         forged = VotingKey.new(keys[0].key, vote_id)
         forged.signature = keys[0].signature
         sent = [box.run(_work(summit_id, vote_id, k, {p1: "for"})) for k in keys]
@@ -217,19 +244,21 @@ async def test_a_batch_that_cannot_commit_answers_each_request_alone(pg_url: str
         await db.dispose()
 
 
-async def test_a_lost_race_is_run_again_alone(url: str) -> None:
-    """The same key twice in one batch: one of them finds the other's ballot and runs again
-    (``Retry``) after the batch; both are answered, one ballot is the latest."""
+@pytest.mark.parametrize("many", [True, False], ids=["stored-together", "savepoints"])
+async def test_a_lost_race_is_run_again_alone(url: str, many: bool) -> None:
+    """The same key twice in one batch: one of them finds the other's ballot (or, stored
+    together, the other in the batch) and runs again (``Retry``) after the batch; both are
+    answered, one ballot is the latest."""
     db = Database(url)
     try:
         summit_id, vote_id, (p1, _p2), keys = await _vote(db, 3)
         box = ballot.group_commit(db)
-        first = await box.run(_work(summit_id, vote_id, keys[0], {p1: "for"}))
+        first = await box.run(_work(summit_id, vote_id, keys[0], {p1: "for"}, many=many))
         assert first.ballots[0].version == 1
         both = await asyncio.gather(
-            box.run(_work(summit_id, vote_id, keys[0], {p1: "against"})),
-            box.run(_work(summit_id, vote_id, keys[0], {p1: "abstain"})),
-            box.run(_work(summit_id, vote_id, keys[1], {p1: "for"})),
+            box.run(_work(summit_id, vote_id, keys[0], {p1: "against"}, many=many)),
+            box.run(_work(summit_id, vote_id, keys[0], {p1: "abstain"}, many=many)),
+            box.run(_work(summit_id, vote_id, keys[1], {p1: "for"}, many=many)),
         )
         versions = sorted(b.ballots[0].version for b in both[:2])
         assert versions == [2, 3]
@@ -242,8 +271,9 @@ async def test_a_lost_race_is_run_again_alone(url: str) -> None:
 async def test_ballots_sent_together_through_the_app_read_the_summit_once(
     url: str, tmp_path: Path
 ) -> None:
-    """A burst of ballots (no session) through the app: every one is answered and stored, and
-    the summit the requests need is read once for all of them, not once per waiting request."""
+    """A burst of ballots (no session) through the app: every one is answered and stored, the
+    summit the requests need is read once for all of them, not once per waiting request, and
+    on PostgreSQL the ballots of a batch are written together."""
     import httpx
     from sqlalchemy import event
 
@@ -251,11 +281,10 @@ async def test_ballots_sent_together_through_the_app_read_the_summit_once(
 
     app = create_app(make_settings(tmp_path, url))
     db: Database = app.state.db
-    summit_reads: list[str] = []
+    statements: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "FROM summits" in statement:
-            summit_reads.append(statement)
+        statements.append(statement)
 
     async with app.router.lifespan_context(app):
         _summit_id, vote_id, (p1, _p2), keys = await _vote(db, 30)
@@ -277,7 +306,13 @@ async def test_ballots_sent_together_through_the_app_read_the_summit_once(
             )
         event.remove(db.engine.sync_engine, "before_cursor_execute", count)
         assert [a.status_code for a in answers] == [200] * 30, answers[0].text
+        summit_reads = [s for s in statements if "FROM summits" in s]
         assert len(summit_reads) == 1, summit_reads
+        if db.is_postgresql:
+            # Stored together: a few statements per batch, not a savepoint, a read and two
+            # inserts per ballot (150 for these 30).
+            assert len(statements) < 60, statements
+            assert not [s for s in statements if "SAVEPOINT" in s]
         stored, logged = await _stored(db, vote_id)
         assert sorted(stored) == sorted(a.json()["receipts"][str(p1)] for a in answers)
         assert logged == 30

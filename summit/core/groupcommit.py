@@ -17,6 +17,10 @@ The guarantees each caller keeps:
   its own request deserves (work must be safe to run again: decide from what it reads, as for
   ``with_retries``);
 * on SQLite each item is its own transaction (its driver cannot hold savepoints inside one);
+* with ``many``, a batch's items are stored by one call instead of one savepoint each:
+  ``many`` checks every item first and answers the refused ones with their own errors (or a
+  ``Retry`` for an item to run again alone), and then writes all the others together; whatever
+  it raises fails the batch, whose items then run alone as above;
 * the items of a batch run in a random order, so the order of rows, log entries and commits
   inside a batch says nothing about the order in which the requests arrived.
 """
@@ -40,6 +44,10 @@ MAX_BATCH = 200
 
 Work = Callable[[AsyncSession], Awaitable[T]]
 Finish = Callable[[AsyncSession, list[T]], Awaitable[None]]
+#: Stores a batch's items in one go: per item its value or the error that refuses it (a
+#: ``retryable`` one: run it again alone); ``None`` when it cannot take these items (they then
+#: run in a savepoint each).
+Many = Callable[[AsyncSession, list[Work[T]]], Awaitable[list[T | BaseException] | None]]
 
 
 @dataclass
@@ -66,11 +74,13 @@ class GroupCommit(Generic[T]):
         database: Database,
         *,
         finish: Finish[T] | None = None,
+        many: Many[T] | None = None,
         field_name: str = "request",
         max_batch: int = MAX_BATCH,
     ) -> None:
         self.db = database
         self.finish = finish
+        self.many = many
         self.field = field_name
         self.max_batch = max_batch
         self._queue: list[_Item[T]] = []
@@ -111,19 +121,34 @@ class GroupCommit(Generic[T]):
 
     async def _commit(self, batch: list[_Item[T]]) -> None:
         async with self.db.session() as session:
-            for item in batch:
-                try:
-                    async with session.begin_nested():
-                        item.value = await item.work(session)
-                except Exception as exc:
-                    session.info.pop("advisory_locks", None)  # a rollback released them
-                    if retryable(exc):
+            stored = None
+            if self.many is not None:
+                stored = await self.many(session, [item.work for item in batch])
+            if stored is not None:
+                for item, answer in zip(batch, stored, strict=True):
+                    if not isinstance(answer, BaseException):
+                        item.value = answer
+                    elif retryable(answer):
                         item.again = True
                     else:
-                        item.error = exc
+                        item.error = answer
+            else:
+                for item in batch:
+                    await self._savepoint(session, item)
             values = [item.value for item in batch if not item.again and item.error is None]
             if values and self.finish is not None:
                 await self.finish(session, values)
+
+    async def _savepoint(self, session: AsyncSession, item: _Item[T]) -> None:
+        try:
+            async with session.begin_nested():
+                item.value = await item.work(session)
+        except Exception as exc:
+            session.info.pop("advisory_locks", None)  # a rollback released them
+            if retryable(exc):
+                item.again = True
+            else:
+                item.error = exc
 
     def _settle(self, item: _Item[T]) -> None:
         if item.again:

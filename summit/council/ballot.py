@@ -16,10 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import distinct, func, select, update
+from sqlalchemy import distinct, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from summit.core import audit
@@ -167,6 +167,36 @@ async def _latest(session: AsyncSession, credential: str) -> dict[int, Any]:
     return latest
 
 
+def _plan_one(
+    vote_id: int, credential: str, proposal: int, choice: Choice, latest: Any | None
+) -> tuple[CastBallot, dict[str, Any] | None]:
+    """One proposal's ballot as the key's next version: the answer and the row to insert
+    (``None`` when the same choice was sent again). The caller supersedes ``latest``."""
+    if latest is not None and latest.superseded:
+        raise Retry()
+    if latest is not None and latest.choice == choice:
+        return CastBallot(proposal, choice.value, latest.receipt, latest.version, False), None
+    version = latest.version + 1 if latest is not None else 1
+    if version > MAX_BALLOT_VERSIONS:
+        raise VotingError(
+            f"choice[{proposal}]",
+            _("you have changed this vote %(value)s times; that is the limit")
+            % {"value": MAX_BALLOT_VERSIONS - 1},
+        )
+    receipt = ballot_receipt(vote_id, credential, proposal, version)
+    row = {
+        "id": secrets.randbelow(2**31 - 2) + 1,  # random: ids must not follow the order of voting
+        "council_vote_id": vote_id,
+        "proposal_id": proposal,
+        "choice": choice.value,
+        "receipt": receipt,
+        "superseded": False,
+        "credential": credential,
+        "version": version,
+    }
+    return CastBallot(proposal, choice.value, receipt, version, changed=True), row
+
+
 async def _cast_one(
     session: AsyncSession,
     vote_id: int,
@@ -176,17 +206,9 @@ async def _cast_one(
     latest: Any | None,
 ) -> CastBallot:
     """Store one proposal's ballot as the key's next version, superseding its latest."""
-    if latest is not None and latest.superseded:
-        raise Retry()
-    if latest is not None and latest.choice == choice:
-        return CastBallot(proposal, choice.value, latest.receipt, latest.version, changed=False)
-    version = latest.version + 1 if latest is not None else 1
-    if version > MAX_BALLOT_VERSIONS:
-        raise VotingError(
-            f"choice[{proposal}]",
-            _("you have changed this vote %(value)s times; that is the limit")
-            % {"value": MAX_BALLOT_VERSIONS - 1},
-        )
+    done, row = _plan_one(vote_id, credential, proposal, choice, latest)
+    if row is None:
+        return done
     if latest is not None:
         result = await session.execute(
             update(Ballot)
@@ -195,20 +217,8 @@ async def _cast_one(
         )
         if getattr(result, "rowcount", 1) != 1:
             raise Retry()
-    receipt = ballot_receipt(vote_id, credential, proposal, version)
-    session.add(
-        Ballot(
-            id=secrets.randbelow(2**31 - 2) + 1,  # random: ids must not follow the order of voting
-            council_vote_id=vote_id,
-            proposal_id=proposal,
-            choice=choice.value,
-            receipt=receipt,
-            superseded=False,
-            credential=credential,
-            version=version,
-        )
-    )
-    return CastBallot(proposal, choice.value, receipt, version, changed=True)
+    session.add(Ballot(**row))
+    return done
 
 
 @dataclass(frozen=True)
@@ -257,9 +267,191 @@ async def record(session: AsyncSession, casts: list[Cast]) -> None:
 
 
 def group_commit(database: Database) -> GroupCommit[Cast]:
-    """The ballot box of one app process: ``store`` items committed in batches, their audit
-    entries appended once per batch (``summit.core.groupcommit``)."""
-    return GroupCommit(database, finish=record, field_name="ballot")
+    """The ballot box of one app process: ``BallotRequest`` items committed in batches, stored
+    together by ``store_many`` (each alone by ``store`` on SQLite and when a batch fails), their
+    audit entries appended once per batch (``summit.core.groupcommit``)."""
+    return GroupCommit(database, finish=record, many=store_many, field_name="ballot")
+
+
+@dataclass(frozen=True)
+class BallotRequest:
+    """One ballot request for the ballot box: run alone it is ``store``; a batch of them is
+    stored by ``store_many``."""
+
+    summit_id: int
+    vote_id: int
+    secret: str
+    signature: str
+    choices: Mapping[int, str]
+
+    async def __call__(self, session: AsyncSession) -> Cast:
+        return await store(
+            session,
+            summit_id=self.summit_id,
+            vote_id=self.vote_id,
+            secret=self.secret,
+            signature=self.signature,
+            choices=self.choices,
+        )
+
+
+async def _open_vote(
+    session: AsyncSession, summit_id: int, vote_id: int, moment: dt.datetime
+) -> tuple[CouncilVote, _OpenVoteFacts]:
+    """The vote taking ballots now, and its fixed facts (refused: unknown, outside its window,
+    or from before voting keys)."""
+    found = await session.get(CouncilVote, vote_id)
+    if found is None or found.summit_id != summit_id:
+        raise NotFound(_("council vote %(vote_id)s does not exist") % {"vote_id": vote_id})
+    check_ballot_window(found.status, found.opens_at, found.closes_at, moment)
+    fixed = await _open_vote_facts(session, found)
+    if fixed.key is None:
+        raise VotingClosed(
+            "vote", _("this vote started before voting keys and takes no new ballots")
+        )
+    return found, fixed
+
+
+async def store_many(session: AsyncSession, works: list[Any]) -> list[Cast | BaseException] | None:
+    """A batch of ``BallotRequest`` stored with a few statements for all of them: each request
+    is checked as ``store`` checks it (its refusal is its own answer; a ``Retry``, to run alone
+    after the batch, when the same key is already in it), under one shared lock of the vote;
+    then one read of the keys' earlier ballots, one update that supersedes them and one insert
+    each for the new voting keys and ballots. Raises ``Retry`` when another transaction changed
+    one of those ballots first (the batch is then stored request by request). ``None`` for other
+    work."""
+    if not all(isinstance(work, BallotRequest) for work in works):
+        return None
+    requests: list[BallotRequest] = works
+    batch = _Batch([Retry()] * len(requests))
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, request in enumerate(requests):
+        groups.setdefault((request.summit_id, request.vote_id), []).append(i)
+    moment = utcnow()
+    for (summit_id, vote_id), indices in groups.items():
+        try:
+            _found, fixed = await _open_vote(session, summit_id, vote_id, moment)
+            checked = batch.check(fixed, vote_id, {i: requests[i] for i in indices})
+            if not checked:
+                continue
+            vote = await locked_vote(session, summit_id, vote_id, exclusive=False)
+            check_ballot_window(vote.status, vote.opens_at, vote.closes_at, moment)
+        except (NotFound, VotingClosed) as exc:  # the whole vote refuses
+            for i in indices:
+                batch.answers[i] = exc
+            continue
+        latest_of = await _latest_many(session, [c[1] for c in checked.values()])
+        batch.plan(vote, checked, latest_of)
+    await batch.write(session)
+    return batch.answers
+
+
+Checked = tuple[dict[int, Choice], str, int]  # choices, credential, signature
+
+
+@dataclass
+class _Batch:
+    """``store_many``'s answers and the rows it writes at the end."""
+
+    answers: list[Cast | BaseException]
+    superseded: list[str] = field(default_factory=list)
+    keys: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def check(
+        self, fixed: _OpenVoteFacts, vote_id: int, requests: dict[int, BallotRequest]
+    ) -> dict[int, Checked]:
+        """The requests whose choices and voting key check out; the others get their refusal."""
+        assert fixed.key is not None
+        checked: dict[int, Checked] = {}
+        for i, request in requests.items():
+            try:
+                parsed = _parse_choices(request.choices, fixed.proposals)
+                credential, number = _credential(
+                    fixed.key, vote_id, request.secret, request.signature
+                )
+            except Exception as exc:  # this request's own refusal
+                self.answers[i] = exc
+            else:
+                checked[i] = parsed, credential, number
+        return checked
+
+    def plan(
+        self,
+        vote: CouncilVote,
+        checked: dict[int, Checked],
+        latest_of: dict[str, dict[int, Any]],
+    ) -> None:
+        """Each checked request's ballots as their keys' next versions (answered now, written
+        by ``write``)."""
+        events: list[Event] = [
+            (f"display:{vote.summit_id}", {"type": "council.ballot", "vote": vote.id})
+        ]
+        seen: set[str] = set()
+        for i, (parsed, credential, number) in checked.items():
+            if credential in seen:  # the same key twice in a batch: the second runs alone
+                continue
+            seen.add(credential)
+            latest = latest_of.get(credential, {})
+            try:
+                planned = [
+                    _plan_one(vote.id, credential, p, parsed[p], latest.get(p))
+                    for p in sorted(parsed)
+                ]
+            except Exception as exc:
+                self.answers[i] = exc
+                continue
+            if not latest:  # the key's first ballot: keep its signature for the public recount
+                self.keys.append(
+                    {
+                        "id": secrets.randbelow(2**31 - 2) + 1,
+                        "council_vote_id": vote.id,
+                        "credential": credential,
+                        "signature": format(number, "x"),
+                    }
+                )
+            changed = [done for done, row in planned if row is not None]
+            self.rows.extend(row for _done, row in planned if row is not None)
+            self.superseded.extend(
+                latest[c.proposal].receipt for c in changed if c.proposal in latest
+            )
+            entry = _log_entry(vote, changed) if changed else None
+            self.answers[i] = Cast([done for done, _row in planned], events, entry)
+
+    async def write(self, session: AsyncSession) -> None:
+        if self.superseded:
+            result = await session.execute(
+                update(Ballot)
+                .where(Ballot.receipt.in_(self.superseded), Ballot.superseded.is_(False))
+                .values(superseded=True)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(result, "rowcount", len(self.superseded)) != len(self.superseded):
+                raise Retry()
+        if self.keys:
+            await session.execute(insert(CouncilVotingKey), self.keys)
+        if self.rows:
+            await session.execute(insert(Ballot), self.rows)
+
+
+async def _latest_many(session: AsyncSession, credentials: list[str]) -> dict[str, dict[int, Any]]:
+    """Per key, its latest ballot per proposal (as ``_latest``), in one read."""
+    found = await session.execute(
+        select(
+            Ballot.credential,
+            Ballot.proposal_id,
+            Ballot.version,
+            Ballot.choice,
+            Ballot.receipt,
+            Ballot.superseded,
+        ).where(Ballot.credential.in_(credentials))
+    )
+    latest: dict[str, dict[int, Any]] = {}
+    for row in found.all():
+        mine = latest.setdefault(row.credential, {})
+        if row.proposal_id not in mine or mine[row.proposal_id].version < row.version:
+            mine[row.proposal_id] = row
+    return latest
 
 
 async def store(
@@ -274,17 +466,10 @@ async def store(
 ) -> Cast:
     """``cast`` without its audit entry: the entry is returned, for ``record`` to append."""
     moment = now or utcnow()
-    found = await session.get(CouncilVote, vote_id)
-    if found is None or found.summit_id != summit_id:
-        raise NotFound(_("council vote %(vote_id)s does not exist") % {"vote_id": vote_id})
     # Everything that can be refused is checked before the lock, so a forged ballot never holds
     # it; the window is checked again under the lock (a closing may have passed us by).
-    check_ballot_window(found.status, found.opens_at, found.closes_at, moment)
-    fixed = await _open_vote_facts(session, found)
-    if fixed.key is None:
-        raise VotingClosed(
-            "vote", _("this vote started before voting keys and takes no new ballots")
-        )
+    _found, fixed = await _open_vote(session, summit_id, vote_id, moment)
+    assert fixed.key is not None
     parsed = _parse_choices(choices, fixed.proposals)
     credential, signature_number = _credential(fixed.key, vote_id, secret, signature)
     vote = await locked_vote(session, summit_id, vote_id, exclusive=False)

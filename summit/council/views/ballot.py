@@ -264,16 +264,7 @@ async def cast(request: Request) -> Response:
     secret, signature = _text_field(body, "secret"), _text_field(body, "signature")
     choices = _choices(body.get("choices"))
 
-    async def work(session: AsyncSession) -> box.Cast:
-        return await box.store(
-            session,
-            summit_id=summit.id,
-            vote_id=vote_id,
-            secret=secret,
-            signature=signature,
-            choices=choices,
-        )
-
+    work = box.BallotRequest(summit.id, vote_id, secret, signature, choices)
     with refusals():
         done = await _ballot_box(request).run(work)
     await publish(request, done.events)
