@@ -5,6 +5,9 @@ Encoded VP8/Opus is forwarded, never decoded or re-encoded. See ``docs/media.md`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from .config import IceServer, MediaConfig, MediaEvent
 from .errors import (
     AccessDenied,
     MediaError,
@@ -34,7 +37,20 @@ from .protocol import (
 )
 from .speaking import SpeakingMeter, TableSpeaking, gini, table_speaking
 from .supervisor import MediaSupervisor
-from .worker import IceServer, MediaConfig, MediaEvent, MediaWorker
+
+if TYPE_CHECKING:
+    from .worker import MediaWorker
+
+
+def __getattr__(name: str) -> Any:
+    """``MediaWorker`` is loaded on first use: it brings aiortc and PyAV, which the app, the CLI
+    and the supervisor do not need until a worker runs in this process."""
+    if name == "MediaWorker":
+        from .worker import MediaWorker
+
+        return MediaWorker
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AccessDenied",

@@ -12,9 +12,10 @@ import os
 import sys
 from typing import Any, Protocol
 
+from .config import MediaConfig, MediaEvent
 from .errors import AccessDenied, MediaValueError, ProtocolError, UnknownParticipant
 from .protocol import VERSION, WorkerRequest, encode, parse_worker_request
-from .worker import MediaConfig, MediaEvent, MediaWorker
+from .worker import MediaWorker
 
 
 class WorkerAPI(Protocol):

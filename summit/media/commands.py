@@ -10,10 +10,10 @@ import sys
 
 import click
 
+from .config import MediaConfig, MediaEvent
 from .errors import MediaValueError
 from .nodes import HEARTBEAT, NodeRegistry, NodeSignalling, node_key
 from .supervisor import MediaSupervisor
-from .worker import MediaConfig, MediaEvent
 
 
 def _redis_url(value: str | None) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .config import MediaConfig, MediaEvent, _check_id
 from .errors import (
     AccessDenied,
     MediaError,
@@ -27,7 +28,6 @@ from .errors import (
     WorkerUnavailable,
 )
 from .protocol import encode, server_message, worker_request
-from .worker import MediaConfig, MediaEvent, _check_id
 
 
 @dataclass

@@ -23,7 +23,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket
 
@@ -39,13 +39,15 @@ from summit.media import (
     MediaError,
     MediaEvent,
     MediaSupervisor,
-    MediaWorker,
     ProtocolError,
     UnknownParticipant,
     WorkerUnavailable,
     parse_client_message,
     server_message,
 )
+
+if TYPE_CHECKING:
+    from summit.media.worker import MediaWorker
 from summit.video import service as uc
 from summit.video.models import MediaTableNode
 from summit.video.nodeplane import NodePlane
@@ -216,6 +218,8 @@ class MediaPlane:
         self.worker: MediaWorker | None = None
         self.supervisor: MediaSupervisor | None = None
         if settings.workers == 0:
+            from summit.media.worker import MediaWorker  # aiortc, loaded only when used
+
             self.worker = MediaWorker(config, on_event=on_event)
         else:
             self.supervisor = MediaSupervisor(settings.workers, config, on_event=on_event)

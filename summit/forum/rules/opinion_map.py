@@ -42,7 +42,6 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 from scipy.spatial.distance import cdist
-from sklearn.cluster import KMeans
 
 __all__ = [
     "AGREE",
@@ -377,6 +376,8 @@ def _base_clusters(points: Floats, k: int, seed: int) -> tuple[Floats, Ints, boo
     inverse = np.asarray(inverse, dtype=np.int64).ravel()
     if len(distinct) <= k:
         return distinct.astype(np.float64), inverse, True
+    from sklearn.cluster import KMeans  # loaded when a map is computed, not with every import
+
     fitted = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(points)
     used, labels = np.unique(fitted.labels_, return_inverse=True)
     labels = np.asarray(labels, dtype=np.int64).ravel()
