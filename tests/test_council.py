@@ -171,7 +171,7 @@ def test_refusals_count_nothing_twice(council: Council) -> None:
     # A participant added after the vote opened is not a member: no voting key for them.
     newcomer = council.member(council.run(_add_participant(council)), vote)
     outsider = newcomer.ask()
-    assert outsider.status_code == 403 and "not a member" in outsider.text
+    assert outsider.status_code == 403 and "je bent geen lid van deze stemming" in outsider.text
     assert "data-ballot " not in newcomer.page()  # no ballot box for a non-member
 
     late = check_late_keys_come_in_batches(council, vote, members)
@@ -225,7 +225,7 @@ def check_late_keys_come_in_batches(
     assert [e["keys"] for e in batches] == [1, 5] and "P-" not in json.dumps(batches)
     # Another blinded value is refused (the same one answers the same).
     taken = council.member(members[1], vote).ask()
-    assert taken.status_code == 409 and "already have a voting key" in taken.text
+    assert taken.status_code == 409 and "je hebt al een stemsleutel" in taken.text
     return late
 
 
@@ -539,7 +539,7 @@ def test_the_burgerbesluit_is_published_hashed_and_signed_by_members(
         f"/council/decisions/{decision}/sign",
         data={"csrf_token": csrf_of(page), "confirm": "yes", "document_sha256": digest},
     )
-    assert twice.status_code == 400 and "already signed" in twice.text
+    assert twice.status_code == 400 and "je hebt dit Burgerbesluit al ondertekend" in twice.text
     listing = client.get(f"/council/decisions/{decision}/signatures.json").json()
     assert listing["document_sha256"] == digest and listing["members"] == 48
     assert len(listing["signatures"]) == 1 and listing["signatures"][0]["pseudonym"].startswith(

@@ -91,7 +91,7 @@ def test_only_the_owning_table_or_staff_revise_and_the_vote_records_the_exact_te
     council.as_participant(other)
     assert form not in council.client.get(f"/council/proposals/{proposal}").text
     refused = _revise(council, proposal, "Iets heel anders")
-    assert refused.status_code == 403 and "only the table or workshop" in refused.text
+    assert refused.status_code == 403 and "alleen de tafel of werkplaats" in refused.text
     council.as_participant(own)
     assert _revise(council, proposal, "Twee fietsstraten").status_code == 303
     council.as_organiser()
@@ -103,7 +103,7 @@ def test_only_the_owning_table_or_staff_revise_and_the_vote_records_the_exact_te
     assert _item(council, vote, proposal) == (3, _sha(council, proposal, 3))
     council.as_participant(own)
     late = _revise(council, proposal, "Vier fietsstraten")
-    assert late.status_code == 403 and "only staff" in late.text
+    assert late.status_code == 403 and "alleen de organisatie" in late.text
     council.as_organiser()
     assert _revise(council, proposal, "Vier fietsstraten").status_code == 303
     assert council.audit("proposal.revise")[-1]["on_votes"] == [vote]
@@ -129,7 +129,7 @@ def test_only_the_owning_table_or_staff_revise_and_the_vote_records_the_exact_te
     assert council.audit("council.open")[-1]["proposals"] == [[proposal, 2, sha2]]
     # Once open, the text is frozen, for staff too; the vote's text cannot be swapped.
     frozen = _revise(council, proposal, "Vijf fietsstraten")
-    assert frozen.status_code == 400 and "cannot change" in frozen.text
+    assert frozen.status_code == 400 and "kan niet meer veranderen" in frozen.text
     with pytest.raises(VotingError, match="opened"):
         council.run(put_back())
     assert _item(council, vote, proposal) == (2, sha2)

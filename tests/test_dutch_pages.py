@@ -20,122 +20,9 @@ from babel.messages.pofile import read_po
 
 from summit.core.rules.roles import Principal
 from tests.support.app import Client
+from tests.support.dutch import english_in
 from tests.support.http import csrf_of, login
 from tests.support.routes import ROOT, field_names, route_pattern, routes_of
-
-#: Words of English that no Dutch sentence uses (Dutch words spelt the same, "is", "in", "was",
-#: "of", "over", "want", "die", are left out on purpose).
-ENGLISH = {
-    "the",
-    "and",
-    "must",
-    "should",
-    "cannot",
-    "please",
-    "required",
-    "expected",
-    "between",
-    "whole",
-    "number",
-    "characters",
-    "unknown",
-    "already",
-    "choose",
-    "your",
-    "you",
-    "which",
-    "does",
-    "has",
-    "have",
-    "with",
-    "this",
-    "that",
-    "there",
-    "not",
-    "only",
-    "been",
-    "were",
-    "would",
-    "could",
-    "from",
-    "for",
-    "error",
-    "invalid",
-    "missing",
-    "empty",
-    "too",
-    "many",
-    "least",
-    "most",
-    "exceeds",
-    "found",
-    "got",
-    "use",
-    "give",
-    "after",
-    "before",
-    "closed",
-    "opened",
-    "yet",
-    "vote",
-    "votes",
-    "table",
-    "seat",
-    "seats",
-    "someone",
-    "something",
-    "wrong",
-    "allowed",
-    "forbidden",
-    "header",
-    "column",
-    "row",
-    "valid",
-    "file",
-    "page",
-    "back",
-    "home",
-    "participant",
-    "participants",
-    "organiser",
-    "theme",
-    "these",
-    "those",
-    "here",
-    "when",
-    "where",
-    "who",
-    "what",
-    "why",
-    "how",
-    "than",
-    "then",
-    "them",
-    "they",
-    "their",
-    "our",
-    "it's",
-    "date",
-    "isn't",
-    "doesn't",
-    "can't",
-    "don't",
-    "won't",
-    "agree",
-    "store",
-    "answers",
-    "registration",
-    "phase",
-    "listed",
-    "twice",
-    "negative",
-    "positive",
-    "hexadecimal",
-}
-#: Keys that must reach the page through a label.
-KEYS = {"resident", "civil_servant", "free_thinker", "venue", "female", "male", "age_band"}
-SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
-WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 
 #: Text that is not language: command lines and file names on the verification pages, code.
 NOT_TEXT = re.compile(
@@ -153,14 +40,6 @@ def visible_text(page: str) -> str:
     text = re.sub(r"\b[a-z_]+:\d+\b", " ", text)  # a reference in the audit log: theme:7
     text = re.sub(r"https?://\S+|/[\w./?=&%-]+|\S+@\S+", " ", text)  # addresses, paths, e-mail
     return html.unescape(text + " " + attributes)
-
-
-def english_in(text: str) -> list[str]:
-    """English words and raw keys in ``text`` (empty when it reads as Dutch)."""
-    found = [w for w in WORD.findall(text) if w.lower() in ENGLISH and w != w.upper()]
-    found += [k for k in SNAKE.findall(text)]
-    found += [w for w in re.findall(r"[a-z_]+", text) if w in KEYS]
-    return sorted(set(found))
 
 
 # --- the walk ----------------------------------------------------------------------------------

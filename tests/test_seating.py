@@ -38,6 +38,7 @@ from summit.seating.rules.rounds import (
     rng_for,
     to_seating,
 )
+from tests.support.i18n import english  # noqa: F401  (the rules' messages in English)
 
 FEATURES = ("age", "gender", "district")
 ROLE_OF_TYPE = {
@@ -366,7 +367,9 @@ def test_every_host_gets_a_table_when_there_are_more_hosts_than_the_fewest_table
         assert sorted(pid for ids in rnd for pid in ids) == sorted(p.id for p in group)
         assert all(6 <= len(ids) <= 8 for ids in rnd)
     # So many hosts that tables would stay half empty: refused, naming the field.
-    with pytest.raises(SeatingError, match="settings.hosts: 40 venue hosts for 120 venue people"):
+    with pytest.raises(
+        SeatingError, match="settings.hosts: 40 hosts at the venue for 120 people at the venue"
+    ):
         seat_rounds(group, SeatingSettings(hosts=tuple(Host(f"h{i:02d}") for i in range(40))), "x")
 
 

@@ -22,6 +22,7 @@ from summit.seating.changes import (
 )
 from summit.seating.models import SeatingRun
 from summit.seating.rules import Table
+from tests.support.i18n import english  # noqa: F401  (the rules' messages in English)
 from tests.support.seating import make_seated_summit
 
 pytestmark = pytest.mark.anyio

@@ -29,6 +29,32 @@ def attendance_label(key: object) -> str:
     return labels.get(str(key), str(key))
 
 
+def phase_label(key: object) -> str:
+    """The summit's phase as the dashboard names it (``web/templates/_phase.html``)."""
+    labels = {
+        "coalition": _("Coalition"),
+        "invitations": _("Invitations"),
+        "registration": _("Registration"),
+        "selection": _("Selection"),
+        "summit": _("Summit day"),
+        "forum": _("Citizens' forum"),
+        "council": _("Citizens' council"),
+        "monitor": _("Monitor"),
+        "closed": _("Closed"),
+    }
+    return labels.get(str(key), str(key))
+
+
+def staff_role_label(key: object) -> str:
+    labels = {"organiser": _("Organiser"), "moderator": _("Moderator")}
+    return labels.get(str(key), str(key))
+
+
+def round_status_label(key: object) -> str:
+    labels = {"planned": _("planned"), "open": _("open"), "closed": _("closed")}
+    return labels.get(str(key), str(key))
+
+
 def field_label(key: object) -> str:
     """The name of a form field as the form shows it (for "Please correct the field …")."""
     labels = {

@@ -18,6 +18,7 @@ from sqlalchemy.sql import TableClause, column, table
 from summit.core import audit, sessions
 from summit.core.errors import InvalidInput, NotFound
 from summit.core.i18n import gettext as _
+from summit.core.labels import phase_label, staff_role_label
 from summit.core.models import (
     AuditEntry,
     Participant,
@@ -62,7 +63,9 @@ async def add_staff_user(
         raise InvalidInput("username", _("use 1 to 64 letters, digits, '.', '-' or '_'"))
     if role not in {r.value for r in StaffRole}:
         raise InvalidInput(
-            "role", _("must be one of %(value)s") % {"value": ", ".join(r.value for r in StaffRole)}
+            "role",
+            _("must be one of %(value)s")
+            % {"value": ", ".join(staff_role_label(r.value) for r in StaffRole)},
         )
     try:
         password_hash = await hash_password_async(password)
@@ -188,7 +191,7 @@ async def advance_phase(session: AsyncSession, summit: Summit, *, actor: str, to
         raise InvalidInput(
             "phase",
             _("a summit in phase %(phase)s can only move on to %(next)s")
-            % {"phase": current.value, "next": current.next().value},
+            % {"phase": phase_label(current.value), "next": phase_label(current.next().value)},
         )
     summit.phase = target.value
     await audit.append(

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from summit.core import audit
 from summit.core.db import lock_row
 from summit.core.errors import NotFound, PermissionDenied
+from summit.core.i18n import gettext as _
 from summit.core.models import Participant, utcnow
 from summit.council.ballot import LOCK_SPACE, public_key, vote_meta
 from summit.council.models import CouncilCredential, CouncilMember, CouncilVote, CouncilVoteMeta
@@ -114,23 +115,23 @@ async def may_ask(session: AsyncSession, vote: CouncilVote, participant: Partici
 
 def _check_row(row: CouncilCredential | None, value: str) -> None:
     if row is not None and row.batch == LEGACY_BATCH:
-        raise KeyTaken("credential", "you voted before voting keys were introduced")
+        raise KeyTaken("credential", _("you voted before voting keys were introduced"))
     if row is not None and row.blinded != value:
-        raise KeyTaken("credential", "you already have a voting key for this vote")
+        raise KeyTaken("credential", _("you already have a voting key for this vote"))
 
 
 async def _checked_vote(
     session: AsyncSession, vote: CouncilVote | None, participant: Participant, moment: dt.datetime
 ) -> PublicKey:
     if vote is None or vote.summit_id != participant.summit_id:
-        raise NotFound("vote: no such council vote")
+        raise NotFound("vote: " + _("no such council vote"))
     if vote.status == "closed" or (vote.closes_at is not None and moment >= vote.closes_at):
-        raise VotingClosed("vote", "the vote has closed")
+        raise VotingClosed("vote", _("the vote has closed"))
     if not await may_ask(session, vote, participant):
-        raise PermissionDenied("member: you are not a member of this Burgerraad vote")
+        raise PermissionDenied("member: " + _("you are not a member of this Burgerraad vote"))
     public = public_key(await vote_meta(session, vote.id))
     if public is None:
-        raise VotingClosed("vote", "the vote is not ready for voting keys yet")
+        raise VotingClosed("vote", _("the vote is not ready for voting keys yet"))
     return public
 
 

@@ -19,6 +19,7 @@ from summit.core import audit, i18n
 from summit.core import service as repository
 from summit.core.db import rows_of
 from summit.core.errors import NotFound, PermissionDenied
+from summit.core.i18n import gettext as _
 from summit.core.models import Participant, Summit
 from summit.core.times import summit_time_zone
 from summit.council.models import Decision, DecisionDocument, DecisionSignature
@@ -131,7 +132,7 @@ async def close_council_vote(
 async def get_decision(session: AsyncSession, summit_id: int, decision_id: int) -> Decision:
     decision = await session.get(Decision, decision_id)
     if decision is None or decision.summit_id != summit_id:
-        raise NotFound(f"decision {decision_id} does not exist")
+        raise NotFound(_("decision %(decision_id)s does not exist") % {"decision_id": decision_id})
     return decision
 
 
@@ -151,7 +152,7 @@ async def decision_document(session: AsyncSession, decision_id: int) -> str:
         select(DecisionDocument.html).where(DecisionDocument.decision_id == decision_id)
     )
     if html is None:
-        raise NotFound(f"decision {decision_id} has no document")
+        raise NotFound(_("decision %(decision_id)s has no document") % {"decision_id": decision_id})
     return str(html)
 
 
@@ -188,13 +189,13 @@ async def sign_decision(
     if decision.council_vote_id is None or not await is_member(
         session, decision.council_vote_id, participant.id
     ):
-        raise PermissionDenied("member: only members of this Burgerraad sign its decision")
+        raise PermissionDenied("member: " + _("only members of this Burgerraad sign its decision"))
     if document_hash.strip().lower() != decision.document_hash:
         raise VotingError(
-            "document_sha256", "the document you confirmed is not the published Burgerbesluit"
+            "document_sha256", _("the document you confirmed is not the published Burgerbesluit")
         )
     if await has_signed(session, decision.id, participant.id):
-        raise VotingError("signature", "you have already signed this Burgerbesluit")
+        raise VotingError("signature", _("you have already signed this Burgerbesluit"))
     session.add(DecisionSignature(decision_id=decision.id, participant_id=participant.id))
     await session.flush()
     count = int(

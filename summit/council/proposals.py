@@ -23,6 +23,7 @@ from summit.core import audit
 from summit.core import service as repository
 from summit.core.db import rows_of
 from summit.core.errors import InvalidInput, NotFound
+from summit.core.i18n import gettext as _
 from summit.core.models import Participant, Seat, Summit, SummitTable
 from summit.council.models import CouncilVote, CouncilVoteItem, Proposal, ProposalVersion
 from summit.council.rules.authority import Author, Stage, check_revision, table_owner
@@ -117,7 +118,9 @@ async def create_proposal(
     if theme_id is not None:
         theme = await session.get(Theme, theme_id)
         if theme is None or theme.summit_id != summit.id:
-            raise InvalidInput("theme", f"theme {theme_id} does not exist")
+            raise InvalidInput(
+                "theme", _("theme %(theme_id)s does not exist") % {"theme_id": theme_id}
+            )
     if owner is None:
         owner = table_owner(table_id) if table_id is not None else ""
     proposal = Proposal(
@@ -238,7 +241,7 @@ async def revise_proposal(
 async def get_proposal(session: AsyncSession, summit_id: int, proposal_id: int) -> Proposal:
     proposal = await session.get(Proposal, proposal_id)
     if proposal is None or proposal.summit_id != summit_id:
-        raise NotFound(f"proposal {proposal_id} does not exist")
+        raise NotFound(_("proposal %(proposal_id)s does not exist") % {"proposal_id": proposal_id})
     return proposal
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from summit.core.db import Database
 from summit.core.db import with_retries as _with_retries
 from summit.core.errors import NotFound
+from summit.core.i18n import gettext as _
 from summit.core.models import Participant
 from summit.council import ballot, credentials, decision, vote
 from summit.council.ballot import CastBallot, voters
@@ -163,7 +164,9 @@ async def cast_ballots(
     participant = await session.get(Participant, participant_id)
     found = await vote.get_council_vote(session, summit_id, vote_id)
     if participant is None:
-        raise NotFound(f"participant {participant_id} does not exist")
+        raise NotFound(
+            _("participant %(participant_id)s does not exist") % {"participant_id": participant_id}
+        )
     voting_key = VotingKey.new(await vote.ensure_ballot_key(session, found, key), vote_id)
     blinded = format(voting_key.blinded, "x")
     await credentials.request_key(session, vote_id, participant, blinded, key=key, now=now)

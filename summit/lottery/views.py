@@ -21,6 +21,7 @@ from summit.core import service as repository
 from summit.core.errors import InvalidInput, NotFound, SummitError
 from summit.core.forms import form_int, form_text
 from summit.core.i18n import gettext as _
+from summit.core.labels import role_label
 from summit.core.models import Summit
 from summit.core.routing import ORGANISER, PUBLIC, page
 from summit.core.rules.roles import Role, seats_per_role
@@ -208,7 +209,7 @@ async def extract_csv(request: Request) -> Response:
     async with db(request).session() as session:
         entries = await lottery.extract(session, summit.id)
     if not entries:
-        raise NotFound("extract: no register has been imported")
+        raise NotFound("extract: " + _("no register has been imported"))
     return _download(lottery.extract_csv(entries), "text/csv", "extract.csv")
 
 
@@ -218,7 +219,7 @@ async def commitment_json(request: Request) -> Response:
     async with db(request).session() as session:
         draw = await lottery.invitation_draw(session, summit.id)
     if draw is None:
-        raise NotFound("commitment: no draw has been committed")
+        raise NotFound("commitment: " + _("no draw has been committed"))
     return _download(lottery.commitment_json(draw).decode(), "application/json", "commitment.json")
 
 
@@ -228,7 +229,7 @@ async def result_csv(request: Request) -> Response:
     async with db(request).session() as session:
         draw = await lottery.invitation_draw(session, summit.id)
         if draw is None or draw.status != "drawn":
-            raise NotFound("result: the draw has not been made")
+            raise NotFound("result: " + _("the draw has not been made"))
         entry = await audit.anchor_of(session, action="draw.run", subject=f"draw:{draw.id}")
     body = lottery.result_csv(draw.result["pseudonyms"])
     return _anchored(_download(body, "text/csv", "result.csv"), entry)
@@ -551,7 +552,11 @@ async def selection_run(request: Request) -> Response:
     role = str(form.get("role", ""))
     current = job_of(summit.id, role)
     if current is not None and current.state == "running":
-        raise InvalidInput("role", f"the {role} selection is already running")
+        raise InvalidInput(
+            "role",
+            _("the selection for the role %(role)s is already running")
+            % {"role": role_label(role)},
+        )
     try:
         tolerance = float(str(form.get("tolerance", "0.1")) or 0.1)
     except ValueError:
@@ -653,7 +658,7 @@ async def selection_draw(request: Request) -> Response:
             "The dropout rates could not be read: write one group of the quotas per line as "
             "feature=value: rate, the rate a share below 1 (0.05) or a percentage (5%)."
         )
-        raise HTTPException(400, message) from None
+        raise InvalidInput("dropout_rates", message) from None
     await bus(request).publish(f"summit:{summit.id}", {"type": "selection", "role": role})
     links = sorted((p, f"{_base(request)}/p/{t}") for p, t in tokens.items())
     return render(request, "lottery/selected.html", {"role": role, "links": links})
@@ -663,13 +668,22 @@ async def _role_draw(request: Request, *, drawn: bool) -> Any:
     summit = summit_or_404(request)
     role = request.path_params["role"]
     if role not in {r.value for r in Role}:
-        raise NotFound(f"role: unknown role {role!r}")
+        raise NotFound("role: " + (_("unknown role %(role)r") % {"role": role}))
     async with db(request).session() as session:
         draw = await sel.panel_draw(session, summit.id, role)
     if draw is None:
-        raise NotFound(f"selection: the {role} selection has not been computed")
+        raise NotFound(
+            "selection: "
+            + (
+                _("the selection for the role %(role)s has not been computed")
+                % {"role": role_label(role)}
+            )
+        )
     if drawn and draw.status != "drawn":
-        raise NotFound(f"selection: the {role} panel has not been drawn")
+        raise NotFound(
+            "selection: "
+            + (_("the panel for the role %(role)s has not been drawn") % {"role": role_label(role)})
+        )
     return draw
 
 

@@ -177,49 +177,38 @@ routes = [
 
 @page("/organiser/summit", allow=ORGANISER, methods=("GET", "POST"))
 async def summit_settings(request: Request) -> Response:
-    """Create the summit (when there is none yet) or edit its settings."""
+    """Create the summit (when there is none yet) or edit its settings. A refused form comes
+    back as this page with what was typed (``summit.core.forms``)."""
     summit = getattr(request.state, "summit", None)
-    error = None
-    values: dict[str, str] = {}
     if request.method == "POST":
         form = await request.form()
-        values = {k: str(v) for k, v in form.items()}
         try:
-            spec = parse_summit_form(values)
+            spec = parse_summit_form({k: str(v) for k, v in form.items()})
         except SpecError as exc:
-            error = (exc.field, exc.detail)
-        else:
-            async with db(request).session() as session:
-                fresh = await repository.get_summit(session, summit.id) if summit else None
-                try:
-                    saved = await repository.save_summit(
-                        session, spec, actor=identity(request).actor, summit=fresh
-                    )
-                except InvalidInput as exc:
-                    error = (exc.field, exc.detail)
-                    await session.rollback()
-                else:
-                    await bus(request).publish(f"summit:{saved.id}", {"type": "summit"})
-            if error is None:
-                return RedirectResponse("/organiser", status_code=303)
+            raise InvalidInput(exc.field, exc.detail) from None
+        async with db(request).session() as session:
+            fresh = await repository.get_summit(session, summit.id) if summit else None
+            saved = await repository.save_summit(
+                session, spec, actor=identity(request).actor, summit=fresh
+            )
+            saved_id = saved.id
+        await bus(request).publish(f"summit:{saved_id}", {"type": "summit"})
+        return RedirectResponse("/organiser", status_code=303)
     preview = None
     if summit is not None:  # the letter as the saved settings print it
         async with db(request).session() as session:
-            saved = await repository.get_summit(session, summit.id)
-            preview = await letter_preview(session, saved, request.app.state.settings.base_url)
+            stored = await repository.get_summit(session, summit.id)
+            preview = await letter_preview(session, stored, request.app.state.settings.base_url)
     return render(
         request,
         "organiser/summit.html",
         {
-            "values": values,
-            "error": error,
             "roles": list(Role),
             "editing": summit is not None,
             "time_zones": time_zones(),
             "letter_settings": LETTER_FIELDS,
             "preview": preview,
         },
-        status_code=400 if error else 200,
     )
 
 

@@ -25,6 +25,7 @@ from summit import __version__
 from summit.core import audit
 from summit.core.errors import InvalidInput, NotFound
 from summit.core.i18n import gettext as _
+from summit.core.labels import round_status_label
 from summit.core.models import AuditEntry, Round, Seat, Summit, SummitTable, utcnow
 from summit.core.models import Participant as ParticipantRow
 from summit.core.rules.names import distinct_names
@@ -229,14 +230,16 @@ async def get_settings(session: AsyncSession, summit: Summit) -> SeatingConfig:
 
 def _groups(value: Any, name: str) -> list[list[str]]:
     if not isinstance(value, list):
-        raise InvalidInput(name, "give a list of groups of pseudonyms")
+        raise InvalidInput(name, _("give a list of groups of pseudonyms"))
     groups = []
     for i, group in enumerate(value, start=1):
         if not isinstance(group, list | tuple) or len(group) < 2:
-            raise InvalidInput(name, f"group {i} needs at least two pseudonyms")
+            raise InvalidInput(name, _("group %(i)s needs at least two pseudonyms") % {"i": i})
         members = sorted({str(m).strip() for m in group if str(m).strip()})
         if len(members) < 2:
-            raise InvalidInput(name, f"group {i} needs at least two different pseudonyms")
+            raise InvalidInput(
+                name, _("group %(i)s needs at least two different pseudonyms") % {"i": i}
+            )
         groups.append(members)
     return groups
 
@@ -264,13 +267,15 @@ def _features(value: Any, known: set[str]) -> list[str]:
     features = [str(f) for f in value]
     unknown = [f for f in features if f not in known]
     if unknown:
-        raise InvalidInput("features", f"{unknown[0]!r} is not a feature of this summit")
+        raise InvalidInput(
+            "features", _("%(unknown)r is not a feature of this summit") % {"unknown": unknown[0]}
+        )
     return list(dict.fromkeys(features))
 
 
 def _effort(value: Any) -> float:
     if not isinstance(value, int | float) or not 0 < float(value) <= 10:
-        raise InvalidInput("effort", "must be a number above 0 and at most 10")
+        raise InvalidInput("effort", _("must be a number above 0 and at most 10"))
     return float(value)
 
 
@@ -279,7 +284,9 @@ def _areas(value: Any) -> list[dict[str, Any]]:
     for area in value:
         label, tables = str(area["label"]).strip(), area["tables"]
         if not label or not isinstance(tables, int) or tables < 1:
-            raise InvalidInput("venue_areas", f"{area!r}: give a name and tables ≥ 1")
+            raise InvalidInput(
+                "venue_areas", _("%(area)r: give a name and tables ≥ 1") % {"area": area}
+            )
         areas.append({"label": label[:64], "tables": tables})
     return areas
 
@@ -288,7 +295,7 @@ def _fixed(value: Any) -> dict[str, int]:
     fixed: dict[str, int] = {}
     for pid, number in dict(value).items():
         if not isinstance(number, int) or number < 1:
-            raise InvalidInput("fixed_tables", f"{pid}: give a table number ≥ 1")
+            raise InvalidInput("fixed_tables", _("%(pid)s: give a table number ≥ 1") % {"pid": pid})
         fixed[str(pid).strip()] = number
     return fixed
 
@@ -296,7 +303,7 @@ def _fixed(value: Any) -> dict[str, int]:
 def _topics(value: Any) -> list[str]:
     topics = [str(t).strip()[:200] for t in value if str(t).strip()]
     if len(set(topics)) != len(topics):
-        raise InvalidInput("topics", "each topic may appear only once")
+        raise InvalidInput("topics", _("each topic may appear only once"))
     return topics
 
 
@@ -318,7 +325,7 @@ def _setting(key: str, value: Any, known_features: set[str]) -> Any:
         return _fixed(value)
     if key == "topics":
         return _topics(value)
-    raise InvalidInput(key, "is not a seating setting")
+    raise InvalidInput(key, _("is not a seating setting"))
 
 
 async def _check_named(session: AsyncSession, summit: Summit, config: SeatingConfig) -> None:
@@ -337,7 +344,9 @@ async def _check_named(session: AsyncSession, summit: Summit, config: SeatingCon
     ]
     for pid in named:
         if pid not in pseudonyms:
-            raise InvalidInput("constraints", f"{pid!r} is not a participant of this summit")
+            raise InvalidInput(
+                "constraints", _("%(pid)r is not a participant of this summit") % {"pid": pid}
+            )
 
 
 async def save_settings(
@@ -432,7 +441,7 @@ async def get_round(session: AsyncSession, summit_id: int, number: int) -> Round
         select(Round).where(Round.summit_id == summit_id, Round.number == number)
     )
     if rnd is None:
-        raise NotFound(f"round {number} does not exist")
+        raise NotFound(_("round %(number)s does not exist") % {"number": number})
     return rnd
 
 
@@ -451,7 +460,7 @@ async def active_run(session: AsyncSession, summit_id: int, kind: str = "mixed")
         .limit(1)
     )
     if run is None:
-        raise NotFound("seating: this summit has not been seated yet")
+        raise NotFound("seating: " + _("this summit has not been seated yet"))
     return run
 
 
@@ -466,7 +475,7 @@ async def run_of_round(session: AsyncSession, summit_id: int, number: int) -> Se
     for run in runs:
         if run.first_round <= number < run.first_round + run.rounds:
             return run
-    raise NotFound(f"round {number}: no seating was computed for it")
+    raise NotFound(_("round %(number)s: no seating was computed for it") % {"number": number})
 
 
 @dataclass(frozen=True)
@@ -570,7 +579,7 @@ def _check_seed(seed: str) -> str:
     if not seed:
         raise InvalidInput("seed", _("give the public seed (e.g. the dice rolled in public)"))
     if len(seed) > MAX_SEED:
-        raise InvalidInput("seed", f"at most {MAX_SEED} characters")
+        raise InvalidInput("seed", _("at most %(max_seed)s characters") % {"max_seed": MAX_SEED})
     return seed
 
 
@@ -628,8 +637,11 @@ async def seat_summit(
     if started:
         raise InvalidInput(
             "rounds",
-            f"round {started[0].number} is {started[0].status}; a seating whose rounds have "
-            "started cannot be replaced (use rebalance or move people by hand)",
+            _(
+                "round %(number)s is %(status)s; a seating whose rounds have started cannot be "
+                "replaced (use rebalance or move people by hand)"
+            )
+            % {"number": started[0].number, "status": round_status_label(started[0].status)},
         )
     config = await get_settings(session, summit)
     if rounds is not None or table_size is not None:
@@ -818,7 +830,7 @@ async def _round_entry(session: AsyncSession, summit: Summit, number: int) -> Au
         .limit(1)
     )
     if entry is None:
-        raise NotFound(f"round {number}: the log has no seating for it")
+        raise NotFound(_("round %(number)s: the log has no seating for it") % {"number": number})
     return entry
 
 
@@ -894,18 +906,24 @@ async def open_round(
     """Open a planned round (it starts now) when no other round is open."""
     rnd = await get_round(session, summit.id, number)
     if rnd.status != "planned":
-        raise InvalidInput("round", f"round {number} is {rnd.status}; only a planned round opens")
+        raise InvalidInput(
+            "round",
+            _("round %(number)s is %(status)s; only a planned round opens")
+            % {"number": number, "status": round_status_label(rnd.status)},
+        )
     other = await session.scalar(
         select(Round).where(Round.summit_id == summit.id, Round.status == "open")
     )
     if other is not None:
-        raise InvalidInput("round", f"round {other.number} is still open; close it first")
+        raise InvalidInput(
+            "round", _("round %(number)s is still open; close it first") % {"number": other.number}
+        )
     seated = await session.scalar(select(Seat.id).where(Seat.round_id == rnd.id).limit(1))
     if seated is None:
-        raise InvalidInput("round", f"round {number} has no seating yet")
+        raise InvalidInput("round", _("round %(number)s has no seating yet") % {"number": number})
     if minutes is not None:
         if not 1 <= minutes <= 600:
-            raise InvalidInput("minutes", "must be between 1 and 600")
+            raise InvalidInput("minutes", _("must be between 1 and 600"))
         rnd.duration_seconds = minutes * 60
     start = now or utcnow()
     rnd.status = "open"
@@ -1021,7 +1039,9 @@ def _topic_target(existing: Sequence[Round], round_number: int | None) -> Round 
     target = next((r for r in existing if r.number == round_number), None)
     if target is not None and (target.kind != "topic" or target.status != "planned"):
         raise InvalidInput(
-            "round", f"round {round_number} is a {target.status} {target.kind} round"
+            "round",
+            _("round %(round_number)s is not a topic round that is still planned")
+            % {"round_number": round_number},
         )
     return target
 
@@ -1163,7 +1183,7 @@ async def seat_topic_round(
     if topics is not None:
         await save_settings(session, summit, actor=actor, topics=list(topics))
     if not config.topics:
-        raise InvalidInput("topics", "type in at least one topic")
+        raise InvalidInput("topics", _("type in at least one topic"))
     existing = await rounds_of(session, summit.id)
     target = _topic_target(existing, round_number)
     people = await selected_participants(session, summit.id)

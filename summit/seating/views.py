@@ -50,7 +50,9 @@ def _areas(text: str) -> list[dict[str, Any]]:
         try:
             areas.append({"label": label.strip(), "tables": int(count)})
         except ValueError:
-            raise InvalidInput("venue_areas", f"{line!r}: write 'Hall A: 10'") from None
+            raise InvalidInput(
+                "venue_areas", _("%(line)r: write 'Hall A: 10'") % {"line": line}
+            ) from None
     return areas
 
 
@@ -59,7 +61,9 @@ def _fixed(text: str) -> dict[str, int]:
     for line in _lines(text):
         parts = line.replace("=", " ").replace(":", " ").split()
         if len(parts) != 2 or not parts[1].isdigit():
-            raise InvalidInput("fixed_tables", f"{line!r}: write 'P-1A2B3C4D 12'")
+            raise InvalidInput(
+                "fixed_tables", _("%(line)r: write 'P-1A2B3C4D 12'") % {"line": line}
+            )
         fixed[parts[0]] = int(parts[1])
     return fixed
 
@@ -405,7 +409,7 @@ async def print_cards(request: Request) -> Response:
         if wanted is not None:
             rounds = [r for r in rounds if r.number == wanted]
             if not rounds:
-                raise NotFound(f"round {wanted} does not exist")
+                raise NotFound(_("round %(wanted)s does not exist") % {"wanted": wanted})
         cards = []
         for rnd in rounds:
             tables = [t for t in await uc.round_tables(session, rnd) if t.kind != "online"]
@@ -424,7 +428,7 @@ async def _my_tables(request: Request) -> tuple[Participant, list[uc.MyTable]]:
     async with db(request).session() as session:
         participant = await session.get(Participant, ident.participant_id)
         if participant is None:
-            raise NotFound("participant: not found")
+            raise NotFound("participant: " + _("not found"))
         return participant, await uc.participant_tables(session, participant)
 
 
@@ -469,7 +473,7 @@ async def my_topics(request: Request) -> Response:
     async with db(request).session() as session:
         participant = await session.get(Participant, ident.participant_id)
         if participant is None:
-            raise NotFound("participant: not found")
+            raise NotFound("participant: " + _("not found"))
         summit = await repository.get_summit(session, participant.summit_id)
         if request.method == "POST":
             form = await request.form()

@@ -46,7 +46,7 @@ class Phase(enum.StrEnum):
         members = list(Phase)
         index = members.index(self)
         if index + 1 >= len(members):
-            raise ValueError("phase: a closed summit has no next phase")
+            raise ValueError("phase: " + _("a closed summit has no next phase"))
         return members[index + 1]
 
 
@@ -86,7 +86,9 @@ def validate_mix(mix: Mapping[str, float]) -> dict[str, float]:
     """Check a mix (role → share) and return it normalised to the Role values."""
     unknown = set(mix) - {r.value for r in Role}
     if unknown:
-        raise ValueError(f"mix: unknown role(s) {', '.join(sorted(unknown))}")
+        raise ValueError(
+            "mix: " + (_("unknown role(s) %(value)s") % {"value": ", ".join(sorted(unknown))})
+        )
     if any(share < 0 for share in mix.values()):
         raise ValueError("mix: " + _("shares cannot be negative"))
     total = sum(mix.values())
@@ -102,7 +104,7 @@ def validate_mix(mix: Mapping[str, float]) -> dict[str, float]:
 def seats_per_role(mix: Mapping[str, float], seats: int) -> dict[str, int]:
     """Whole seats per role by largest remainders; ties go to the role listed first in ``Role``."""
     if seats < 0:
-        raise ValueError("seats: cannot be negative")
+        raise ValueError("seats: " + _("cannot be negative"))
     clean = validate_mix(mix)
     exact = {role: clean.get(role.value, 0.0) * seats for role in Role}
     result = {role.value: int(value) for role, value in exact.items()}
@@ -120,5 +122,5 @@ def council_threshold(members: int) -> int:
     members "half plus one" is read as floor(members / 2) + 1, the smallest strict majority.
     """
     if members < 1:
-        raise ValueError("members: a council needs at least one member")
+        raise ValueError("members: " + _("a council needs at least one member"))
     return members // 2 + 1

@@ -195,7 +195,7 @@ def structural_changes(phase: str, before: Mapping[str, object], spec: SummitSpe
     changed = [name for name in STRUCTURAL if before.get(name) != _value(spec, name)]
     if changed and Phase(phase) not in _EDITABLE_STRUCTURE:
         raise SpecError(
-            changed[0], "cannot change once the selection has started (it shapes the lottery)"
+            changed[0], _("cannot change once the selection has started (it shapes the lottery)")
         )
     return changed
 

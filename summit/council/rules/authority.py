@@ -13,6 +13,7 @@ import enum
 from dataclasses import dataclass, field
 
 from summit.core.errors import InvalidInput, PermissionDenied
+from summit.core.i18n import gettext as _
 
 
 class Stage(enum.StrEnum):
@@ -45,14 +46,16 @@ def table_owner(table_id: int) -> str:
 def check_revision(owner: str, author: Author, stage: Stage) -> None:
     """Refuse a revision the author may not make at this stage (the message names the field)."""
     if stage is Stage.FROZEN:
-        raise InvalidInput("proposal", "the Burgerraad has voted on this text; it cannot change")
+        raise InvalidInput("proposal", _("the Burgerraad has voted on this text; it cannot change"))
     if author.staff:
         return
     if stage is Stage.SET_UP:
         raise PermissionDenied(
-            "proposal: this proposal is on a Burgerraad vote being set up; only staff revise it now"
+            "proposal: "
+            + _("this proposal is on a Burgerraad vote being set up; only staff revise it now")
         )
     if not owner or owner not in author.owner_keys:
         raise PermissionDenied(
-            "proposal: only the table or workshop that wrote this proposal, or staff, revise it"
+            "proposal: "
+            + _("only the table or workshop that wrote this proposal, or staff, revise it")
         )

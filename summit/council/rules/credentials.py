@@ -32,6 +32,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from summit.core.i18n import gettext as _
 from summit.council.rules.voting import (
     MAX_BALLOT_VERSIONS,
     RECEIPT_ALPHABET,
@@ -82,7 +83,7 @@ class PrivateKey:
     def sign_blinded(self, blinded: int) -> int:
         """``blinded^d mod n``, by the Chinese remainder theorem."""
         if not 0 < blinded < self.public.n:
-            raise VotingError("blinded", "is not a number below the key's modulus")
+            raise VotingError("blinded", _("is not a number below the key's modulus"))
         dp, dq = self.d % (self.p - 1), self.d % (self.q - 1)
         mp, mq = pow(blinded, dp, self.p), pow(blinded, dq, self.q)
         h = (pow(self.q, -1, self.p) * (mp - mq)) % self.p
@@ -125,8 +126,10 @@ def unseal(text: str, key: bytes, purpose: str) -> bytes:
     except InvalidTag:
         raise VotingError(
             "secret",
-            "the server secret changed after this vote was set up, so its ballot key cannot be "
-            "opened; restore SUMMIT_SECRET_KEY",
+            _(
+                "the server secret changed after this vote was set up, so its ballot key cannot "
+                "be opened; restore SUMMIT_SECRET_KEY"
+            ),
         ) from None
 
 
@@ -169,7 +172,9 @@ def parse_hex64(text: str, name: str) -> str:
     """A voting key's secret or credential: 64 hexadecimal characters, lower case."""
     value = text.strip().lower()
     if len(value) != SECRET_HEX or any(ch not in "0123456789abcdef" for ch in value):
-        raise VotingError(name, f"must be {SECRET_HEX} hexadecimal characters")
+        raise VotingError(
+            name, _("must be %(secret_hex)s hexadecimal characters") % {"secret_hex": SECRET_HEX}
+        )
     return value
 
 
@@ -177,10 +182,10 @@ def parse_number(text: str, name: str, key: PublicKey) -> int:
     """A hexadecimal number below the key's modulus (a blinded value or a signature)."""
     clean = text.strip().lower()
     if not clean or len(clean) > 2 * key.size or any(c not in "0123456789abcdef" for c in clean):
-        raise VotingError(name, "must be a hexadecimal number")
+        raise VotingError(name, _("must be a hexadecimal number"))
     number = int(clean, 16)
     if not 0 < number < key.n:
-        raise VotingError(name, "is not a number below the key's modulus")
+        raise VotingError(name, _("is not a number below the key's modulus"))
     return number
 
 
@@ -194,11 +199,15 @@ def verify(key: PublicKey, vote: int, credential: str, signature: int) -> bool:
 def ballot_receipt(vote: int, credential: str, proposal: int, version: int) -> str:
     """The receipt of a key's ``version``-th ballot on a proposal: 80 bits, ``XXXX-XXXX-…``."""
     if not 1 <= version <= MAX_BALLOT_VERSIONS:
-        raise VotingError("version", f"must be 1 to {MAX_BALLOT_VERSIONS}")
+        raise VotingError(
+            "version",
+            _("must be 1 to %(max_ballot_versions)s")
+            % {"max_ballot_versions": MAX_BALLOT_VERSIONS},
+        )
     message = f"summit.council.receipt.v2:{vote}:{proposal}:{version}:{credential}".encode()
     number = int.from_bytes(hashlib.sha256(message).digest()[:10], "big")
     chars = []
-    for _ in range(RECEIPT_GROUPS * RECEIPT_GROUP_SIZE):
+    for _slot in range(RECEIPT_GROUPS * RECEIPT_GROUP_SIZE):
         number, digit = divmod(number, len(RECEIPT_ALPHABET))
         chars.append(RECEIPT_ALPHABET[digit])
     code = "".join(chars)
@@ -247,7 +256,7 @@ class VotingKey:
     def unblind(self, blind_signature: int) -> int:
         signature = (blind_signature * pow(self.factor, -1, self.key.n)) % self.key.n
         if not verify(self.key, self.vote, self.credential, signature):
-            raise VotingError("signature", "the server's signature does not fit this voting key")
+            raise VotingError("signature", _("the server's signature does not fit this voting key"))
         self.signature = signature
         return signature
 
@@ -292,14 +301,24 @@ def recount(
     """
     for credential, signature in credentials.items():
         if not verify(key, vote, credential, signature):
-            raise VotingError("credentials", f"voting key {credential[:12]}… does not check out")
+            raise VotingError(
+                "credentials",
+                _("voting key %(credential)s… does not check out")
+                % {"credential": credential[:12]},
+            )
     latest: dict[tuple[str, int], PublishedBallot] = {}
     for ballot in ballots:
         if ballot.credential not in credentials:
-            raise VotingError("ballots", f"ballot {ballot.receipt} has no published voting key")
+            raise VotingError(
+                "ballots",
+                _("ballot %(receipt)s has no published voting key") % {"receipt": ballot.receipt},
+            )
         receipt = ballot_receipt(vote, ballot.credential, ballot.proposal, ballot.version)
         if receipt != ballot.receipt:
-            raise VotingError("ballots", f"receipt {ballot.receipt} does not follow from its key")
+            raise VotingError(
+                "ballots",
+                _("receipt %(receipt)s does not follow from its key") % {"receipt": ballot.receipt},
+            )
         slot = (ballot.credential, ballot.proposal)
         if slot not in latest or latest[slot].version < ballot.version:
             latest[slot] = ballot

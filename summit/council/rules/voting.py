@@ -126,12 +126,19 @@ def validate_allocation(
         if item not in items:
             raise VotingError(field_name, _("%(item)r is not on this vote") % {"item": item})
         if isinstance(dots, bool) or not isinstance(dots, int):
-            raise VotingError(f"{field_name}[{item}]", _("must be a whole number"))
+            raise VotingError(
+                f"{field_name}[{item}]",
+                _("must be a whole number"),
+            )
         if dots < 0:
-            raise VotingError(f"{field_name}[{item}]", _("cannot be negative"))
+            raise VotingError(
+                f"{field_name}[{item}]",
+                _("cannot be negative"),
+            )
         if dots > cap:
             raise VotingError(
-                f"{field_name}[{item}]", _("at most %(cap)s votes on one item") % {"cap": cap}
+                f"{field_name}[{item}]",
+                _("at most %(cap)s votes on one item") % {"cap": cap},
             )
         if dots:
             clean[item] = dots

@@ -235,7 +235,10 @@ def _choices(raw: object) -> dict[int, str]:
                 "choices", _("%(value)r names no proposal") % {"value": f"{str(name)[:20]}"}
             ) from None
         if not isinstance(value, str):
-            raise InvalidInput(f"choice[{proposal}]", _("must be for, against or abstain"))
+            raise InvalidInput(
+                f"choice[{proposal}]",
+                _("must be for, against or abstain"),
+            )
         choices[proposal] = value
     return choices
 
@@ -330,7 +333,7 @@ async def vote_result_json(request: Request) -> Response:
     """The published result: counts, receipts, and every ballot and voting key (a recount)."""
     _vote, outcome, decision = await _outcome(request)
     if outcome is None:
-        raise HTTPException(409, "vote: results are hidden until the vote closes")
+        raise HTTPException(409, "vote: " + _("results are hidden until the vote closes"))
     data = outcome.as_json()
     data["decision"] = decision.id if decision else None
     data["membership"] = Membership.from_json(outcome.meta.membership).to_json()

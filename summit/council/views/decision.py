@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from summit.core.errors import InvalidInput, NotFound
 from summit.core.forms import form_text, path_int
+from summit.core.i18n import gettext as _
 from summit.core.middleware import document_policy
 from summit.core.routing import PARTICIPANT, PUBLIC, page
 from summit.core.templating import render
@@ -83,7 +84,9 @@ async def decision_pdf(request: Request) -> Response:
     try:
         from weasyprint import HTML
     except ImportError:
-        raise NotFound("pdf: install weasyprint for PDF documents; the HTML is printable") from None
+        raise NotFound(
+            "pdf: " + _("install weasyprint for PDF documents; the HTML is printable")
+        ) from None
     pdf = await asyncio.to_thread(lambda: HTML(string=html).write_pdf())
     return Response(
         pdf,
@@ -120,7 +123,7 @@ async def decision_sign(request: Request) -> Response:
     decision_id = path_int(request, "did")
     form = await request.form()
     if form_text(form, "confirm") != "yes":
-        raise InvalidInput("confirm", "tick the box to confirm you sign this Burgerbesluit")
+        raise InvalidInput("confirm", _("tick the box to confirm you sign this Burgerbesluit"))
     with refusals():
         async with db(request).session() as session:
             participant = await current_participant(request, session)

@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from summit.core.errors import InvalidInput
 from summit.core.forms import form_ids, form_int, form_optional_int, form_text, path_int
+from summit.core.i18n import gettext as _
 from summit.core.routing import ORGANISER, PARTICIPANT, PUBLIC, STAFF, page
 from summit.core.templating import render
 from summit.core.web import current_participant, db, identity, publish, summit_or_404
@@ -88,7 +89,7 @@ def _dots(form: FormData, prefix: str) -> dict[str, int]:
         try:
             dots[key] = int(text)
         except ValueError:
-            raise InvalidInput(f"dots[{key}]", "must be a whole number") from None
+            raise InvalidInput(f"dots[{key}]", _("must be a whole number")) from None
     return dots
 
 

@@ -68,7 +68,7 @@ async def proposals(request: Request) -> Response:
     if request.method == "POST":
         ident = identity(request)
         if ident.staff_id is None and ident.participant_id is None:
-            raise HTTPException(401, "login: log in or open your personal link to write")
+            raise HTTPException(401, "login: " + _("log in or open your personal link to write"))
         form = await request.form()
         async with db(request).session() as session:
             author, table_id = await _author(request, session)

@@ -8,7 +8,17 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
 
-from summit.seating.rules.model import MODES, Move, Participant, Seating, SeatingError, Violation
+from summit.core.i18n import gettext as _
+from summit.seating.rules.model import (
+    MODES,
+    Move,
+    Participant,
+    Seating,
+    SeatingError,
+    Violation,
+    mode_words,
+    seat_words,
+)
 from summit.seating.rules.plan import Plan, make_plan, rng_for, tabs_of, to_seating
 from summit.seating.rules.search import RoundSearch, neighbours
 
@@ -17,7 +27,13 @@ __all__ = ["apply_move", "check_move", "rebalance"]
 
 def _check_round(seating: Seating, round_no: int) -> int:
     if not isinstance(round_no, int) or not 1 <= round_no <= len(seating.rounds):
-        raise SeatingError(f"round: {round_no!r} is not a round (1..{len(seating.rounds)})")
+        raise SeatingError(
+            "round: "
+            + (
+                _("%(round_no)r is not a round (1..%(n_rounds)s)")
+                % {"round_no": round_no, "n_rounds": len(seating.rounds)}
+            )
+        )
     return round_no - 1
 
 
@@ -182,7 +198,7 @@ def _fewest_moves(
     Several tries: a source table whose leaver would meet someone again is ruled out."""
     fixed_here = pinned.copy()
     best: tuple[float, list[tuple[int, int]]] | None = None
-    for _ in range(6):
+    for _round in range(6):
         target = _target(current, fixed_here, per_type)
         if target is None:
             break
@@ -292,21 +308,41 @@ def _check_day_ids(
     known = {p.id for p in seating.participants}
     for pid in absent:
         if pid not in known:
-            raise SeatingError(f"absent_ids: unknown participant {pid!r}")
+            raise SeatingError("absent_ids: " + (_("unknown participant %(pid)r") % {"pid": pid}))
         if seating.table_of(round_no, pid) is None:
-            raise SeatingError(f"absent_ids: {pid!r} is not seated in round {round_no}")
+            raise SeatingError(
+                "absent_ids: "
+                + (
+                    _("%(pid)r is not seated in round %(round_no)s")
+                    % {"pid": pid, "round_no": round_no}
+                )
+            )
     for pid in arrived:
         if pid not in known:
             raise SeatingError(
-                f"arrived_ids: unknown participant {pid!r}; pass new people as new_participants"
+                "arrived_ids: "
+                + (
+                    _("unknown participant %(pid)r; pass new people as new_participants")
+                    % {"pid": pid}
+                )
             )
         if seating.table_of(round_no, pid) is not None:
-            raise SeatingError(f"arrived_ids: {pid!r} is already seated in round {round_no}")
+            raise SeatingError(
+                "arrived_ids: "
+                + (
+                    _("%(pid)r is already seated in round %(round_no)s")
+                    % {"pid": pid, "round_no": round_no}
+                )
+            )
         if pid in absent:
-            raise SeatingError(f"arrived_ids: {pid!r} is also listed as absent")
+            raise SeatingError(
+                "arrived_ids: " + (_("%(pid)r is also listed as absent") % {"pid": pid})
+            )
     for p in newcomers:
         if p.id in known:
-            raise SeatingError(f"new_participants: {p.id!r} is already a participant")
+            raise SeatingError(
+                "new_participants: " + (_("%(id)r is already a participant") % {"id": p.id})
+            )
 
 
 def _clear_repeats(
@@ -413,24 +449,33 @@ def _pattern_violations(
                 out.append(
                     Violation(
                         "pattern",
-                        f"table {t + 1} would have {counts[t, j]} {nm} seats taken; "
-                        f"the pattern allows at most {hi}",
+                        _(
+                            "table %(value)s would have %(counts)s seats of the kind %(nm)s "
+                            "taken; the pattern allows at most %(hi)s"
+                        )
+                        % {"value": t + 1, "counts": counts[t, j], "nm": seat_words(nm), "hi": hi},
                     )
                 )
             elif counts[t, j] < lo:
                 out.append(
                     Violation(
                         "pattern",
-                        f"table {t + 1} would have {counts[t, j]} {nm}; every table "
-                        f"should have at least {lo}",
+                        _(
+                            "table %(value)s would have %(counts)s of the kind %(nm)s; every "
+                            "table should have at least %(lo)s"
+                        )
+                        % {"value": t + 1, "counts": counts[t, j], "nm": seat_words(nm), "lo": lo},
                     )
                 )
         if not lo_n <= sizes[t] <= hi_n:
             out.append(
                 Violation(
                     "size",
-                    f"table {t + 1} would seat {sizes[t]} people; table sizes should stay "
-                    f"within {lo_n}–{hi_n}",
+                    _(
+                        "table %(value)s would seat %(sizes)s people; table sizes should stay "
+                        "within %(lo_n)s–%(hi_n)s"
+                    )
+                    % {"value": t + 1, "sizes": sizes[t], "lo_n": lo_n, "hi_n": hi_n},
                 )
             )
     return out
@@ -451,11 +496,23 @@ def _seat_violations(plan: Plan, i: int, dst: int) -> list[Violation]:
         out.append(
             Violation(
                 "mode",
-                f"{person.id} takes part {person.mode}; table {dst + 1} is a {table.mode} table",
+                _("%(id)s takes part %(mode)s; table %(value)s is %(mode2)s")
+                % {
+                    "id": person.id,
+                    "mode": mode_words(person.mode),
+                    "value": dst + 1,
+                    "mode2": mode_words(table.mode),
+                },
             )
         )
     if pr.fixed[i] >= 0:
-        out.append(Violation("fixed", f"{person.id} has a fixed seat at table {pr.fixed[i] + 1}"))
+        out.append(
+            Violation(
+                "fixed",
+                _("%(id)s has a fixed seat at table %(value)s")
+                % {"id": person.id, "value": pr.fixed[i] + 1},
+            )
+        )
     return out
 
 
@@ -473,7 +530,8 @@ def _company_violations(
                 out.append(
                     Violation(
                         "keep_together",
-                        f"{pid} would be separated from {plan.people[mate].id} (keep together)",
+                        _("%(pid)s would be separated from %(id)s (keep together)")
+                        % {"pid": pid, "id": plan.people[mate].id},
                     )
                 )
     at_dst = np.flatnonzero(tab == dst)
@@ -481,7 +539,11 @@ def _company_violations(
     for mate in at_dst:
         if int(mate) in apart:
             out.append(
-                Violation("keep_apart", f"{pid} and {plan.people[mate].id} must be seated apart")
+                Violation(
+                    "keep_apart",
+                    _("%(pid)s and %(id)s must be seated apart")
+                    % {"pid": pid, "id": plan.people[mate].id},
+                )
             )
     for other_r, other in enumerate(tabs):
         if other_r == r or other[i] < 0:
@@ -491,7 +553,8 @@ def _company_violations(
                 out.append(
                     Violation(
                         "repeat",
-                        f"{pid} already meets {plan.people[mate].id} in round {other_r + 1}",
+                        _("%(pid)s already meets %(id)s in round %(value)s")
+                        % {"pid": pid, "id": plan.people[mate].id, "value": other_r + 1},
                     )
                 )
     return out
@@ -504,14 +567,29 @@ def check_move(
     r = _check_round(seating, round_no)
     plan = make_plan(seating.participants, seating.settings, seating.tables)
     if participant_id not in plan.index:
-        raise SeatingError(f"participant_id: unknown participant {participant_id!r}")
+        raise SeatingError(
+            "participant_id: "
+            + (_("unknown participant %(participant_id)r") % {"participant_id": participant_id})
+        )
     if not isinstance(to_table, int) or not 1 <= to_table <= len(plan.tables):
-        raise SeatingError(f"to_table: {to_table!r} is not a table (1..{len(plan.tables)})")
+        raise SeatingError(
+            "to_table: "
+            + (
+                _("%(to_table)r is not a table (1..%(n_tables)s)")
+                % {"to_table": to_table, "n_tables": len(plan.tables)}
+            )
+        )
     tabs = tabs_of(plan, seating)
     i = plan.index[participant_id]
     tab = tabs[r]
     if tab[i] < 0:
-        raise SeatingError(f"participant_id: {participant_id!r} is not seated in round {round_no}")
+        raise SeatingError(
+            "participant_id: "
+            + (
+                _("%(participant_id)r is not seated in round %(round_no)s")
+                % {"participant_id": participant_id, "round_no": round_no}
+            )
+        )
     src, dst = int(tab[i]), to_table - 1
     if src == dst:
         return []

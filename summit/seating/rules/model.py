@@ -8,12 +8,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from summit.core.i18n import gettext as _
 from summit.core.rules.roles import Role
 
 ROLES: tuple[str, ...] = tuple(r.value for r in Role)
 VENUE = "venue"
 ONLINE = "online"
 MODES: tuple[str, ...] = (VENUE, ONLINE)
+
+
+def mode_words(mode: str) -> str:
+    """Where people of a mode sit, as a sentence says it ("at the venue", "online")."""
+    return {VENUE: _("at the venue"), ONLINE: _("online")}.get(mode, mode)
+
+
+def seat_words(name: str) -> str:
+    """A seat type (or role) as a sentence names it; an organiser's own seat type as it is."""
+    words = {
+        "resident": _("Resident"),
+        "employer": _("Employer"),
+        "public": _("Civil servant or politician"),
+        "civil_servant": _("Civil servant"),
+        "politician": _("Politician"),
+        "free_thinker": _("Free thinker"),
+    }
+    return words.get(name, name)
 
 
 class SeatingError(ValueError):
@@ -142,7 +161,10 @@ class Seating:
         for p in self.participants:
             if p.id == participant_id:
                 return p
-        raise SeatingError(f"participant: unknown id {participant_id!r}")
+        raise SeatingError(
+            "participant: "
+            + (_("unknown id %(participant_id)r") % {"participant_id": participant_id})
+        )
 
 
 @dataclass(frozen=True)

@@ -6,28 +6,42 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from summit.core.i18n import gettext as _
 from summit.seating.rules.model import DEFAULT_SEAT_TYPES, ROLES, SeatingError, SeatType
 
 
 def check_seat_types(seat_types: Sequence[SeatType]) -> dict[str, int]:
     """Role → seat type index; seat types must not share a role."""
     if not seat_types:
-        raise SeatingError("seat_types: at least one seat type is needed")
+        raise SeatingError("seat_types: " + _("at least one seat type is needed"))
     role_type: dict[str, int] = {}
     names: set[str] = set()
     for k, st in enumerate(seat_types):
         if st.name in names:
-            raise SeatingError(f"seat_types: name {st.name!r} is used twice")
+            raise SeatingError(
+                "seat_types: " + (_("name %(name)r is used twice") % {"name": st.name})
+            )
         names.add(st.name)
         if not st.roles:
-            raise SeatingError(f"seat_types: seat type {st.name!r} accepts no role")
+            raise SeatingError(
+                "seat_types: " + (_("seat type %(name)r accepts no role") % {"name": st.name})
+            )
         for role in sorted(st.roles):
             if role not in ROLES:
-                raise SeatingError(f"seat_types: seat type {st.name!r} names unknown role {role!r}")
+                raise SeatingError(
+                    "seat_types: "
+                    + (
+                        _("seat type %(name)r names unknown role %(role)r")
+                        % {"name": st.name, "role": role}
+                    )
+                )
             if role in role_type:
                 raise SeatingError(
-                    f"seat_types: role {role!r} is in both {seat_types[role_type[role]].name!r} "
-                    f"and {st.name!r}"
+                    "seat_types: "
+                    + (
+                        _("role %(role)r is in both %(name)r and %(name2)r")
+                        % {"role": role, "name": seat_types[role_type[role]].name, "name2": st.name}
+                    )
                 )
             role_type[role] = k
     return role_type
@@ -71,23 +85,39 @@ def derive_pattern(
     this is 125 tables of {resident: 5, employer: 1, public: 1, free_thinker: 1}.
     """
     if table_size < 1:
-        raise SeatingError("table_size: must be at least 1")
+        raise SeatingError("table_size: " + _("must be at least 1"))
     role_type = check_seat_types(seat_types)
     type_counts = [0] * len(seat_types)
     for role, n in sorted(role_counts.items()):
         if role not in ROLES:
-            raise SeatingError(f"role_counts: unknown role {role!r}")
+            raise SeatingError("role_counts: " + (_("unknown role %(role)r") % {"role": role}))
         if n < 0:
-            raise SeatingError(f"role_counts: count for {role!r} is negative")
+            raise SeatingError(
+                "role_counts: " + (_("count for %(role)r is negative") % {"role": role})
+            )
         if n and role not in role_type:
-            raise SeatingError(f"role_counts: no seat type accepts role {role!r}")
+            raise SeatingError(
+                "role_counts: " + (_("no seat type accepts role %(role)r") % {"role": role})
+            )
         if n:
             type_counts[role_type[role]] += n
     total = sum(type_counts)
     if total < table_size:
-        raise SeatingError(f"role_counts: {total} people is fewer than one table of {table_size}")
+        raise SeatingError(
+            "role_counts: "
+            + (
+                _("%(total)s people is fewer than one table of %(table_size)s")
+                % {"total": total, "table_size": table_size}
+            )
+        )
     t = table_count(total, table_size) if tables is None else tables
     if t < 1 or -(-total // t) > table_size:
-        raise SeatingError(f"tables: {t} tables of {table_size} cannot seat {total} people")
+        raise SeatingError(
+            "tables: "
+            + (
+                _("%(t)s tables of %(table_size)s cannot seat %(total)s people")
+                % {"t": t, "table_size": table_size, "total": total}
+            )
+        )
     matrix = spread(type_counts, t)
     return tuple({st.name: int(matrix[i, j]) for j, st in enumerate(seat_types)} for i in range(t))

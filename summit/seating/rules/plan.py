@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from summit.core.i18n import gettext as _
 from summit.seating.rules.model import (
     MODES,
     ONLINE,
@@ -27,6 +28,8 @@ from summit.seating.rules.model import (
     SeatingError,
     SeatingSettings,
     Table,
+    mode_words,
+    seat_words,
 )
 from summit.seating.rules.pattern import check_seat_types, spread, table_count
 from summit.seating.rules.search import Problem
@@ -52,7 +55,7 @@ class Plan:
 def rng_for(seed: str, purpose: str) -> np.random.Generator:
     """A generator that depends only on the seed string (SHA-256), not on process state."""
     if not isinstance(seed, str):
-        raise SeatingError("seed: must be a string")
+        raise SeatingError("seed: " + _("must be a string"))
     digest = hashlib.sha256(f"g1000-seating:{purpose}:{seed}".encode()).digest()
     return np.random.default_rng(np.random.SeedSequence(int.from_bytes(digest, "big")))
 
@@ -62,30 +65,43 @@ def rng_for(seed: str, purpose: str) -> np.random.Generator:
 
 def _check_person(p: Participant, role_type: Mapping[str, int], features: Sequence[str]) -> None:
     if p.role not in ROLES:
-        raise SeatingError(f"participants[{p.id}].role: unknown role {p.role!r}")
+        raise SeatingError(
+            f"participants[{p.id}].role: " + (_("unknown role %(role)r") % {"role": p.role})
+        )
     if p.role not in role_type:
-        raise SeatingError(f"participants[{p.id}].role: no seat type accepts {p.role!r}")
+        raise SeatingError(
+            f"participants[{p.id}].role: " + (_("no seat type accepts %(role)r") % {"role": p.role})
+        )
     if p.mode not in MODES:
-        raise SeatingError(f"participants[{p.id}].mode: {p.mode!r} is not venue or online")
+        raise SeatingError(
+            f"participants[{p.id}].mode: "
+            + (_("%(mode)r is not venue or online") % {"mode": p.mode})
+        )
     for f in features:
         if not isinstance(p.features.get(f), str):
-            raise SeatingError(f"participants[{p.id}].features: {f!r} is missing")
+            raise SeatingError(
+                f"participants[{p.id}].features: " + (_("%(f)r is missing") % {"f": f})
+            )
 
 
 def _check_settings(settings: SeatingSettings) -> None:
     if settings.rounds < 1:
-        raise SeatingError("settings.rounds: at least one round is needed")
+        raise SeatingError("settings.rounds: " + _("at least one round is needed"))
     if settings.table_size < 2:
-        raise SeatingError("settings.table_size: a table needs at least 2 seats")
+        raise SeatingError("settings.table_size: " + _("a table needs at least 2 seats"))
     if settings.effort <= 0:
-        raise SeatingError("settings.effort: must be positive")
+        raise SeatingError("settings.effort: " + _("must be positive"))
     if len(set(settings.features)) != len(settings.features):
-        raise SeatingError("settings.features: a feature is listed twice")
+        raise SeatingError("settings.features: " + _("a feature is listed twice"))
     for f, w in settings.feature_weights.items():
         if f not in settings.features:
-            raise SeatingError(f"settings.feature_weights: {f!r} is not a feature")
+            raise SeatingError(
+                "settings.feature_weights: " + (_("%(f)r is not a feature") % {"f": f})
+            )
         if w < 0:
-            raise SeatingError(f"settings.feature_weights: weight of {f!r} is negative")
+            raise SeatingError(
+                "settings.feature_weights: " + (_("weight of %(f)r is negative") % {"f": f})
+            )
 
 
 def check_people(people: Sequence[Participant], settings: SeatingSettings) -> None:
@@ -95,9 +111,11 @@ def check_people(people: Sequence[Participant], settings: SeatingSettings) -> No
     seen: set[str] = set()
     for p in people:
         if not isinstance(p.id, str) or not p.id:
-            raise SeatingError(f"participants: id {p.id!r} must be a non-empty string")
+            raise SeatingError(
+                "participants: " + (_("id %(id)r must be a non-empty string") % {"id": p.id})
+            )
         if p.id in seen:
-            raise SeatingError(f"participants: id {p.id!r} appears twice")
+            raise SeatingError("participants: " + (_("id %(id)r appears twice") % {"id": p.id}))
         seen.add(p.id)
         _check_person(p, role_type, settings.features)
     _check_settings(settings)
@@ -106,17 +124,23 @@ def check_people(people: Sequence[Participant], settings: SeatingSettings) -> No
 def _check_hybrid(settings: SeatingSettings, online: int) -> None:
     hybrid, per_table = settings.hybrid_tables, settings.remote_seats_per_hybrid_table
     if hybrid < 0 or per_table < 0:
-        raise SeatingError("settings.hybrid_tables: counts cannot be negative")
+        raise SeatingError("settings.hybrid_tables: " + _("counts cannot be negative"))
     if (hybrid > 0) != (per_table > 0):
         raise SeatingError(
-            "settings.hybrid_tables: give both the number of hybrid tables and their remote seats"
+            "settings.hybrid_tables: "
+            + _("give both the number of hybrid tables and their remote seats")
         )
     if per_table >= settings.table_size:
-        raise SeatingError("settings.remote_seats_per_hybrid_table: must be below the table size")
+        raise SeatingError(
+            "settings.remote_seats_per_hybrid_table: " + _("must be below the table size")
+        )
     if hybrid * per_table > online:
         raise SeatingError(
-            f"settings.hybrid_tables: {hybrid * per_table} remote seats but only "
-            f"{online} online participants"
+            "settings.hybrid_tables: "
+            + (
+                _("%(value)s remote seats but only %(online)s online participants")
+                % {"value": hybrid * per_table, "online": online}
+            )
         )
 
 
@@ -139,12 +163,15 @@ def _remote_matrix(pv: np.ndarray, rem: np.ndarray, hybrid: int, per_table: int)
     out = np.zeros((hybrid, pv.shape[1]), dtype=np.int64)
     used = np.zeros(hybrid, dtype=np.int64)
     for k in range(pv.shape[1]):
-        for _ in range(int(rem[k])):
+        for _seat in range(int(rem[k])):
             room = (used < per_table) & (out[:, k] < pv[:hybrid, k])
             if not room.any():
                 raise SeatingError(
-                    "settings.remote_seats_per_hybrid_table: the remote seats cannot follow "
-                    "the table pattern; use fewer remote seats or more hybrid tables"
+                    "settings.remote_seats_per_hybrid_table: "
+                    + _(
+                        "the remote seats cannot follow the table pattern; use fewer remote seats "
+                        "or more hybrid tables"
+                    )
                 )
             j = int(np.flatnonzero(room)[np.argmin(used[room])])
             out[j, k] += 1
@@ -174,13 +201,21 @@ def _layout(settings: SeatingSettings, counts_v: np.ndarray, counts_o: np.ndarra
     for label, count in ((VENUE, nv), (ONLINE, no)):
         if 0 < count < size:
             raise SeatingError(
-                f"participants: {count} {label} people is fewer than one table of {size}"
+                "participants: "
+                + (
+                    _("%(count)s people %(mode)s is fewer than one table of %(size)s")
+                    % {"count": count, "mode": mode_words(label), "size": size}
+                )
             )
     n_venue = _tables_of_mode(settings, VENUE, nv)
     n_online = _tables_of_mode(settings, ONLINE, no)
     if hybrid > n_venue:
         raise SeatingError(
-            f"settings.hybrid_tables: {hybrid} hybrid tables but only {n_venue} venue tables"
+            "settings.hybrid_tables: "
+            + (
+                _("%(hybrid)s hybrid tables but only %(n_venue)s venue tables")
+                % {"hybrid": hybrid, "n_venue": n_venue}
+            )
         )
     pv, po = spread(venue_counts.tolist(), n_venue), spread(online_counts.tolist(), n_online)
     return _Layout(pv, po, _remote_matrix(pv, rem, hybrid, per_table))
@@ -196,8 +231,19 @@ def _tables_of_mode(settings: SeatingSettings, mode: str, count: int) -> int:
         return fewest
     if count < hosts * -(-settings.table_size // 2):
         raise SeatingError(
-            f"settings.hosts: {hosts} {mode} hosts for {count} {mode} people; "
-            f"at most {max(fewest, count // -(-settings.table_size // 2))} tables can be filled"
+            "settings.hosts: "
+            + (
+                _(
+                    "%(hosts)s hosts %(mode)s for %(count)s people %(mode)s; at most %(value)s "
+                    "tables can be filled"
+                )
+                % {
+                    "hosts": hosts,
+                    "mode": mode_words(mode),
+                    "count": count,
+                    "value": max(fewest, count // -(-settings.table_size // 2)),
+                }
+            )
         )
     return hosts
 
@@ -206,11 +252,18 @@ def _area_labels(settings: SeatingSettings, n_venue: int) -> list[str]:
     areas: list[str] = []
     for area in settings.venue_areas:
         if area.tables < 0:
-            raise SeatingError(f"settings.venue_areas: {area.label!r} has a negative table count")
+            raise SeatingError(
+                "settings.venue_areas: "
+                + (_("%(label)r has a negative table count") % {"label": area.label})
+            )
         areas.extend([area.label] * area.tables)
     if settings.venue_areas and len(areas) < n_venue:
         raise SeatingError(
-            f"settings.venue_areas: the areas hold {len(areas)} tables, {n_venue} are needed"
+            "settings.venue_areas: "
+            + (
+                _("the areas hold %(n_areas)s tables, %(n_venue)s are needed")
+                % {"n_areas": len(areas), "n_venue": n_venue}
+            )
         )
     return areas
 
@@ -317,19 +370,34 @@ def _fixed_seats(cons: Constraints, s: _Seats) -> np.ndarray:
     fixed = np.full(len(s.people), -1, dtype=np.int64)
     for pid, number in sorted(cons.fixed_tables.items()):
         if pid not in s.index:
-            raise SeatingError(f"constraints.fixed_tables: unknown participant {pid!r}")
+            raise SeatingError(
+                "constraints.fixed_tables: " + (_("unknown participant %(pid)r") % {"pid": pid})
+            )
         if not isinstance(number, int) or not 1 <= number <= n_tables:
             raise SeatingError(
-                f"constraints.fixed_tables[{pid}]: table {number!r} does not exist "
-                f"(tables 1..{n_tables})"
+                f"constraints.fixed_tables[{pid}]: "
+                + (
+                    _("table %(number)r does not exist (tables 1..%(n_tables)s)")
+                    % {"number": number, "n_tables": n_tables}
+                )
             )
         i = s.index[pid]
         if s.cap[number - 1, s.cls[i]] < 1:
             p = s.people[i]
             raise SeatingError(
-                f"constraints.fixed_tables[{pid}]: table {number} "
-                f"({s.tables[number - 1].mode}) has no seat for a {p.mode} "
-                f"{s.names[s.cls[i] // 2]} participant"
+                f"constraints.fixed_tables[{pid}]: "
+                + (
+                    _(
+                        "table %(number)s (%(mode)s) has no seat of the kind %(names)s for "
+                        "a participant %(mode2)s"
+                    )
+                    % {
+                        "number": number,
+                        "mode": mode_words(s.tables[number - 1].mode),
+                        "mode2": mode_words(p.mode),
+                        "names": seat_words(s.names[s.cls[i] // 2]),
+                    }
+                )
             )
         fixed[i] = number - 1
     fixed_load = np.zeros_like(s.cap)
@@ -338,8 +406,20 @@ def _fixed_seats(cons: Constraints, s: _Seats) -> np.ndarray:
     if over.size:
         t, c = over[0]
         raise SeatingError(
-            f"constraints.fixed_tables: table {t + 1} has {s.cap[t, c]} {s.names[c // 2]} "
-            f"seat(s) for {MODES[c % 2]} people but {fixed_load[t, c]} are fixed there"
+            "constraints.fixed_tables: "
+            + (
+                _(
+                    "table %(value)s has %(cap)s seat(s) of the kind %(names)s for people "
+                    "%(modes)s but %(fixed_load)s are fixed there"
+                )
+                % {
+                    "value": t + 1,
+                    "cap": s.cap[t, c],
+                    "names": seat_words(s.names[c // 2]),
+                    "modes": mode_words(MODES[c % 2]),
+                    "fixed_load": fixed_load[t, c],
+                }
+            )
         )
     return fixed
 
@@ -348,13 +428,20 @@ def _check_group(g: tuple[str, ...], s: _Seats, group: np.ndarray, fixed: np.nda
     label = ", ".join(g)
     for pid in g:
         if pid not in s.index:
-            raise SeatingError(f"constraints.keep_together: unknown participant {pid!r}")
+            raise SeatingError(
+                "constraints.keep_together: " + (_("unknown participant %(pid)r") % {"pid": pid})
+            )
         if group[s.index[pid]] >= 0:
-            raise SeatingError(f"constraints.keep_together: {pid!r} is in two groups")
+            raise SeatingError(
+                "constraints.keep_together: " + (_("%(pid)r is in two groups") % {"pid": pid})
+            )
     if len(g) > s.size:
         raise SeatingError(
-            f"constraints.keep_together: group ({label}) has {len(g)} people, "
-            f"a table seats {s.size}"
+            "constraints.keep_together: "
+            + (
+                _("group (%(label)s) has %(n_g)s people, a table seats %(size)s")
+                % {"label": label, "n_g": len(g), "size": s.size}
+            )
         )
     idx = [s.index[pid] for pid in g]
     demand = np.bincount(s.cls[idx], minlength=s.cap.shape[1])
@@ -362,10 +449,14 @@ def _check_group(g: tuple[str, ...], s: _Seats, group: np.ndarray, fixed: np.nda
     pinned = sorted({int(fixed[i]) for i in idx if fixed[i] >= 0})
     if len(pinned) > 1:
         raise SeatingError(
-            f"constraints.keep_together: group ({label}) has members fixed to different tables"
+            "constraints.keep_together: "
+            + (_("group (%(label)s) has members fixed to different tables") % {"label": label})
         )
     if not fits.any() or (pinned and not fits[pinned[0]]):
-        raise SeatingError(f"constraints.keep_together: no table has the seats for group ({label})")
+        raise SeatingError(
+            "constraints.keep_together: "
+            + (_("no table has the seats for group (%(label)s)") % {"label": label})
+        )
 
 
 def _groups(
@@ -383,12 +474,18 @@ def _groups(
 
 
 def _check_apart(s: _Seats, i: int, j: int, group: np.ndarray, fixed: np.ndarray) -> None:
-    who = f"{s.people[i].id!r} and {s.people[j].id!r}"
+    who = _("%(first)r and %(second)r") % {"first": s.people[i].id, "second": s.people[j].id}
     if group[i] >= 0 and group[i] == group[j]:
-        raise SeatingError(f"constraints: {who} must be kept both together and apart")
+        raise SeatingError(
+            "constraints: " + (_("%(who)s must be kept both together and apart") % {"who": who})
+        )
     if fixed[i] >= 0 and fixed[i] == fixed[j]:
         raise SeatingError(
-            f"constraints: {who} must be kept apart but are both fixed to table {fixed[i] + 1}"
+            "constraints: "
+            + (
+                _("%(who)s must be kept apart but are both fixed to table %(value)s")
+                % {"who": who, "value": fixed[i] + 1}
+            )
         )
 
 
@@ -399,7 +496,9 @@ def _apart(cons: Constraints, s: _Seats, group: np.ndarray, fixed: np.ndarray) -
     for g in sorted(tuple(sorted(g)) for g in cons.keep_apart):
         for pid in g:
             if pid not in s.index:
-                raise SeatingError(f"constraints.keep_apart: unknown participant {pid!r}")
+                raise SeatingError(
+                    "constraints.keep_apart: " + (_("unknown participant %(pid)r") % {"pid": pid})
+                )
         ids = [s.index[pid] for pid in g]
         for i in ids:
             for j in ids:
@@ -440,7 +539,10 @@ def make_plan(
     check_people(people, settings)
     n, size = len(people), settings.table_size
     if n < size:
-        raise SeatingError(f"participants: {n} people is fewer than one table of {size}")
+        raise SeatingError(
+            "participants: "
+            + (_("%(n)s people is fewer than one table of %(size)s") % {"n": n, "size": size})
+        )
     k_types = len(settings.seat_types)
     type_of, mode_of = _classes(people, settings)
     cls = type_of * 2 + mode_of
@@ -493,7 +595,11 @@ def _hosts_of_mode(
         # More hosts than tables would leave the surplus hosts without a seat: refused, never
         # silently dropped (unmark them as hosts and they are seated as participants).
         raise SeatingError(
-            f"settings.hosts: {tables.size} {mode} tables but {len(mine)} {mode} hosts"
+            "settings.hosts: "
+            + (
+                _("%(size)s tables %(mode)s but %(n_mine)s hosts %(mode)s")
+                % {"size": tables.size, "mode": mode_words(mode), "n_mine": len(mine)}
+            )
         )
     out = []
     for r in range(rounds):
@@ -510,15 +616,18 @@ def assign_hosts(plan: Plan, rounds: int) -> tuple[tuple[str | None, ...], ...]:
         return tuple((None,) * n_tables for _ in range(rounds))
     ids = [h.id for h in settings.hosts]
     if len(set(ids)) != len(ids):
-        raise SeatingError("settings.hosts: a host id appears twice")
+        raise SeatingError("settings.hosts: " + _("a host id appears twice"))
     clash = set(ids) & set(plan.index)
     if clash:
-        raise SeatingError(f"settings.hosts: {sorted(clash)[0]!r} is also a participant")
+        raise SeatingError(
+            "settings.hosts: "
+            + (_("%(value)r is also a participant") % {"value": sorted(clash)[0]})
+        )
     out: list[list[str | None]] = [[None] * n_tables for _ in range(rounds)]
     for m, mode in enumerate(MODES):
         tables = np.flatnonzero(plan.table_mode == m)
         if any(h.mode not in MODES for h in settings.hosts):
-            raise SeatingError("settings.hosts: a host's mode must be venue or online")
+            raise SeatingError("settings.hosts: " + _("a host's mode must be venue or online"))
         if tables.size == 0:
             continue
         per_round = _hosts_of_mode(settings.hosts, mode, tables, rounds, settings.hosts_stay)
@@ -554,7 +663,10 @@ def tabs_of(plan: Plan, seating: Seating) -> list[np.ndarray]:
         for t, ids in enumerate(round_tables):
             for pid in ids:
                 if pid not in plan.index:
-                    raise SeatingError(f"seating.rounds[{r + 1}]: unknown participant {pid!r}")
+                    raise SeatingError(
+                        f"seating.rounds[{r + 1}]: "
+                        + (_("unknown participant %(pid)r") % {"pid": pid})
+                    )
                 tab[plan.index[pid]] = t
         out.append(tab)
     return out

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from summit.core.i18n import gettext as _
 from summit.seating.rules.anneal import Heat, Schedule, anneal_rounds
 from summit.seating.rules.construct import Pool, Ring, assign_seats, choose_ring, pools
 from summit.seating.rules.model import Participant, Seating, SeatingError, SeatingSettings
@@ -56,15 +57,24 @@ def pin_round(plan: Plan, rng: np.random.Generator, used: list[set[int]]) -> np.
             t = int(anchor[0])
             if (free[t] < demand).any():
                 raise SeatingError(
-                    f"constraints.keep_together: table {t + 1} has no room for the group of "
-                    f"{plan.people[int(idx[0])].id!r}"
+                    "constraints.keep_together: "
+                    + (
+                        _("table %(value)s has no room for the group of %(id)r")
+                        % {"value": t + 1, "id": plan.people[int(idx[0])].id}
+                    )
                 )
         else:
             fits = np.flatnonzero((free >= demand).all(axis=1))
             if fits.size == 0:
                 raise SeatingError(
-                    "constraints.keep_together: the groups and fixed seats do not fit together; "
-                    f"no room left for the group of {plan.people[int(idx[0])].id!r}"
+                    "constraints.keep_together: "
+                    + (
+                        _(
+                            "the groups and fixed seats do not fit together; no room left for the "
+                            "group of %(id)r"
+                        )
+                        % {"id": plan.people[int(idx[0])].id}
+                    )
                 )
             fresh = np.array([t not in used[gi] for t in fits])
             score = load[fits] * 2 + (~fresh)
@@ -97,7 +107,7 @@ def initial_round(plan: Plan, pinned: np.ndarray, rng: np.random.Generator) -> n
         depth = int(free[:, c].max())
         slots = np.concatenate([perm[free[perm, c] > j] for j in range(depth)])
         if slots.size != who.size:  # pragma: no cover - the plan guarantees equality
-            raise SeatingError("internal: seats and people of a class differ")
+            raise SeatingError("internal: " + _("seats and people of a class differ"))
         tab[who] = slots
     return tab
 
@@ -335,7 +345,7 @@ def _search_rounds(
     best = [t.copy() for t in tabs]
     patience = max(1, int(effort))
     quiet = 0
-    for _ in range(int(6 * effort) + 1):
+    for _try in range(int(6 * effort) + 1):
         if score[0] <= bound or quiet >= patience:
             break
         for r in range(len(tabs)):
@@ -391,7 +401,7 @@ def seat_rounds(
     if plan.problem.n <= SMALL_SUMMIT and score[0] > bound:
         start, schedule = best, small_schedule(settings, bound)
         found: tuple[int, float] | None = None
-        for _ in range(small_restarts(plan.problem.n)):
+        for _restart in range(small_restarts(plan.problem.n)):
             tabs = anneal_rounds(plan.problem, [t.copy() for t in start], movables, rng, schedule)
             reached = (count_repeats(plan, tabs)[0], diversity(plan, tabs))
             # a later annealing is kept only with fewer repeated pairs and no less diversity

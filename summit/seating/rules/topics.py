@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from summit.seating.rules.model import MODES, Participant, Seating, SeatingError, SeatingSettings
+from summit.core.i18n import gettext as _
+from summit.seating.rules.model import (
+    MODES,
+    Participant,
+    Seating,
+    SeatingError,
+    SeatingSettings,
+    mode_words,
+)
 from summit.seating.rules.pattern import check_seat_types, spread, table_count
 from summit.seating.rules.plan import rng_for
 from summit.seating.rules.search import Problem, RoundSearch, members, neighbours
@@ -65,7 +73,7 @@ def _topic_cost(classes: np.ndarray, n_topics: int, width: int, n_mix: int) -> n
     variables)."""
     cost = np.zeros(width)
     for c in range(classes.shape[0]):
-        f, s, _ = classes[c]
+        f, s, _rest = classes[c]
         row = np.full(n_topics, _OTHER)
         if f < 0:
             row[:] = 0.0
@@ -149,7 +157,7 @@ def _assign_topics(
         bounds=Bounds(np.zeros(ny + nk + nu), np.full(ny + nk + nu, float(n))),
     )
     if res.x is None:
-        raise SeatingError("topics: no assignment of people to topic tables exists")
+        raise SeatingError("topics: " + _("no assignment of people to topic tables exists"))
     x = np.rint(res.x).astype(np.int64)
     y = x[:ny].reshape(g, n_topics)
     k = x[ny : ny + nk]
@@ -187,21 +195,27 @@ def _check_request(
     role → seat type index."""
     role_type = check_seat_types(settings.seat_types)
     if len(set(topics)) != len(topics) or not topics:
-        raise SeatingError("topics: give at least one topic, each once")
+        raise SeatingError("topics: " + _("give at least one topic, each once"))
     ids = {p.id for p in people}
     for pid, ch in choices.items():
         if pid not in ids:
-            raise SeatingError(f"choices: unknown participant {pid!r}")
+            raise SeatingError("choices: " + (_("unknown participant %(pid)r") % {"pid": pid}))
         if len(ch) > 2:
-            raise SeatingError(f"choices[{pid}]: give a first and at most a second choice")
+            raise SeatingError(f"choices[{pid}]: " + _("give a first and at most a second choice"))
         for c in ch:
             if c not in topics:
-                raise SeatingError(f"choices[{pid}]: unknown topic {c!r}")
+                raise SeatingError(f"choices[{pid}]: " + (_("unknown topic %(c)r") % {"c": c}))
     for p in people:
         if p.role not in role_type:
-            raise SeatingError(f"participants[{p.id}].role: no seat type accepts {p.role!r}")
+            raise SeatingError(
+                f"participants[{p.id}].role: "
+                + (_("no seat type accepts %(role)r") % {"role": p.role})
+            )
         if p.mode not in MODES:
-            raise SeatingError(f"participants[{p.id}].mode: {p.mode!r} is not venue or online")
+            raise SeatingError(
+                f"participants[{p.id}].mode: "
+                + (_("%(mode)r is not venue or online") % {"mode": p.mode})
+            )
     return role_type
 
 
@@ -261,7 +275,13 @@ def _form_tables(d: _Demand, size: int, rng: np.random.Generator) -> _Formed:
         if who.size == 0:
             continue
         if who.size < size:
-            raise SeatingError(f"participants: {who.size} {mode} people is fewer than one table")
+            raise SeatingError(
+                "participants: "
+                + (
+                    _("%(size)s people %(mode)s is fewer than one table")
+                    % {"size": who.size, "mode": mode_words(mode)}
+                )
+            )
         tables = table_count(int(who.size), size)
         lo, hi = who.size // tables, -(-who.size // tables)
         # shuffle within classes so who gets a second choice is decided by the seed, not the id
