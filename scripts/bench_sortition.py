@@ -10,8 +10,11 @@ Every solver runs in its own subprocess (wall time, peak RSS, a time limit); the
 ``pip install 'sortition-algorithms>=0.12.8'`` (a benchmark-only dependency).
 
     .venv/bin/python scripts/bench_sortition.py [--quick]
+    .venv/bin/python scripts/bench_sortition.py --leximin [--limit S]
 
-The last printed line is one JSON object.
+The last printed line is one JSON object. ``--leximin`` runs only leximin on 1,500 → 600 and
+2,000 → 600, each stopped after ``--limit`` seconds (default 120, the goal): wall and CPU
+seconds, whether it finished exactly, and how far the decomposition got when stopped.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import argparse
 import csv
 import io
 import json
+import math
 import resource
 import subprocess
 import sys
@@ -199,6 +203,73 @@ def child_ours(features: Path, people: Path, seats: int, algorithm: str) -> dict
     }
 
 
+def child_leximin(features: Path, people: Path, seats: int, limit: float) -> dict[str, Any]:
+    """Leximin stopped after ``limit`` seconds (its anytime lottery): how far it got."""
+    sys.path.insert(0, str(ROOT))
+    from summit.lottery.rules.selection import find_distribution
+    from summit.lottery.rules.selection_leximin import LeximinProgress
+    from summit.lottery.rules.selection_solver import SelectionCancelled
+    from summit.lottery.selection_files import read_selection_input
+
+    data = read_selection_input(features, people)
+    last: list[LeximinProgress] = []
+    started, cpu = time.perf_counter(), _cpu_s()
+    try:
+        distribution = find_distribution(
+            data.people,
+            data.quotas,
+            seats,
+            algorithm="leximin",
+            cancel=lambda: time.perf_counter() - started > limit,
+            report=last.append,
+        )
+    except SelectionCancelled:  # stopped before the maximin was certified: no lottery yet
+        return {
+            "seconds": time.perf_counter() - started,
+            "cpu_seconds": _cpu_s() - cpu,
+            "exact": False,
+            "phase": last[-1].phase if last else None,
+            "fraction": last[-1].fraction if last else None,
+        }
+    seconds = time.perf_counter() - started
+    final = last[-1] if last else None
+    return {
+        "seconds": seconds,
+        "cpu_seconds": _cpu_s() - cpu,
+        "exact": distribution.exact,
+        "tolerance": distribution.tolerance if math.isfinite(distribution.tolerance) else None,
+        "min_probability": min(distribution.probabilities.values()),
+        "phase": final.phase if final else None,
+        "iterations": final.iteration if final else None,
+        "panels": final.panels if final else None,
+        "fraction": final.fraction if final else None,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def leximin_only(limit: float) -> None:
+    """``--leximin``: both large instances, leximin only, each stopped after ``limit`` s."""
+    summary: dict[str, Any] = {"limit_s": limit}
+    with tempfile.TemporaryDirectory() as tmp:
+        for key, (features_text, people_text) in (
+            ("1500_600", synthetic(1500, 600, 11)),
+            ("2000_600", realistic(2000, 600, 1)),
+        ):
+            features, people = Path(tmp) / f"{key}_f.csv", Path(tmp) / f"{key}_p.csv"
+            features.write_text(features_text)
+            people.write_text(people_text)
+            run = run_child(
+                ["leximin", str(features), str(people), "600", str(limit)], limit + 120.0
+            )
+            print(json.dumps({key: run}), flush=True)
+            done = run.get("exact") is True
+            summary[f"leximin_seconds_{key}"] = run.get("seconds") if done else None
+            summary[f"leximin_cpu_seconds_{key}"] = run.get("cpu_seconds")
+            summary[f"leximin_fraction_{key}"] = run.get("fraction")
+            summary[f"leximin_tolerance_{key}"] = run.get("tolerance")
+    print(json.dumps(summary))
+
+
 def child_reserves(features: Path, people: Path, seats: int) -> dict[str, Any]:
     """Draw a panel (maximin lottery, seed 2026), then RESERVES reserves two ways; survival of the
     quotas under ``DROPOUT`` by seeded simulation (2,000 trials, other seeds than the choice):
@@ -298,10 +369,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--child", nargs="*")
     parser.add_argument("--quick", action="store_true", help="only the two smaller instances")
+    parser.add_argument("--leximin", action="store_true", help="only leximin on the large pools")
+    parser.add_argument("--limit", type=float, default=120.0, help="--leximin: seconds each")
     options = parser.parse_args()
+    if options.leximin and options.child is None:
+        leximin_only(options.limit)
+        return
     if options.child is not None:
         kind, features, people, seats, algorithm = options.child
-        if kind == "ours":
+        if kind == "leximin":
+            out = child_leximin(Path(features), Path(people), int(seats), float(algorithm))
+        elif kind == "ours":
             out = child_ours(Path(features), Path(people), int(seats), algorithm)
         elif kind == "reserves":
             out = child_reserves(Path(features), Path(people), int(seats))
