@@ -19,6 +19,14 @@ from summit.core.rules.roles import Phase, council_threshold, validate_mix
 from summit.core.rules.summit_spec import SpecError, parse_summit_form, structural_changes
 from summit.council.rules import credentials as cred
 from summit.council.rules.voting import validate_allocation, validate_table_tally
+from summit.lottery.rules.selection import (
+    Person,
+    Quota,
+    find_distribution,
+    quotas_from_shares,
+    replace,
+    reserve_order,
+)
 from summit.seating.rules import (
     ONLINE,
     Constraints,
@@ -126,9 +134,7 @@ def seating_errors() -> Iterator[tuple[str, Callable[[], object]]]:
     yield (
         "group twice",
         rounds(
-            constraints=Constraints(
-                keep_together=(frozenset(res[:2]), frozenset([res[1], res[2]]))
-            )
+            constraints=Constraints(keep_together=(frozenset(res[:2]), frozenset([res[1], res[2]])))
         ),
     )
     yield (
@@ -190,6 +196,32 @@ def other_errors() -> Iterator[tuple[str, Callable[[], object]]]:
     yield "tally", lambda: validate_table_tally({"1": -1}, ["1"], 3, 2)
 
 
+def selection_errors() -> Iterator[tuple[str, Callable[[], object]]]:
+    people = [Person(f"p{i}", {"g": "f" if i % 2 else "m"}) for i in range(12)]
+    quotas = [Quota("g", "f", 3, 3), Quota("g", "m", 3, 3)]
+    panel = ("p0", "p1", "p2", "p3", "p4", "p5")
+    reserves = reserve_order(people, panel, quotas, "7")
+    yield "seats", lambda: quotas_from_shares({"g": {"f": 1.0}}, 0)
+    yield "tolerance", lambda: quotas_from_shares({"g": {"f": 1.0}}, 6, tolerance=2.0)
+    yield "shares", lambda: quotas_from_shares({"g": {"f": 0.0}}, 6)
+    yield "pool", lambda: find_distribution(people, quotas, 20)
+    yield "twice", lambda: find_distribution(people, [*quotas, quotas[0]], 6)
+    yield "bounds", lambda: find_distribution(people, [Quota("g", "f", 3, 1), quotas[1]], 6)
+    yield "no quota", lambda: find_distribution(people, quotas[:1], 6)
+    yield "algorithm", lambda: find_distribution(people, quotas, 6, algorithm="magic")
+    yield "panel", lambda: replace(panel, "p9", people, quotas, reserves)
+    everyone_f = [p.id for p in people if p.features["g"] == "f"]
+    yield (
+        "no reserve",
+        lambda: replace(panel, "p1", people, quotas, reserves, unavailable=everyone_f),
+    )
+
+
+def test_the_selection_rules_speak_dutch() -> None:
+    count, problems = _found(selection_errors())
+    assert count >= 10 and not problems, "\n".join(problems)
+
+
 def _found(cases: Iterator[tuple[str, Callable[[], object]]]) -> tuple[int, list[str]]:
     count, problems = 0, []
     for name, call in cases:
@@ -211,7 +243,6 @@ def test_the_rules_of_phases_mixes_and_votes_speak_dutch() -> None:
     assert message_of(lambda: Phase.CLOSED.next()) == (
         "een afgesloten Burgertop heeft geen volgende fase"
     )
-
 
 
 @pytest.mark.anyio

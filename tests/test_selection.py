@@ -28,6 +28,7 @@ from summit.lottery.rules.selection import (
     round_lottery,
 )
 from summit.lottery.selection_files import SelectionFileError, run_selection_files
+from tests.support.i18n import english  # noqa: F401  (the rules' messages in English)
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sortition"
 SMALL_20 = DATA / "example_small_20"
@@ -38,8 +39,9 @@ SLOW = settings(max_examples=15, deadline=None, suppress_health_check=[HealthChe
 def small_20() -> tuple[list[Person], list[Quota]]:
     rows = (SMALL_20 / "respondents.csv").read_text().splitlines()
     header = rows[0].split(",")
-    people = [Person(str(i), dict(zip(header, r.split(","), strict=True)))
-              for i, r in enumerate(rows[1:])]
+    people = [
+        Person(str(i), dict(zip(header, r.split(","), strict=True))) for i, r in enumerate(rows[1:])
+    ]
     quotas = []
     for line in (SMALL_20 / "categories.csv").read_text().splitlines()[1:]:
         feature, value, low, high = line.split(",")
@@ -53,8 +55,11 @@ def instances(draw: st.DrawFn, max_people: int = 9) -> tuple[list[Person], list[
     n = draw(st.integers(3, max_people))
     seats = draw(st.integers(1, n - 1))
     people = [
-        Person(f"p{i}", {"a": draw(st.sampled_from("xy")), "b": draw(st.sampled_from("uvw"))},
-               household=f"h{draw(st.integers(0, n))}")
+        Person(
+            f"p{i}",
+            {"a": draw(st.sampled_from("xy")), "b": draw(st.sampled_from("uvw"))},
+            household=f"h{draw(st.integers(0, n))}",
+        )
         for i in range(n)
     ]
     witness = draw(st.permutations(range(n)))[:seats]  # quotas built around a real panel
@@ -62,15 +67,22 @@ def instances(draw: st.DrawFn, max_people: int = 9) -> tuple[list[Person], list[
     for feature, values in (("a", "xy"), ("b", "uvw")):
         for value in values:
             having = sum(1 for i in witness if people[i].features[feature] == value)
-            quotas.append(Quota(feature, value, max(0, having - draw(st.integers(0, 1))),
-                                having + draw(st.integers(0, 1))))
+            quotas.append(
+                Quota(
+                    feature,
+                    value,
+                    max(0, having - draw(st.integers(0, 1))),
+                    having + draw(st.integers(0, 1)),
+                )
+            )
     return people, quotas, seats
 
 
 def all_panels(people: list[Person], quotas: list[Quota], seats: int) -> list[tuple[str, ...]]:
     ids = [p.id for p in people]
-    return [c for c in itertools.combinations(ids, seats) if not check_panel(c, people, quotas,
-                                                                               seats)]
+    return [
+        c for c in itertools.combinations(ids, seats) if not check_panel(c, people, quotas, seats)
+    ]
 
 
 def lp_maximin(people: list[Person], panels: list[tuple[str, ...]]) -> float:
@@ -82,18 +94,27 @@ def lp_maximin(people: list[Person], panels: list[tuple[str, ...]]) -> float:
     cost[-1] = -1.0
     a_ub = np.hstack([-a, np.ones((len(ids), 1))])
     a_eq = np.hstack([np.ones((1, n_panels)), np.zeros((1, 1))])
-    result = linprog(cost, A_ub=a_ub, b_ub=np.zeros(len(ids)), A_eq=a_eq, b_eq=[1.0],
-                     bounds=[(0, None)] * (n_panels + 1), method="highs")
+    result = linprog(
+        cost,
+        A_ub=a_ub,
+        b_ub=np.zeros(len(ids)),
+        A_eq=a_eq,
+        b_eq=[1.0],
+        bounds=[(0, None)] * (n_panels + 1),
+        method="highs",
+    )
     assert result.status == 0
     return float(-result.fun)
 
 
-def distribution_panels_valid(d: Distribution, people: list[Person], quotas: list[Quota],
-                              one_per_household: bool = False) -> None:
+def distribution_panels_valid(
+    d: Distribution, people: list[Person], quotas: list[Quota], one_per_household: bool = False
+) -> None:
     lottery = round_lottery(d, 50)
     for panel in lottery.panels:
-        assert check_panel(panel, people, quotas, d.seats,
-                           one_per_household=one_per_household) == []
+        assert (
+            check_panel(panel, people, quotas, d.seats, one_per_household=one_per_household) == []
+        )
 
 
 @needs_data
@@ -145,9 +166,15 @@ def brute_leximin(people: list[Person], panels: list[tuple[str, ...]]) -> list[f
                 cost[-1] = -1.0
             else:
                 cost[:n_p] = -a[target]
-            res = linprog(cost, A_ub=np.array(rows), b_ub=np.array(rhs),
-                          A_eq=np.append(np.ones(n_p), 0.0)[None, :], b_eq=[1.0],
-                          bounds=[(0, None)] * (n_p + 1), method="highs")
+            res = linprog(
+                cost,
+                A_ub=np.array(rows),
+                b_ub=np.array(rhs),
+                A_eq=np.append(np.ones(n_p), 0.0)[None, :],
+                b_eq=[1.0],
+                bounds=[(0, None)] * (n_p + 1),
+                method="highs",
+            )
             assert res.status == 0
             return float(-res.fun)
 
@@ -175,8 +202,11 @@ def test_quotas_hold_on_every_panel_and_replacements_keep_them(
     case: tuple[list[Person], list[Quota], int], seed: str
 ) -> None:
     people, quotas, seats = case
-    d = find_distribution(people, quotas, seats, algorithm="leximin", one_per_household=True) \
-        if all_panels_household(people, quotas, seats) else None
+    d = (
+        find_distribution(people, quotas, seats, algorithm="leximin", one_per_household=True)
+        if all_panels_household(people, quotas, seats)
+        else None
+    )
     if d is not None:
         distribution_panels_valid(d, people, quotas, one_per_household=True)
     d = find_distribution(people, quotas, seats, algorithm="maximin")
@@ -215,8 +245,10 @@ def test_selection_is_a_pure_function_of_the_inputs(
 
 
 def all_panels_household(people: list[Person], quotas: list[Quota], seats: int) -> bool:
-    return any(not check_panel(c, people, quotas, seats, one_per_household=True)
-               for c in all_panels(people, quotas, seats))
+    return any(
+        not check_panel(c, people, quotas, seats, one_per_household=True)
+        for c in all_panels(people, quotas, seats)
+    )
 
 
 def test_replacement_prefers_the_same_stratum() -> None:
@@ -231,13 +263,20 @@ def test_replacement_prefers_the_same_stratum() -> None:
     with pytest.raises(SelectionError, match="not on the panel"):
         replace(panel, "p9", people, quotas, reserves)
     with pytest.raises(NoReplacement):
-        replace(panel, "p1", people, quotas, reserves,
-                unavailable=[p.id for p in people if p.features["g"] == "f"])
+        replace(
+            panel,
+            "p1",
+            people,
+            quotas,
+            reserves,
+            unavailable=[p.id for p in people if p.features["g"] == "f"],
+        )
 
 
 def test_households_are_never_on_a_panel_twice() -> None:
-    people = [Person(f"p{i}", {"g": "f" if i % 2 else "m"}, household=f"h{i // 2}")
-              for i in range(10)]
+    people = [
+        Person(f"p{i}", {"g": "f" if i % 2 else "m"}, household=f"h{i // 2}") for i in range(10)
+    ]
     quotas = [Quota("g", "f", 2, 3), Quota("g", "m", 2, 3)]
     d = find_distribution(people, quotas, 5, algorithm="leximin", one_per_household=True)
     distribution_panels_valid(d, people, quotas, one_per_household=True)
@@ -253,8 +292,15 @@ def test_infeasible_quotas_suggest_a_minimal_relaxation() -> None:
     assert changes[("g", "f")].new_min == 3  # only three women in the pool
     assert changes[("g", "m")].new_max == 5
     assert "smallest relaxation" in str(caught.value)
-    relaxed = [Quota(q.feature, q.value, changes[(q.feature, q.value)].new_min,
-                     changes[(q.feature, q.value)].new_max) for q in quotas]
+    relaxed = [
+        Quota(
+            q.feature,
+            q.value,
+            changes[(q.feature, q.value)].new_min,
+            changes[(q.feature, q.value)].new_max,
+        )
+        for q in quotas
+    ]
     assert find_distribution(people, relaxed, 8).min_probability > 0
 
 
@@ -288,10 +334,14 @@ def test_quotas_from_shares() -> None:
 
 def test_progress_and_cancel() -> None:
     rng = np.random.default_rng(3)
-    people = [Person(f"p{i}", {"a": str(rng.integers(3)), "b": str(rng.integers(4)),
-                               "c": str(rng.integers(2))}) for i in range(80)]
-    shares = {f: {v: 1.0 for v in vals} for f, vals in
-              (("a", "012"), ("b", "0123"), ("c", "01"))}
+    people = [
+        Person(
+            f"p{i}",
+            {"a": str(rng.integers(3)), "b": str(rng.integers(4)), "c": str(rng.integers(2))},
+        )
+        for i in range(80)
+    ]
+    shares = {f: {v: 1.0 for v in vals} for f, vals in (("a", "012"), ("b", "0123"), ("c", "01"))}
     quotas = quotas_from_shares(shares, 20, tolerance=0.2)
     seen: list[tuple[float, str]] = []
     d = find_distribution(people, quotas, 20, progress=lambda f, m: seen.append((f, m)))
@@ -303,8 +353,13 @@ def test_progress_and_cancel() -> None:
 
 @needs_data
 def test_selection_files_both_layouts(tmp_path: Path) -> None:
-    summary = run_selection_files(SMALL_20 / "categories.csv", SMALL_20 / "respondents.csv", 20,
-                                  seed="42", out_dir=tmp_path / "a")
+    summary = run_selection_files(
+        SMALL_20 / "categories.csv",
+        SMALL_20 / "respondents.csv",
+        20,
+        seed="42",
+        out_dir=tmp_path / "a",
+    )
     assert summary["min_probability"] == pytest.approx(0.1, abs=1e-6)
     panel = (tmp_path / "a" / "panel.csv").read_text().splitlines()
     assert len(panel) == 21
@@ -318,10 +373,12 @@ def test_selection_files_both_layouts(tmp_path: Path) -> None:
     features.write_text("feature,value,min,max\r\ngender,female,9,20\r\ngender,male,9,20\r\n")
     people = tmp_path / "p.csv"
     rows = (SMALL_20 / "respondents.csv").read_text().splitlines()[1:]
-    people.write_text("id;gender\n" + "\n".join(f"x{i};{r.split(',')[0]}"
-                                                 for i, r in enumerate(rows)) + "\n")
-    again = run_selection_files(features, people, 20, algorithm="maximin", seed="42",
-                                out_dir=tmp_path / "b")
+    people.write_text(
+        "id;gender\n" + "\n".join(f"x{i};{r.split(',')[0]}" for i, r in enumerate(rows)) + "\n"
+    )
+    again = run_selection_files(
+        features, people, 20, algorithm="maximin", seed="42", out_dir=tmp_path / "b"
+    )
     assert again["input_layout"] == "feature-value" and again["min_probability"] == 0.1
 
 

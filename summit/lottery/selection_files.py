@@ -22,6 +22,7 @@ from typing import Any
 
 from summit.core import csvfile
 from summit.core.errors import InvalidInput
+from summit.core.i18n import gettext as _
 from summit.lottery.rules.selection import (
     Distribution,
     Person,
@@ -53,11 +54,13 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise SelectionFileError(path, f"cannot read: {exc.strerror}") from exc
+        raise SelectionFileError(
+            path, _("cannot read: %(strerror)s") % {"strerror": exc.strerror}
+        ) from exc
     except UnicodeDecodeError as exc:
-        raise SelectionFileError(path, "not UTF-8 text") from exc
+        raise SelectionFileError(path, _("not UTF-8 text")) from exc
     if not text.strip():
-        raise SelectionFileError(path, "the file is empty")
+        raise SelectionFileError(path, _("the file is empty"))
     first = text.splitlines()[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
@@ -83,18 +86,23 @@ def read_quotas(path: Path) -> tuple[list[Quota], str]:
         layout, name_col, value_col = "category-feature", "category", "feature"
     else:
         raise SelectionFileError(
-            path, "header must be feature,value,min,max or category,feature,min,max", 1
+            path, _("header must be feature,value,min,max or category,feature,min,max"), 1
         )
     col = {name: lowered.index(name) for name in (name_col, value_col, "min", "max")}
     quotas: list[Quota] = []
     seen: set[tuple[str, str]] = set()
     for number, row in enumerate(rows, start=2):
         if len(row) < len(header):
-            raise SelectionFileError(path, f"{len(row)} cells, need {len(header)}", number)
+            raise SelectionFileError(
+                path,
+                _("%(n_row)s cells, need %(n_header)s")
+                % {"n_row": len(row), "n_header": len(header)},
+                number,
+            )
         feature, value = row[col[name_col]], row[col[value_col]]
         for name, text in ((name_col, feature), (value_col, value)):
             if not text:
-                raise SelectionFileError(path, "missing value", number, name)
+                raise SelectionFileError(path, _("missing value"), number, name)
         bounds = []
         for name in ("min", "max"):
             text = row[col[name]]
@@ -102,19 +110,31 @@ def read_quotas(path: Path) -> tuple[list[Quota], str]:
                 bound = int(text)
             except ValueError:
                 raise SelectionFileError(
-                    path, f"not a whole number: {text!r}", number, name
+                    path, _("not a whole number: %(text)r") % {"text": text}, number, name
                 ) from None
             if bound < 0:
-                raise SelectionFileError(path, f"negative: {bound}", number, name)
+                raise SelectionFileError(
+                    path, _("negative: %(bound)s") % {"bound": bound}, number, name
+                )
             bounds.append(bound)
         if bounds[0] > bounds[1]:
-            raise SelectionFileError(path, f"min {bounds[0]} > max {bounds[1]}", number, "min")
+            raise SelectionFileError(
+                path,
+                _("min %(bounds)s > max %(bounds2)s") % {"bounds": bounds[0], "bounds2": bounds[1]},
+                number,
+                "min",
+            )
         if (feature, value) in seen:
-            raise SelectionFileError(path, f"{feature}={value} listed twice", number, value_col)
+            raise SelectionFileError(
+                path,
+                _("%(feature)s=%(value)s listed twice") % {"feature": feature, "value": value},
+                number,
+                value_col,
+            )
         seen.add((feature, value))
         quotas.append(Quota(feature, value, bounds[0], bounds[1]))
     if not quotas:
-        raise SelectionFileError(path, "no quotas")
+        raise SelectionFileError(path, _("no quotas"))
     return quotas, layout
 
 
@@ -128,33 +148,42 @@ def read_people(
     id_index: int | None = None
     if id_column is not None:
         if id_column.casefold() not in lowered:
-            raise SelectionFileError(path, f"id column {id_column!r} not in the header", 1)
+            raise SelectionFileError(
+                path, _("id column %(id_column)r not in the header") % {"id_column": id_column}, 1
+            )
         id_index = lowered[id_column.casefold()]
     elif layout == "feature-value":
         found = [lowered[c] for c in ID_COLUMNS if c in lowered]
         if not found:
             raise SelectionFileError(
-                path, f"needs an id column (one of {', '.join(ID_COLUMNS)})", 1
+                path,
+                _("needs an id column (one of %(value)s)") % {"value": ", ".join(ID_COLUMNS)},
+                1,
             )
         id_index = found[0]
     feature_index: dict[str, int] = {}
     for feature in features:
         if feature.casefold() not in lowered:
-            raise SelectionFileError(path, "quota feature missing from the header", 1, feature)
+            raise SelectionFileError(path, _("quota feature missing from the header"), 1, feature)
         feature_index[feature] = lowered[feature.casefold()]
     people: list[Person] = []
     seen: dict[str, int] = {}
     for position, row in enumerate(rows):
         number = position + 2
         if len(row) < len(header):
-            raise SelectionFileError(path, f"{len(row)} cells, need {len(header)}", number)
+            raise SelectionFileError(
+                path,
+                _("%(n_row)s cells, need %(n_header)s")
+                % {"n_row": len(row), "n_header": len(header)},
+                number,
+            )
         pid = row[id_index] if id_index is not None else str(position)
         if not pid:
-            raise SelectionFileError(path, "missing id", number, header[id_index or 0])
+            raise SelectionFileError(path, _("missing id"), number, header[id_index or 0])
         if pid in seen:
             raise SelectionFileError(
                 path,
-                f"duplicate id {pid!r} (first in row {seen[pid]})",
+                _("duplicate id %(pid)r (first in row %(seen)s)") % {"pid": pid, "seen": seen[pid]},
                 number,
                 header[id_index or 0],
             )
@@ -163,16 +192,19 @@ def read_people(
         for feature, i in feature_index.items():
             value = row[i]
             if not value:
-                raise SelectionFileError(path, "missing value", number, header[i])
+                raise SelectionFileError(path, _("missing value"), number, header[i])
             match = next((v for v in values[feature] if v.casefold() == value.casefold()), None)
             if match is None:
                 raise SelectionFileError(
-                    path, f"value {value!r} has no quota in the quotas file", number, header[i]
+                    path,
+                    _("value %(value)r has no quota in the quotas file") % {"value": value},
+                    number,
+                    header[i],
                 )
             person_features[feature] = match
         people.append(Person(pid, person_features))
     if not people:
-        raise SelectionFileError(path, "no people")
+        raise SelectionFileError(path, _("no people"))
     return people, header
 
 
@@ -214,7 +246,7 @@ def run_selection_files(
         seed, seed_source = secrets.token_hex(16), "generated"
     seed = seed.strip()
     if not seed:
-        raise InvalidInput("seed", "is empty")
+        raise InvalidInput("seed", _("is empty"))
     distribution: Distribution = find_distribution(
         data.people, data.quotas, seats, algorithm=algorithm, progress=progress, cancel=cancel
     )

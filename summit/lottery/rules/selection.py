@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from summit.core.errors import InvalidInput
+from summit.core.i18n import gettext as _
 from summit.core.rules.draw import HashRandom, canonical_json, draw_index, sha256_hex
 from summit.lottery.rules.selection_algorithms import solve_model
 from summit.lottery.rules.selection_leximin import LeximinProgressFn
@@ -164,14 +165,18 @@ def quotas_from_shares(
     tolerance)) - slack`` and ``max = ceil(target * (1 + tolerance)) + slack``, clipped to
     ``0..seats``."""
     if seats < 1:
-        raise SelectionError("seats", f"must be at least 1, got {seats}")
+        raise SelectionError("seats", _("must be at least 1, got %(seats)s") % {"seats": seats})
     if not 0.0 <= tolerance < 1.0:
-        raise SelectionError("tolerance", f"must be in [0, 1), got {tolerance}")
+        raise SelectionError(
+            "tolerance", _("must be in [0, 1), got %(tolerance)s") % {"tolerance": tolerance}
+        )
     quotas = []
     for feature, values in sorted(shares.items()):
         total = sum(values.values())
         if total <= 0 or any(v < 0 for v in values.values()):
-            raise SelectionError("shares", f"feature {feature!r} needs positive shares")
+            raise SelectionError(
+                "shares", _("feature %(feature)r needs positive shares") % {"feature": feature}
+            )
         for value, share in sorted(values.items()):
             target = share / total * seats
             low = max(0, math.floor(target * (1.0 - tolerance) + 1e-9) - slack)
@@ -182,25 +187,35 @@ def quotas_from_shares(
 
 def _validate(people: Sequence[Person], quotas: Sequence[Quota], seats: int) -> list[str]:
     if seats < 1:
-        raise SelectionError("seats", f"must be at least 1, got {seats}")
+        raise SelectionError("seats", _("must be at least 1, got %(seats)s") % {"seats": seats})
     if seats > len(people):
-        raise SelectionError("seats", f"{seats} seats but only {len(people)} people in the pool")
+        raise SelectionError(
+            "seats",
+            _("%(seats)s seats but only %(n_people)s people in the pool")
+            % {"seats": seats, "n_people": len(people)},
+        )
     seen: set[str] = set()
     for person in people:
         if not person.id:
-            raise SelectionError("id", "a person has an empty id")
+            raise SelectionError("id", _("a person has an empty id"))
         if person.id in seen:
-            raise SelectionError("id", f"duplicate id {person.id!r}")
+            raise SelectionError("id", _("duplicate id %(id)r") % {"id": person.id})
         seen.add(person.id)
     values: dict[str, set[str]] = {}
     pairs: set[tuple[str, str]] = set()
     for q in quotas:
         if (q.feature, q.value) in pairs:
-            raise SelectionError("quotas", f"{q.feature}={q.value} is listed twice")
+            raise SelectionError(
+                "quotas",
+                _("%(feature)s=%(value)s is listed twice")
+                % {"feature": q.feature, "value": q.value},
+            )
         pairs.add((q.feature, q.value))
         if q.min < 0 or q.max < q.min:
             raise SelectionError(
-                "quotas", f"{q.feature}={q.value}: need 0 <= min <= max, got {q.min}..{q.max}"
+                "quotas",
+                _("%(feature)s=%(value)s: need 0 <= min <= max, got %(min)s..%(max)s")
+                % {"feature": q.feature, "value": q.value, "min": q.min, "max": q.max},
             )
         values.setdefault(q.feature, set()).add(q.value)
     features = sorted(values)
@@ -208,10 +223,12 @@ def _validate(people: Sequence[Person], quotas: Sequence[Quota], seats: int) -> 
         for feature in features:
             value = person.features.get(feature)
             if value is None:
-                raise SelectionError(feature, f"person {person.id!r} has no value")
+                raise SelectionError(feature, _("person %(id)r has no value") % {"id": person.id})
             if value not in values[feature]:
                 raise SelectionError(
-                    feature, f"person {person.id!r} has value {value!r}, which has no quota"
+                    feature,
+                    _("person %(id)r has value %(value)r, which has no quota")
+                    % {"id": person.id, "value": value},
                 )
     return features
 
@@ -318,7 +335,11 @@ def find_distribution(
     is called as the solver goes; ``report`` gets leximin's structured progress.
     """
     if algorithm not in ALGORITHMS:
-        raise SelectionError("algorithm", f"{algorithm!r} is not one of {', '.join(ALGORITHMS)}")
+        raise SelectionError(
+            "algorithm",
+            _("%(algorithm)r is not one of %(value)s")
+            % {"algorithm": algorithm, "value": ", ".join(ALGORITHMS)},
+        )
     features = _validate(people, quotas, seats)
     typed = _build_types(people, quotas, features, seats, one_per_household)
     if not has_feasible_panel(typed.model):
@@ -326,12 +347,15 @@ def find_distribution(
     if algorithm == "uniform":
         if typed.model.groups:
             raise SelectionError(
-                "algorithm", "uniform cannot keep one per household; use maximin or leximin"
+                "algorithm", _("uniform cannot keep one per household; use maximin or leximin")
             )
         if _quotas_bind(typed):
             raise SelectionError(
                 "algorithm",
-                "uniform would break a quota (the pool is oversubscribed); use maximin or leximin",
+                _(
+                    "uniform would break a quota (the pool is oversubscribed); use maximin or "
+                    "leximin"
+                ),
             )
         return _uniform(people, seats)
     result = solve_model(typed.model, algorithm, progress=progress, cancel=cancel, report=report)
@@ -389,7 +413,7 @@ def round_lottery(distribution: Distribution, m: int = 1000) -> Lottery:
     average by less than one. Deterministic: no seed is involved, the public draw comes after.
     """
     if m < 1:
-        raise SelectionError("panels", f"must be at least 1, got {m}")
+        raise SelectionError("panels", _("must be at least 1, got %(m)s") % {"m": m})
     x = np.array(distribution.panels, dtype=np.float64)  # (J, T)
     w = np.array(distribution.weights, dtype=np.float64)
     counts = np.array([len(ids) for ids in distribution.type_members], dtype=np.float64)
@@ -406,7 +430,7 @@ def round_lottery(distribution: Distribution, m: int = 1000) -> Lottery:
     error = copies @ x - target
     available = residual > 1e-12
     inv = 1.0 / counts
-    for _ in range(extra):
+    for _copy in range(extra):
         # change in sum_t (error_t^2 / c_t) when panel j is added once more
         delta = (x * (2.0 * error + x)) @ inv
         delta = np.where(available, delta, np.inf)
@@ -420,7 +444,7 @@ def round_lottery(distribution: Distribution, m: int = 1000) -> Lottery:
     orders = [_spread_order(ids) for ids in distribution.type_members]
     panels: list[tuple[str, ...]] = []
     for j, n_copies in enumerate(copies):
-        for _ in range(int(n_copies)):
+        for _copy in range(int(n_copies)):
             members: list[str] = []
             for t, seats in enumerate(distribution.panels[j]):
                 order = orders[t]
@@ -524,7 +548,9 @@ def replace(
     """Replace a withdrawn member by the first reserve (in seeded order) that keeps every quota:
     the same stratum first, then anyone. ``unavailable`` lists reserves already used or gone."""
     if withdrawn not in panel:
-        raise SelectionError("withdrawn", f"{withdrawn!r} is not on the panel")
+        raise SelectionError(
+            "withdrawn", _("%(withdrawn)r is not on the panel") % {"withdrawn": withdrawn}
+        )
     by_id = {p.id: p for p in people}
     features = sorted({q.feature for q in quotas})
     seats = len(panel)
@@ -539,4 +565,7 @@ def replace(
         new_panel = tuple(sorted([*remaining, candidate]))
         if not check_panel(new_panel, people, quotas, seats, one_per_household=one_per_household):
             return Replacement(withdrawn, candidate, new_panel, same)
-    raise NoReplacement("withdrawn", f"no reserve can replace {withdrawn!r} within the quotas")
+    raise NoReplacement(
+        "withdrawn",
+        _("no reserve can replace %(withdrawn)r within the quotas") % {"withdrawn": withdrawn},
+    )
