@@ -115,8 +115,11 @@ def json_int(value: Any, name: str, *, low: int = -MAX_ID, high: int = MAX_ID) -
 
 #: Hidden field naming the page (path and query) a form is on, when it posts elsewhere.
 PAGE_FIELD = "form_page"
+#: Hidden field telling apart forms that post to the same path from one page: the refused
+#: form is then ``"<path>#<form_id>"`` for the ``form`` argument of the template globals.
+FORM_ID_FIELD = "form_id"
 #: Fields whose values are never written back into a page.
-UNKEPT_FIELDS = frozenset({"password", "csrf_token", PAGE_FIELD})
+UNKEPT_FIELDS = frozenset({"password", "csrf_token", PAGE_FIELD, FORM_ID_FIELD})
 _STATE_KEY = "form_refusal"
 
 
@@ -268,7 +271,10 @@ async def refused(request: Request, exc: InvalidInput) -> Response | None:
     when that page cannot show it (it has no GET view, answers otherwise, or has no error
     summary for this form): the caller then answers with the plain error page."""
     page = page_of(request)
-    refusal = Refusal(request.url.path, submitted_values(request), exc.field, exc.detail)
+    form = getattr(request.state, "submitted_form", None)
+    form_id = form.get(FORM_ID_FIELD) if isinstance(form, FormData) else None
+    action = request.url.path + (f"#{form_id}" if isinstance(form_id, str) and form_id else "")
+    refusal = Refusal(action, submitted_values(request), exc.field, exc.detail)
     request.state.form_refusal = refusal
     path, _sep, query = page.partition("?")
     scope = dict(request.scope)

@@ -45,6 +45,7 @@ def make_environment(template_dir: Path) -> Environment:
     env.globals["form_refused"] = forms.form_refused
     env.globals["error_summary_items"] = forms.error_summary_items
     env.globals["form_page_field"] = forms.PAGE_FIELD
+    env.globals["form_id_field"] = forms.FORM_ID_FIELD
     return env
 
 

@@ -154,22 +154,18 @@ async def table_panel_data(request: Request) -> dict[str, Any]:
 
 @page("/me/ideas", allow=PARTICIPANT, methods=("GET", "POST"))
 async def table_ideas(request: Request) -> Response:
-    """The table's ideas; the host (or every member) adds one with the form."""
-    error = None
+    """The table's ideas; the host (or every member) adds one with the form (a refused idea
+    comes back on the page it was typed on, as typed: core.forms)."""
     if request.method == "POST":
         form = await request.form()
         data = {k: form.get(k) for k in ("title", "body", "tags", "idempotency_key")}
-        try:
-            await _create(request, data, "online")
-            return RedirectResponse("/me/ideas", status_code=303)
-        except InvalidInput as exc:
-            error = exc
+        await _create(request, data, "online")
+        return RedirectResponse("/me/ideas", status_code=303)
     context = await table_panel_data(request)
-    context["error"] = error
-    return render(request, "ideas/table.html", context, 400 if error else 200)
+    return render(request, "ideas/table.html", context)
 
 
-@page("/me/ideas/{idea:int}/edit", allow=PARTICIPANT, methods=("POST",))
+@page("/me/ideas/{idea:int}/edit", allow=PARTICIPANT, methods=("POST",), form_page="/me/ideas")
 async def table_idea_edit(request: Request) -> Response:
     form = await request.form()
     data = {k: form.get(k) for k in ("title", "body", "tags")}
@@ -177,7 +173,7 @@ async def table_idea_edit(request: Request) -> Response:
     return RedirectResponse("/me/ideas", status_code=303)
 
 
-@page("/me/ideas/{idea:int}/withdraw", allow=PARTICIPANT, methods=("POST",))
+@page("/me/ideas/{idea:int}/withdraw", allow=PARTICIPANT, methods=("POST",), form_page="/me/ideas")
 async def table_idea_withdraw(request: Request) -> Response:
     await _change(request, request.path_params["idea"], None)
     return RedirectResponse("/me/ideas", status_code=303)
@@ -263,16 +259,20 @@ async def organiser_ideas(request: Request) -> Response:
     return await _organiser_page(request)
 
 
-@page("/organiser/ideas/import", allow=ORGANISER, methods=("POST",), max_body=1_100_000)
+@page(
+    "/organiser/ideas/import",
+    allow=ORGANISER,
+    methods=("POST",),
+    max_body=1_100_000,
+    form_page="/organiser/ideas",
+)
 async def organiser_import(request: Request) -> Response:
     """Import a CSV of paper forms, all or nothing; the page lists every bad row."""
     summit = summit_or_404(request)
     form = await request.form()
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
-        return await _organiser_page(
-            request, errors=[(0, "file", _("choose a CSV file"))], status=400
-        )
+        raise InvalidInput("file", _("choose a CSV file"))
     data = await upload.read(ideas.IMPORT_MAX_BYTES + 1)
     try:
         round_number = json_int(form.get("round"), "round")
@@ -282,8 +282,6 @@ async def organiser_import(request: Request) -> Response:
             )
     except ideas.IdeaImportError as exc:
         return await _organiser_page(request, errors=exc.rows, status=400)
-    except InvalidInput as exc:
-        return await _organiser_page(request, errors=[(0, exc.field, exc.detail)], status=400)
     await bus(request).publish(
         f"staff:{summit.id}", {"type": "idea", "action": "imported", "count": report.added}
     )
@@ -291,7 +289,7 @@ async def organiser_import(request: Request) -> Response:
     return await _organiser_page(request, report=report)
 
 
-@page("/organiser/ideas/settings", allow=ORGANISER, methods=("POST",))
+@page("/organiser/ideas/settings", allow=ORGANISER, methods=("POST",), form_page="/organiser/ideas")
 async def organiser_settings(request: Request) -> Response:
     summit = summit_or_404(request)
     form = await request.form()

@@ -76,7 +76,11 @@ async def _overview(request: Request, summit: Summit) -> dict[str, Any]:
     }
 
 
-@page("/organiser/lottery", allow=ORGANISER)
+LOTTERY = "/organiser/lottery"
+SELECTION = "/organiser/selection"
+
+
+@page(LOTTERY, allow=ORGANISER)
 async def lottery_page(request: Request) -> Response:
     summit = summit_or_404(request)
     context = await _overview(request, summit)
@@ -147,7 +151,7 @@ async def save_labels(request: Request) -> Response:
     return RedirectResponse("/organiser/lottery#h-labels", status_code=303)
 
 
-@page("/organiser/lottery/commit", allow=ORGANISER, methods=("POST",))
+@page("/organiser/lottery/commit", allow=ORGANISER, methods=("POST",), form_page=LOTTERY)
 async def commit(request: Request) -> Response:
     summit = summit_or_404(request)
     form = await request.form()
@@ -168,7 +172,7 @@ async def commit(request: Request) -> Response:
     return RedirectResponse("/organiser/lottery", status_code=303)
 
 
-@page("/organiser/lottery/draw", allow=ORGANISER, methods=("POST",))
+@page("/organiser/lottery/draw", allow=ORGANISER, methods=("POST",), form_page=LOTTERY)
 async def run_draw(request: Request) -> Response:
     summit = summit_or_404(request)
     form = await request.form()
@@ -277,7 +281,7 @@ async def mail_merge(request: Request) -> Response:
     return _download(lottery.mail_merge_csv(rows), "text/csv", "mailmerge.csv")
 
 
-@page("/organiser/lottery/named", allow=ORGANISER, methods=("POST",))
+@page("/organiser/lottery/named", allow=ORGANISER, methods=("POST",), form_page=LOTTERY)
 async def named(request: Request) -> Response:
     summit = summit_or_404(request)
     form = await request.form()
@@ -544,7 +548,7 @@ async def selection_page(request: Request) -> Response:
     return render(request, "lottery/selection.html", {"roles": roles, "links": None})
 
 
-@page("/organiser/selection/run", allow=ORGANISER, methods=("POST",))
+@page("/organiser/selection/run", allow=ORGANISER, methods=("POST",), form_page=SELECTION)
 async def selection_run(request: Request) -> Response:
     """Start the selection of one role in the background."""
     summit = summit_or_404(request)
@@ -596,7 +600,7 @@ async def selection_status(request: Request) -> Response:
     )
 
 
-@page("/organiser/selection/cancel", allow=ORGANISER, methods=("POST",))
+@page("/organiser/selection/cancel", allow=ORGANISER, methods=("POST",), form_page=SELECTION)
 async def selection_cancel(request: Request) -> Response:
     """Throw a running selection away: nothing is stored."""
     summit = summit_or_404(request)
@@ -607,7 +611,7 @@ async def selection_cancel(request: Request) -> Response:
     return RedirectResponse("/organiser/selection", status_code=303)
 
 
-@page("/organiser/selection/stop", allow=ORGANISER, methods=("POST",))
+@page("/organiser/selection/stop", allow=ORGANISER, methods=("POST",), form_page=SELECTION)
 async def selection_stop(request: Request) -> Response:
     """Stop a running leximin and keep the lottery found so far (its smallest chance is already
     the maximin); stored and logged as not exact."""
@@ -634,7 +638,7 @@ def progress_text(job: Job) -> str:
     ) % {"iteration": step.iteration, "fixed": step.fixed, "types": step.types, "minimum": percent}
 
 
-@page("/organiser/selection/draw", allow=ORGANISER, methods=("POST",))
+@page("/organiser/selection/draw", allow=ORGANISER, methods=("POST",), form_page=SELECTION)
 async def selection_draw(request: Request) -> Response:
     """The public final draw: the index from the seed; selected registrations get links."""
     summit = summit_or_404(request)

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from summit.core import audit
 from summit.core import service as repository
 from summit.core.errors import InvalidInput
+from summit.core.forms import form_text
 from summit.core.i18n import gettext as _
 from summit.core.models import Participant, Seat, SummitTable, utcnow
 from summit.core.routing import ORGANISER, STAFF, page
@@ -62,7 +63,7 @@ async def status_json(request: Request) -> Response:
     )
 
 
-@page("/organiser/phase", allow=ORGANISER, methods=("POST",))
+@page("/organiser/phase", allow=ORGANISER, methods=("POST",), form_page="/organiser")
 async def advance_phase(request: Request) -> Response:
     summit = summit_or_404(request)
     form = await request.form()
@@ -86,7 +87,12 @@ async def participants(request: Request) -> Response:
     return render(request, "organiser/participants.html", {"participants": rows, "role": role})
 
 
-@page("/organiser/participants/{pid:int}/link", allow=ORGANISER, methods=("POST",))
+@page(
+    "/organiser/participants/{pid:int}/link",
+    allow=ORGANISER,
+    methods=("POST",),
+    form_page="/organiser/participants",
+)
 async def participant_link(request: Request) -> Response:
     """Revoke a participant's personal link, or issue a new one (shown once)."""
     summit = summit_or_404(request)
@@ -215,35 +221,24 @@ async def summit_settings(request: Request) -> Response:
 @page("/organiser/partners", allow=ORGANISER, methods=("GET", "POST"))
 async def partners_page(request: Request) -> Response:
     summit = summit_or_404(request)
-    error = None
-    values: dict[str, str] = {}
     if request.method == "POST":
+        # a refused partner comes back on this page as typed (core.forms)
         form = await request.form()
-        values = {k: str(v) for k, v in form.items()}
-        try:
-            async with db(request).session() as session:
-                fresh = await repository.get_summit(session, summit.id)
-                await repository.add_partner(
-                    session,
-                    fresh,
-                    actor=identity(request).actor,
-                    name=values.get("name", ""),
-                    kind=values.get("kind", ""),
-                    commitment=values.get("commitment", ""),
-                    signed_on=values.get("signed_on", ""),
-                )
-        except InvalidInput as exc:
-            error = (exc.field, exc.detail)
-        else:
-            return RedirectResponse("/organiser/partners", status_code=303)
+        async with db(request).session() as session:
+            fresh = await repository.get_summit(session, summit.id)
+            await repository.add_partner(
+                session,
+                fresh,
+                actor=identity(request).actor,
+                name=form_text(form, "name"),
+                kind=form_text(form, "kind"),
+                commitment=form_text(form, "commitment"),
+                signed_on=form_text(form, "signed_on"),
+            )
+        return RedirectResponse("/organiser/partners", status_code=303)
     async with db(request).session() as session:
         partners = await repository.partners(session, summit.id)
-    return render(
-        request,
-        "organiser/partners.html",
-        {"partners": partners, "values": values, "error": error},
-        status_code=400 if error else 200,
-    )
+    return render(request, "organiser/partners.html", {"partners": partners})
 
 
 routes += [summit_settings, partners_page]

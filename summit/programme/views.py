@@ -148,40 +148,37 @@ async def _control(request: Request, action: str) -> Response:
     summit = summit_or_404(request)
     form = await request.form()
     actor = identity(request).actor
-    try:
-        async with db(request).session() as session:
-            if action == "advance":
-                _state, events = await uc.advance(session, summit, actor=actor)
-            elif action == "extend":
-                minutes = form_int(form, "minutes")
-                assert minutes is not None
-                _state, events = await uc.extend(session, summit, actor=actor, minutes=minutes)
-            elif action == "pause":
-                _state, events = await uc.pause(session, summit, actor=actor)
-            else:
-                _state, events = await uc.resume(session, summit, actor=actor)
-    except InvalidInput as exc:
-        return await _manage_page(request, error=(exc.field, exc.detail), status_code=400)
+    # a refusal comes back on the page the control is on (core.forms)
+    async with db(request).session() as session:
+        if action == "advance":
+            _state, events = await uc.advance(session, summit, actor=actor)
+        elif action == "extend":
+            minutes = form_int(form, "minutes")
+            _state, events = await uc.extend(session, summit, actor=actor, minutes=minutes)
+        elif action == "pause":
+            _state, events = await uc.pause(session, summit, actor=actor)
+        else:
+            _state, events = await uc.resume(session, summit, actor=actor)
     return await _after(request, events, "#now")
 
 
-@page("/programme/advance", allow=STAFF, methods=("POST",))
+@page("/programme/advance", allow=STAFF, methods=("POST",), form_page=MANAGE)
 async def advance(request: Request) -> Response:
     """Finish the current item and start the next one (moderator and organiser)."""
     return await _control(request, "advance")
 
 
-@page("/programme/extend", allow=STAFF, methods=("POST",))
+@page("/programme/extend", allow=STAFF, methods=("POST",), form_page=MANAGE)
 async def extend(request: Request) -> Response:
     return await _control(request, "extend")
 
 
-@page("/programme/pause", allow=STAFF, methods=("POST",))
+@page("/programme/pause", allow=STAFF, methods=("POST",), form_page=MANAGE)
 async def pause(request: Request) -> Response:
     return await _control(request, "pause")
 
 
-@page("/programme/resume", allow=STAFF, methods=("POST",))
+@page("/programme/resume", allow=STAFF, methods=("POST",), form_page=MANAGE)
 async def resume(request: Request) -> Response:
     return await _control(request, "resume")
 

@@ -156,7 +156,7 @@ async def seating_view(request: Request) -> Response:
     return render(request, "seating/organiser.html", await _page_data(request))
 
 
-@page("/seating/settings", allow=ORGANISER, methods=("POST",))
+@page("/seating/settings", allow=ORGANISER, methods=("POST",), form_page="/seating")
 async def save_settings(request: Request) -> Response:
     summit = summit_or_404(request)
     form = await request.form()
@@ -198,21 +198,21 @@ async def _seat_with(request: Request, seat_use_case: Any, **round_field: str) -
     return outcome
 
 
-@page("/seating/seat", allow=ORGANISER, methods=("POST",))
+@page("/seating/seat", allow=ORGANISER, methods=("POST",), form_page="/seating")
 async def seat(request: Request) -> Response:
     """Seat (or reseat, while no round has started) every round with a public seed."""
     await _seat_with(request, uc.seat_summit, rounds="rounds")
     return _done("#report-title")
 
 
-@page("/seating/topics", allow=ORGANISER, methods=("POST",))
+@page("/seating/topics", allow=ORGANISER, methods=("POST",), form_page="/seating")
 async def seat_topics(request: Request) -> Response:
     """Form topic tables from the participants' first and second choices."""
     outcome = await _seat_with(request, uc.seat_topic_round, round_number="round")
     return _done(f"#round-{outcome.round.number}")
 
 
-@page("/seating/topics/from-agenda", allow=ORGANISER, methods=("POST",))
+@page("/seating/topics/from-agenda", allow=ORGANISER, methods=("POST",), form_page="/seating")
 async def topics_from_agenda(request: Request) -> Response:
     """Use the agenda shortlist's themes as the topics participants choose from."""
     summit = summit_or_404(request)
@@ -222,7 +222,7 @@ async def topics_from_agenda(request: Request) -> Response:
     return _done("#topic-title")
 
 
-@page("/seating/rounds/{n:int}/open", allow=STAFF, methods=("POST",))
+@page("/seating/rounds/{n:int}/open", allow=STAFF, methods=("POST",), form_page="/seating")
 async def open_round(request: Request) -> Response:
     summit = summit_or_404(request)
     form = await request.form()
@@ -239,7 +239,7 @@ async def open_round(request: Request) -> Response:
     return RedirectResponse(_back(form), status_code=303)
 
 
-@page("/seating/rounds/{n:int}/close", allow=STAFF, methods=("POST",))
+@page("/seating/rounds/{n:int}/close", allow=STAFF, methods=("POST",), form_page="/seating")
 async def close_round(request: Request) -> Response:
     summit = summit_or_404(request)
     form = await request.form()
@@ -257,7 +257,7 @@ def _back(form: FormData) -> str:
     return target if target in {"/seating", "/moderator"} else "/seating"
 
 
-@page("/seating/rebalance", allow=ORGANISER, methods=("POST",))
+@page("/seating/rebalance", allow=ORGANISER, methods=("POST",), form_page="/seating")
 async def rebalance(request: Request) -> Response:
     """Mark people absent (no-show, left) or arrived; the current round is repaired."""
     summit = summit_or_404(request)
@@ -275,7 +275,7 @@ async def rebalance(request: Request) -> Response:
     return _done("#rebalance-title")
 
 
-@page("/seating/move", allow=ORGANISER, methods=("POST",))
+@page("/seating/move", allow=ORGANISER, methods=("POST",), form_page="/seating")
 async def move(request: Request) -> Response:
     """Move one person by hand; refused with the broken rules unless the organiser overrides."""
     summit = summit_or_404(request)

@@ -140,7 +140,7 @@ async def call_moderator(request: Request) -> Response:
 # --- the moderator ------------------------------------------------------------------------------
 
 
-@page("/moderator/video", allow=STAFF)
+@page(BACK, allow=STAFF)
 async def moderator_video(request: Request) -> Response:
     """All online tables: who is connected, speaking balance, calls; round control, broadcast,
     moves and visits."""
@@ -230,7 +230,7 @@ async def moderator_video_json(request: Request) -> Response:
     )
 
 
-@page("/moderator/video/broadcast", allow=STAFF, methods=("POST",))
+@page("/moderator/video/broadcast", allow=STAFF, methods=("POST",), form_page=BACK)
 async def broadcast(request: Request) -> Response:
     """Send a message to every table."""
     summit = summit_or_404(request)
@@ -243,7 +243,7 @@ async def broadcast(request: Request) -> Response:
     return _done(request)
 
 
-@page("/moderator/video/round", allow=STAFF, methods=("POST",))
+@page("/moderator/video/round", allow=STAFF, methods=("POST",), form_page=BACK)
 async def round_control(request: Request) -> Response:
     """``action``: ``next`` (close the open round, open the next), ``extend`` (``minutes``
     more), ``closing`` (close in ``minutes``), ``close`` (close now)."""
@@ -283,7 +283,7 @@ async def round_control(request: Request) -> Response:
     return _done(request, {"round": rnd.number, "status": rnd.status, "ends_at": _iso(rnd.ends_at)})
 
 
-@page("/moderator/video/move", allow=STAFF, methods=("POST",))
+@page("/moderator/video/move", allow=STAFF, methods=("POST",), form_page=BACK)
 async def move(request: Request) -> Response:
     """Move a person to another table in the open round (the seating's rules apply; only an
     organiser may override them)."""
@@ -297,7 +297,7 @@ async def move(request: Request) -> Response:
         fresh = await repository.get_summit(session, summit.id)
         rnd = await uc.video_round(session, summit.id)
         if rnd is None or rnd.status == "closed":
-            raise InvalidInput("round", "people move within an open or planned round")
+            raise InvalidInput("round", _("people move within an open or planned round"))
         await uc.video_table_by_number(session, summit.id, to_table)
         try:
             outcome = await move_participant(
@@ -315,7 +315,7 @@ async def move(request: Request) -> Response:
     return _done(request, {"moves": len(outcome.moves)})
 
 
-@page("/moderator/video/visit", allow=STAFF, methods=("POST",))
+@page("/moderator/video/visit", allow=STAFF, methods=("POST",), form_page=BACK)
 async def visit(request: Request) -> Response:
     """Listen in at a table (empty ``table`` ends the visit); the table sees the visit."""
     summit = summit_or_404(request)
@@ -334,7 +334,12 @@ async def visit(request: Request) -> Response:
     return _done(request, {"visiting": number})
 
 
-@page("/moderator/video/calls/{seq:int}/answer", allow=STAFF, methods=("POST",))
+@page(
+    "/moderator/video/calls/{seq:int}/answer",
+    allow=STAFF,
+    methods=("POST",),
+    form_page=BACK,
+)
 async def answer_call(request: Request) -> Response:
     summit = summit_or_404(request)
     async with db(request).session() as session:
@@ -395,7 +400,7 @@ async def media_nodes(request: Request) -> Response:
     )
 
 
-@page(NODES + "/drain", allow=ORGANISER, methods=("POST",))
+@page(NODES + "/drain", allow=ORGANISER, methods=("POST",), form_page=NODES)
 async def drain_node(request: Request) -> Response:
     """Drain a media node (``undo=1`` lets it take tables again); audit-logged."""
     summit = summit_or_404(request)

@@ -57,10 +57,10 @@ class _Parser(HTMLParser):
         if tag == "form":
             self._form = Form(attrs.get("action", ""))
             self.forms.append(self._form)
-        elif tag in ("input", "textarea", "select") and self._form is not None:
+        elif tag in ("input", "textarea", "select", "button") and self._form is not None:
             control = Control(tag, attrs)
             self._form.controls.append(control)
-            self._control = control if tag != "input" else None
+            self._control = control if tag in ("textarea", "select") else None
         elif tag == "option" and self._control is not None:
             value = attrs.get("value")
             self._control.options.append((value or "", "selected" in attrs))
@@ -108,7 +108,9 @@ def assert_kept(page: str, action: str, typed: dict[str, str], field: str, messa
             assert value in ticked, (name, value, ticked)
             continue
         assert controls[0].value == value, (name, value, controls[0].value)
-    failed = form.named(field)
+    # the control the message belongs to: the one with the field's id (a button standing for a
+    # hidden value), else the first of that name
+    failed = [c for c in form.controls if c.attrs.get("id") == f"f-{field}"] or form.named(field)
     assert failed, f"no field {field!r} in the form"
     control = failed[0]
     assert control.attrs.get("aria-invalid") == "true", (field, control.attrs)

@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from summit.core import audit, sessions
 from summit.core import service as repository
+from summit.core.errors import InvalidInput
 from summit.core.i18n import gettext as _
 from summit.core.ratelimit import RateLimiter
 from summit.core.routing import PARTICIPANT, PUBLIC, STAFF, page
@@ -78,7 +79,8 @@ async def login(request: Request) -> Response:
     matched = await repository.password_matches(user, password)  # as slow for unknown names
     if user is None or not matched:
         log.info("login refused", extra={"fields": {"reason": "bad credentials"}})
-        return _login_page(request, next_url, _("Wrong user name or password."), 400)
+        # the login page again with the user name as typed (core.forms), never the password
+        raise InvalidInput("username", _("Wrong user name or password."))
     for key in keys:
         limiter.forgive(key)
     async with db(request).session() as session:
