@@ -200,3 +200,61 @@ def test_progress_reports_iteration_fixed_and_minimum() -> None:
     assert events[-1].minimum == pytest.approx(d.min_probability, abs=1e-7)
     assert all(0 <= e.fixed <= e.types for e in events)
     assert "minimum chance" in events[-1].message()
+
+
+def _dense_master(
+    panels: list[np.ndarray], counts: np.ndarray, g: np.ndarray, h: np.ndarray
+) -> float:
+    """The restricted master in its plain form (every panel a full column, sum lambda = 1)."""
+    a = np.vstack(panels).astype(np.float64).T / counts[:, None]  # (T, P)
+    k = a.shape[1]
+    cost = np.zeros(k + 1)
+    cost[-1] = -1.0  # maximise z
+    # -(a lambda) + g z <= -h
+    upper = np.hstack([-a, g[:, None]])
+    convex = np.append(np.ones(k), 0.0)[None, :]
+    result = linprog(
+        cost, A_ub=upper, b_ub=-h, A_eq=convex, b_eq=[1.0],
+        bounds=[(0, None)] * k + [(0, 1)], method="highs",
+    )
+    assert result.status == 0
+    return float(-result.fun)
+
+
+def test_the_master_with_a_reference_panel_solves_the_plain_master() -> None:
+    """Columns stored as differences from the first panel: same optimum, duals that price the
+    same panels, and weights that add up to one and give chances at least z, for a maximin
+    target and a decomposition target set after the panels."""
+    from summit.lottery.rules.selection import _build_types
+    from summit.lottery.rules.selection_leximin import TargetMaster
+    from summit.lottery.rules.selection_polytope import PanelPolytope, relaxed_leximin
+
+    people, quotas = medium_pool()
+    model = _build_types(people, quotas, sorted({q.feature for q in quotas}), 60, False).model
+    target, _ = relaxed_leximin(model)
+    poly = PanelPolytope(model)
+    panels = poly.box_panels(target * model.counts, 40, 3)
+    assert len(panels) >= 5
+    counts = model.counts.astype(np.float64)
+    n = model.size
+    ones, zeros = np.ones(n), np.zeros(n)
+    maximin_level = 0.0
+    for g, h in ((ones, zeros), (np.maximum(target - 0.05, 0.0), np.full(n, 0.05))):
+        master = TargetMaster(model)
+        for panel in panels:
+            master.add(panel)
+        master.set_target(g, h, 1.0)
+        solved = master.solve()
+        assert solved is not None
+        z, y, mu = solved
+        assert z == pytest.approx(_dense_master(panels, counts, g, h), abs=1e-8)
+        assert master.snapshot is not None
+        used, weights = master.snapshot
+        assert used == len(panels) and weights.sum() == pytest.approx(1.0, abs=1e-9)
+        chances = (weights @ np.vstack(panels)) / counts
+        assert (chances >= h + g * z - 1e-8).all()
+        # no stored panel prices in at the optimum (reduced costs <= 0)
+        assert max(float(y @ (p / counts)) for p in panels) <= mu + 1e-8
+        if h is zeros:
+            maximin_level = z
+    assert maximin_level > 0.0
