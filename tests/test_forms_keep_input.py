@@ -152,6 +152,16 @@ CASES = [
         lambda: dutch("at most %(MAX_BROADCAST)s characters", MAX_BROADCAST=500),
     ),
     Case(
+        "theme board: group again",
+        "moderator",
+        "/moderator/themes",
+        "/moderator/themes/recluster",
+        {},
+        "granularity",
+        lambda: dutch("must be fewer, same or more"),
+        {"granularity": "sometimes"},
+    ),
+    Case(
         "login",
         "nobody",
         "/login?next=/organiser/partners",
@@ -270,6 +280,29 @@ TABLE_CASES = [
 ]
 
 
+def test_the_self_registration_comes_back_with_what_was_typed(
+    demo_client: tuple[Client, Any],
+) -> None:
+    """The public registration form (no sign-in): a bad e-mail address keeps every answer."""
+    client, _info = demo_client
+    client.get("/register/self?lang=nl")
+    csrf = csrf_of(client.get("/register/self").text)
+    typed = {
+        "role": "civil_servant",
+        "first_name": "Anna",
+        "last_name": "de Vries",
+        "email": "geen-adres",
+        "phone": "0612345678",
+        "attendance": "online",
+        "accessibility_needs": "Een rolstoelplek",
+        "consent": "yes",
+    }
+    answer = client.post("/register/self", data={"csrf_token": csrf, "step": "details", **typed})
+    assert answer.status_code == 400
+    message = dutch("is not an e-mail address")
+    assert_kept(answer.text, "/register/self", typed, "email", message)
+
+
 @pytest.mark.parametrize("case", TABLE_CASES, ids=lambda case: case.name)
 def test_a_participant_form_comes_back_with_what_was_typed(
     demo_client: tuple[Client, Any], case: Case
@@ -337,3 +370,48 @@ def test_in_a_browser_the_refused_form_keeps_what_was_typed(
         summary.get_by_role("link").click()
         assert page.evaluate("document.activeElement.id") == "f-commitment"
         assert axe_violations(page) == []
+
+
+def test_a_refused_theme_split_comes_back_open_with_the_new_name(demo: Any) -> None:
+    """The theme board has six forms per theme, all posting to one path: the refused one (told
+    apart by its form_id) comes back open with its name typed in; the other forms do not."""
+    client, info = demo
+    assert login(client, "moderator", info.moderator_password).status_code == 303
+    client.get("/moderator/themes?lang=nl")
+    csrf = csrf_of(client.get("/moderator/themes").text)
+    grouped = client.post(
+        "/moderator/themes/recluster", data={"csrf_token": csrf, "granularity": "same"}
+    )
+    assert grouped.status_code == 303
+    service = client.app.state.theme_service  # type: ignore[attr-defined]
+    client.run(service.drain())
+    themes = client.get("/moderator/themes/export.json").json()["themes"]
+    key = max(themes, key=lambda t: len(t["ideas"]))["key"]
+    typed = {"label": "Ouderen in de wijk"}
+    answer = client.post(
+        "/moderator/themes/edit",
+        data={
+            "csrf_token": csrf,
+            "form_id": f"split-{key}",
+            "action": "split",
+            "theme": key,
+            **typed,
+        },
+    )
+    assert answer.status_code == 400
+    page = parse(answer.text)
+    split = [
+        f for f in page.forms if any(c.attrs.get("value") == f"split-{key}" for c in f.controls)
+    ]
+    assert split and split[0].named("label")[0].value == "Ouderen in de wijk"
+    ideas = split[0].named("ideas")[0]
+    assert ideas.attrs.get("aria-invalid") == "true"
+    message = page.texts[ideas.attrs["aria-describedby"]].strip()
+    assert message == dutch("tick the ideas that form the new theme")
+    assert f"#split-ideas-{key}" in page.links
+    # only that form is marked: the rename form of the same theme keeps the theme's name
+    rename = [
+        f for f in page.forms if any(c.attrs.get("value") == f"rename-{key}" for c in f.controls)
+    ]
+    assert rename[0].named("label")[0].value != "Ouderen in de wijk"
+    assert answer.text.count('role="alert"') == 1

@@ -315,7 +315,10 @@ def _back(request: Request, form: Any) -> str:
     return "/moderator/themes" + (f"?{urlencode(query)}" if query else "")
 
 
-@page("/moderator/themes", allow=STAFF)
+BOARD = "/moderator/themes"
+
+
+@page(BOARD, allow=STAFF)
 async def board(request: Request) -> Response:
     """Themes as columns with their ideas; moderator decisions with undo; re-clustering."""
     summit = summit_or_404(request)
@@ -358,7 +361,7 @@ async def board_status(request: Request) -> Response:
     )
 
 
-@page("/moderator/themes/recluster", allow=STAFF, methods=("POST",))
+@page("/moderator/themes/recluster", allow=STAFF, methods=("POST",), form_page=BOARD)
 async def board_recluster(request: Request) -> Response:
     summit = summit_or_404(request)
     form = await request.form()
@@ -373,7 +376,7 @@ async def board_recluster(request: Request) -> Response:
     return RedirectResponse(_back(request, form), status_code=303)
 
 
-@page("/moderator/themes/edit", allow=STAFF, methods=("POST",))
+@page("/moderator/themes/edit", allow=STAFF, methods=("POST",), form_page=BOARD)
 async def board_edit(request: Request) -> Response:
     """One decision: action = rename, merge, split, move, duplicate, pin or unpin."""
     summit = summit_or_404(request)
@@ -388,7 +391,7 @@ async def board_edit(request: Request) -> Response:
     return RedirectResponse(_back(request, form), status_code=303)
 
 
-@page("/moderator/themes/undo", allow=STAFF, methods=("POST",))
+@page("/moderator/themes/undo", allow=STAFF, methods=("POST",), form_page=BOARD)
 async def board_undo(request: Request) -> Response:
     summit = summit_or_404(request)
     form = await request.form()
