@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from summit.core import i18n
+from summit.core import audit, i18n
 from summit.core import service as repository
 from summit.core.errors import SummitError
 from summit.core.rules.roles import Phase, council_threshold, validate_mix
@@ -186,6 +186,7 @@ def other_errors() -> Iterator[tuple[str, Callable[[], object]]]:
             "language_nl": "on",
         }
     )
+    yield "audit head", lambda: audit.parse_head("nope")
     yield "frozen", lambda: structural_changes("summit", {"seats": 1000}, spec)
     yield "secret", lambda: cred.parse_hex64("zz", "secret")
     key = cred.generate_key(1024).public

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from summit.core.errors import InvalidInput
+from summit.core.i18n import gettext as _
 from summit.core.models import AuditEntry
 from summit.core.rules.audit_chain import (
     GENESIS,
@@ -184,7 +185,7 @@ def parse_head(text: str) -> tuple[int | None, str]:
     """``HASH``, ``#SEQ HASH`` or ``SEQ:HASH`` → (seq or None, hash)."""
     match = _HEAD.match(text or "")
     if match is None:
-        raise InvalidInput("head", "give the 64-character head hash (optionally #SEQ before it)")
+        raise InvalidInput("head", _("give the 64-character head hash (optionally #SEQ before it)"))
     return (int(match.group(1)) if match.group(1) else None), match.group(2).lower()
 
 

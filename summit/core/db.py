@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from summit.core.errors import DatabaseError, InvalidInput
+from summit.core.i18n import gettext as _
 
 T = TypeVar("T")
 
@@ -274,7 +275,7 @@ async def with_retries(
                 raise
             if attempt == attempts - 1:
                 raise InvalidInput(
-                    field, "too many simultaneous changes; please submit again"
+                    field, _("too many simultaneous changes; please submit again")
                 ) from None
         await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
     raise AssertionError("unreachable")

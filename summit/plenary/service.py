@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from summit.core import audit
 from summit.core.db import rows_of
 from summit.core.errors import NotFound
+from summit.core.i18n import gettext as _
 from summit.core.models import Summit, utcnow
 from summit.core.security import new_token, token_hash
 from summit.council import clean_text, council_outcome, priority_totals, turnout
@@ -50,7 +51,7 @@ async def revoke_display_link(
 ) -> DisplayLink:
     link = await session.get(DisplayLink, link_id)
     if link is None or link.summit_id != summit_id:
-        raise NotFound(f"display link {link_id} does not exist")
+        raise NotFound(_("display link %(link_id)s does not exist") % {"link_id": link_id})
     if link.revoked_at is None:
         link.revoked_at = utcnow()
         await audit.append(
