@@ -415,3 +415,36 @@ def test_a_refused_theme_split_comes_back_open_with_the_new_name(demo: Any) -> N
     ]
     assert rename[0].named("label")[0].value != "Ouderen in de wijk"
     assert answer.text.count('role="alert"') == 1
+
+
+def test_a_refused_topic_choice_keeps_the_first_choice(client: Client) -> None:
+    """A participant's topic form: an unknown second topic is refused and the first choice
+    stays chosen."""
+    tokens: dict[str, str] = {}
+
+    async def prepare() -> None:
+        async with client.db.session() as session:
+            await repository.add_staff_user(session, "organiser", PASSWORD, "organiser")
+        await make_seated_summit(client.db, tokens=tokens)
+
+    client.run(prepare())
+    csrf = _signed_in(client, "organiser", "/seating")
+    settings = {
+        "csrf_token": csrf,
+        "rounds": "2",
+        "table_size": "8",
+        "features": ["age_band", "gender"],
+        "topics": "Wonen\nFietsen\nGroen",
+    }
+    assert client.post("/seating/settings", data=settings).status_code == 303
+    client.cookies.clear()
+    client.get(f"/p/{next(iter(tokens.values()))}")
+    page = client.get("/me/topics?lang=nl")
+    typed = {"first": "Fietsen"}
+    answer = client.post(
+        "/me/topics", data={"csrf_token": csrf_of(page.text), **typed, "second": "Klimaat"}
+    )
+    assert answer.status_code == 400
+    assert_kept(
+        answer.text, "/me/topics", typed, "second", dutch("choose one of the listed topics")
+    )

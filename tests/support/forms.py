@@ -64,9 +64,11 @@ class _Parser(HTMLParser):
         elif tag == "option" and self._control is not None:
             value = attrs.get("value")
             self._control.options.append((value or "", "selected" in attrs))
-            self._option = [] if value is None else None
+            self._option = [] if value is None else None  # its text is its value
 
     def handle_endtag(self, tag: str) -> None:
+        if tag in ("option", "select"):
+            self._option = None
         if tag == "form":
             self._form = None
         if tag in ("textarea", "select"):
@@ -77,6 +79,9 @@ class _Parser(HTMLParser):
                 break
 
     def handle_data(self, data: str) -> None:
+        if self._option is not None and self._control is not None and self._control.options:
+            value, selected = self._control.options[-1]
+            self._control.options[-1] = ((value + data).strip(), selected)
         for _tag, element_id, _alert in self._open:
             if element_id:
                 self.texts[element_id] = self.texts.get(element_id, "") + data
