@@ -158,7 +158,9 @@ def test_phase_change_is_logged_and_refused_when_skipping(demo_client: Any) -> N
     page = client.get("/organiser").text
     token = csrf_of(page)
     skip = client.post("/organiser/phase", data={"phase": "monitor", "csrf_token": token})
-    assert skip.status_code == 400 and "kan alleen door naar forum" in skip.text
+    assert skip.status_code == 400 and "kan alleen door naar Burgerforum" in skip.text
+    # the dashboard again, the message by the phase button (summit.core.forms)
+    assert 'id="f-phase" aria-invalid="true"' in skip.text
     ok = client.post("/organiser/phase", data={"phase": "forum", "csrf_token": token})
     assert ok.status_code == 303
     audit_json = client.get("/audit.json").json()
