@@ -81,14 +81,15 @@ def path_int(request: Request, name: str) -> int:
     try:
         return parse_int(str(request.path_params[name]), name, low=1)
     except InvalidInput:
-        raise HTTPException(404, f"{name}: no such item") from None
+        raise HTTPException(404, f"{name}: " + _("This item does not exist.")) from None
 
 
 async def json_object(request: Request, *, limit: int) -> dict[str, Any]:
     """The request body as a JSON object of at most ``limit`` bytes."""
     raw = await request.body()
     if len(raw) > limit:
-        raise HTTPException(413, f"body: at most {limit // 1000} kB")
+        message = _("This request is larger than the %(size)s kB this page accepts.")
+        raise HTTPException(413, "body: " + message % {"size": limit // 1000})
     # strict: text cleaned of hidden characters, no lone surrogates, no 1e400 or NaN
     data = decode_json(raw or b"{}")
     if not isinstance(data, dict):

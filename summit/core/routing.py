@@ -109,8 +109,10 @@ def _deny(request: Request, access: Access) -> Response:
     if wants_html and anonymous and staff_only and request.method == "GET":
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     if anonymous:
-        raise HTTPException(401, "login: this page needs you to log in or open your personal link")
-    raise HTTPException(403, "role: your role does not allow this")
+        raise HTTPException(
+            401, "login: " + _("This page needs you to log in or to open your personal link.")
+        )
+    raise HTTPException(403, "role: " + _("Your role does not allow this."))
 
 
 def page(

@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from summit.core.db import Database
 from summit.core.events import EventBus
+from summit.core.i18n import gettext as _
 from summit.core.models import Participant, Summit
 from summit.core.routing import Identity
 
@@ -39,7 +40,7 @@ def identity(request: Request) -> Identity:
 def summit_or_404(request: Request) -> Summit:
     summit = getattr(request.state, "summit", None)
     if not isinstance(summit, Summit):
-        raise HTTPException(404, "summit: no summit has been created yet")
+        raise HTTPException(404, "summit: " + _("No summit has been created yet."))
     return summit
 
 
@@ -48,7 +49,7 @@ async def current_participant(request: Request, session: AsyncSession) -> Partic
     participant_id = identity(request).participant_id
     participant = await session.get(Participant, participant_id) if participant_id else None
     if participant is None:
-        raise HTTPException(401, "login: open your personal link again")
+        raise HTTPException(401, "login: " + _("Open your personal link again."))
     return participant
 
 

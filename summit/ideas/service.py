@@ -282,7 +282,7 @@ async def add_idea(
             same_place = (existing.table_id, existing.round_id) == (ctx.table_id, ctx.round_id)
             if not same_place or existing.title != title or existing.body != body:
                 raise IdempotencyConflict(
-                    "idempotency_key", "was already used for a different idea"
+                    "idempotency_key", _("was already used for a different idea")
                 )
             return existing, False
     if expect_table is not None and expect_table != ctx.table_id:

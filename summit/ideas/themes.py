@@ -351,7 +351,9 @@ class ThemeService:
         )
         if getattr(result, "rowcount", 0) != 1:
             live.board = None
-            raise BoardChanged("board", "the theme board changed meanwhile; reload and try again")
+            raise BoardChanged(
+                "board", _("The theme board changed meanwhile; reload the page and try again.")
+            )
         details = {
             d.key: d
             for d in (
@@ -540,7 +542,7 @@ class ThemeService:
                 op = await asyncio.to_thread(_apply, board, kind, args)
             except ConstraintError as exc:
                 live.board = None  # the library may have changed part of its state
-                raise InvalidInput("theme", str(exc)) from None
+                raise InvalidInput("theme", constraint_text(exc)) from None
             view = await asyncio.to_thread(self._board_view, board)
             try:
                 async with self.db.session() as session:
@@ -602,7 +604,7 @@ class ThemeService:
                 async with self.db.session() as session:
                     fresh = await session.get(ThemeConstraint, row_id)
                     if fresh is None or fresh.undone:
-                        raise BoardChanged("undo", "that decision was undone already")
+                        raise BoardChanged("undo", _("That decision was undone already."))
                     fresh.undone = True
                     generation, _ids = await self._persist(session, summit_id, live, *view)
                     await audit.append(
@@ -635,6 +637,24 @@ def _label(args: Mapping[str, Any], required: bool) -> str | None:
             "label", _("has at most %(TITLE_MAX)s characters") % {"TITLE_MAX": TITLE_MAX}
         )
     return label
+
+
+def constraint_text(exc: ConstraintError) -> str:
+    """The theme library's refusal (English, for developers) as the moderator reads it."""
+    text = str(exc)
+    known = (
+        ("with itself", _("A theme cannot be merged with itself.")),
+        ("needs some but not all", _("A split needs some, but not all, of the theme's ideas.")),
+        ("split from its duplicate", _("An idea cannot be split from its duplicate.")),
+        ("cannot duplicate itself", _("An idea cannot be a duplicate of itself.")),
+        ("unknown theme", _("This theme no longer exists; reload the page.")),
+        ("unknown idea", _("This idea no longer exists; reload the page.")),
+        ("label of theme", _("The new name is empty.")),
+    )
+    for marker, message in known:
+        if marker in text:
+            return message
+    return _("This decision does not fit the theme board; reload the page and try again.")
 
 
 def _key(args: Mapping[str, Any], name: str) -> str:

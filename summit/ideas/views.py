@@ -107,7 +107,7 @@ async def _change(request: Request, idea_id: int, data: dict[str, Any] | None) -
             participant = await current_participant(request, session)
             idea = await ideas.get_idea(session, participant.summit_id, idea_id)
             if not await ideas.may_edit(session, participant, idea):
-                raise PermissionDenied("role: you can only change ideas of your own table")
+                raise PermissionDenied("role: " + _("You can only change ideas of your own table."))
             if data is None:
                 await ideas.withdraw_idea(session, idea, actor=participant.pseudonym)
             else:

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from summit.core import sessions
 from summit.core.db import Database
+from summit.core.i18n import gettext as _
 from summit.core.models import LoginSession, Partner
 from summit.core.routing import Identity
 from summit.core.rules.roles import Principal
@@ -54,7 +55,7 @@ class PartnerContext:
 def current_partner(request: Request) -> Partner:
     partner = getattr(request.state, "partner", None)
     if not isinstance(partner, Partner):
-        raise HTTPException(401, "login: open your organisation's personal link again")
+        raise HTTPException(401, "login: " + _("Open your organisation's personal link again."))
     return partner
 
 

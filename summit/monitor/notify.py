@@ -237,7 +237,7 @@ async def _queue_confirmation(
 async def get_subscription(session: AsyncSession, sub_id: int) -> MonitorSubscription:
     sub = await session.get(MonitorSubscription, sub_id)
     if sub is None:
-        raise NotFound(f"subscription {sub_id} does not exist")
+        raise NotFound(i18n.gettext("Subscription %(id)s does not exist.") % {"id": sub_id})
     return sub
 
 

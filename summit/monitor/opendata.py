@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from summit.core import audit
 from summit.core.db import Database
 from summit.core.errors import NotFound
+from summit.core.i18n import gettext
 from summit.core.models import AuditEntry, Partner, Summit, utcnow
 from summit.core.times import local_date, summit_time_zone
 from summit.council.models import (
@@ -479,7 +480,7 @@ async def build_export(db: Database, summit_id: int, *, actor: str = "cli") -> d
     async with db.session() as session:
         summit = await session.get(Summit, summit_id)
         if summit is None:
-            raise NotFound(f"summit {summit_id} does not exist")
+            raise NotFound(gettext("Summit %(id)s does not exist.") % {"id": summit_id})
         files = await _record_files(session, summit, local_date(now, summit_time_zone(summit)))
         entry = await audit.append(
             session,

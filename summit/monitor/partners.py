@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from summit.core import audit, sessions
 from summit.core.errors import NotFound
+from summit.core.i18n import gettext
 from summit.core.models import LoginSession, Partner, Summit, utcnow
 from summit.core.security import new_pseudonym, new_token, token_hash
 from summit.core.service import LinkRejected
@@ -120,7 +121,7 @@ async def set_agreement(
 async def get_partner(session: AsyncSession, summit_id: int, partner_id: int) -> Partner:
     partner = await session.get(Partner, partner_id)
     if partner is None or partner.summit_id != summit_id:
-        raise NotFound(f"partner {partner_id} does not exist")
+        raise NotFound(gettext("Partner %(id)s does not exist.") % {"id": partner_id})
     return partner
 
 

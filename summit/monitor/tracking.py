@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from summit.core import audit
 from summit.core.errors import NotFound
+from summit.core.i18n import gettext
 from summit.core.models import Partner, Summit, utcnow
 from summit.core.times import local_date, summit_time_zone
 from summit.council.models import CouncilVoteItem, Decision, Proposal, ProposalVersion
@@ -113,7 +114,9 @@ async def items(session: AsyncSession, summit_id: int) -> list[MonitorItem]:
 async def get_item(session: AsyncSession, summit_id: int, item_id: int) -> MonitorItem:
     item = await session.get(MonitorItem, item_id)
     if item is None or item.summit_id != summit_id:
-        raise NotFound(f"adopted proposal {item_id} is not followed by the Monitor")
+        raise NotFound(
+            gettext("Adopted proposal %(id)s is not followed by the Monitor.") % {"id": item_id}
+        )
     return item
 
 
@@ -293,7 +296,7 @@ async def complete_milestone(
 ) -> MonitorMilestone:
     row = await session.get(MonitorMilestone, milestone_id)
     if row is None or row.item_id != item.id:
-        raise NotFound(f"milestone {milestone_id} does not exist")
+        raise NotFound(gettext("Milestone %(id)s does not exist.") % {"id": milestone_id})
     row.done_on = parse_date(done_on, "done_on", required=True)
     await audit.append(
         session,

@@ -18,7 +18,7 @@ from summit.core.models import Participant, Summit, utcnow
 from summit.core.times import local_date, summit_time_zone
 from summit.core.web import db, identity
 from summit.monitor import notify
-from summit.monitor.rules import MonitorInputError, MonitorRefusal
+from summit.monitor.rules import MonitorInputError, MonitorRefusal, _
 
 Action = Callable[[AsyncSession, dict[str, str], FormData], Awaitable[Any]]
 Rerender = Callable[[dict[str, str], tuple[str, str]], Awaitable[Response]]
@@ -77,7 +77,7 @@ async def submit(
 async def participant(request: Request, session: AsyncSession) -> Participant:
     found = await session.get(Participant, identity(request).participant_id)
     if found is None:
-        raise MonitorInputError("login", "open your personal link again")
+        raise MonitorInputError("login", _("Open your personal link again."))
     return found
 
 
