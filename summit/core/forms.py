@@ -81,7 +81,7 @@ def path_int(request: Request, name: str) -> int:
     try:
         return parse_int(str(request.path_params[name]), name, low=1)
     except InvalidInput:
-        raise HTTPException(404, f"{name}: " + _("This item does not exist.")) from None
+        raise HTTPException(404, f"{name}: " + _("There is no such item.")) from None
 
 
 async def json_object(request: Request, *, limit: int) -> dict[str, Any]:
