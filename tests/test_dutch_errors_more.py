@@ -86,6 +86,7 @@ def test_the_theme_boards_refusals_speak_dutch() -> None:
     problems = [f"{text!r} {english_in(text)}" for text in shown if english_in(text)]
     assert not problems, "\n".join(problems)
     assert shown[0] == "Een thema kan niet met zichzelf worden samengevoegd."
+    assert shown[4] == "Thema t9 bestaat niet (meer); laad de pagina opnieuw."
 
 
 @pytest.mark.anyio

@@ -149,6 +149,7 @@ def test_a_participant_of_another_table_cannot_add_to_this_one(table: Any) -> No
         headers={"x-csrf-token": csrf_other},
     )
     assert edit.status_code == 403
+    assert edit.json()["error"] == "role: Je kunt alleen ideeën van je eigen tafel wijzigen."
     withdraw = client.post(
         f"/api/ideas/{mine['id']}/withdraw", headers={"x-csrf-token": csrf_other}
     )

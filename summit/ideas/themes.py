@@ -17,6 +17,7 @@ import asyncio
 import importlib.util
 import logging
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -642,13 +643,15 @@ def _label(args: Mapping[str, Any], required: bool) -> str | None:
 def constraint_text(exc: ConstraintError) -> str:
     """The theme library's refusal (English, for developers) as the moderator reads it."""
     text = str(exc)
+    named = re.search(r"'([^']*)'", text)
+    name = {"name": named.group(1) if named else ""}
     known = (
         ("with itself", _("A theme cannot be merged with itself.")),
         ("needs some but not all", _("A split needs some, but not all, of the theme's ideas.")),
         ("split from its duplicate", _("An idea cannot be split from its duplicate.")),
         ("cannot duplicate itself", _("An idea cannot be a duplicate of itself.")),
-        ("unknown theme", _("This theme no longer exists; reload the page.")),
-        ("unknown idea", _("This idea no longer exists; reload the page.")),
+        ("unknown theme", _("Theme %(name)s does not exist (any more); reload the page.") % name),
+        ("unknown idea", _("Idea %(name)s does not exist (any more); reload the page.") % name),
         ("label of theme", _("The new name is empty.")),
     )
     for marker, message in known:
