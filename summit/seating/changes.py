@@ -360,6 +360,15 @@ async def _host_changes(
     return moves
 
 
+_MOVE_FIELDS = {"to_table": "table", "participant_id": "participant"}
+
+
+def _as_move_refusal(exc: SeatingError) -> InvalidInput:
+    """A refused move, with the fields named as the move form names them."""
+    refused = as_invalid(exc)
+    return InvalidInput(_MOVE_FIELDS.get(refused.field, refused.field), refused.detail)
+
+
 def _host_violations(loaded: Loaded, r: int, pseudonym: str, to_table: int) -> list[Violation]:
     seating = loaded.seating
     if not 1 <= to_table <= len(seating.tables):
@@ -404,7 +413,7 @@ def _violations(loaded: Loaded, r: int, pseudonym: str, to_table: int) -> list[V
     try:
         return check_move(loaded.seating, r, pseudonym, to_table)
     except SeatingError as exc:
-        raise as_invalid(exc) from None
+        raise _as_move_refusal(exc) from None
 
 
 async def move_participant(
@@ -440,7 +449,7 @@ async def move_participant(
         try:
             apply_move(loaded.seating, r, pseudonym, to_table)
         except SeatingError as exc:
-            raise as_invalid(exc) from None
+            raise _as_move_refusal(exc) from None
     seat.table_id = loaded.tables[to_table].id
     await session.flush()
     outcome = DayOutcome(moves=[Move(round_number, pseudonym, source, to_table, "manual")])
