@@ -206,7 +206,8 @@ async def follow(request: Request) -> Response:
         )
     form = await request.form()
     raw_item = str(form.get("item", "") or "")
-    error = None
+    # a bad address raises InvalidInput("email", ...): the page the form is on comes back with
+    # the address typed and the message by the field (summit.core.forms)
     try:
         async with db(request).session() as session:
             item = (
@@ -223,14 +224,13 @@ async def follow(request: Request) -> Response:
                 language=str(form.get("language", "") or "") or None,
             )
     except InvalidInput as exc:
-        error = error_text(exc)
-    if error is None:
-        wake_jobs(request)
+        # the Monitor's errors carry the English msgid: hand on the message in the user's language
+        raise InvalidInput(exc.field, error_text(exc)) from None
+    wake_jobs(request)
     return render(
         request,
         "monitor/follow.html",
-        {"step": "error" if error else "sent", "error": error, "email": str(form.get("email", ""))},
-        status_code=400 if error else 200,
+        {"step": "sent", "error": None, "email": str(form.get("email", ""))},
     )
 
 

@@ -1,0 +1,69 @@
+"""Forms never lose input on the Monitor: a refused form comes back as its own page (400) with
+what was typed and the Dutch message by the field, not the bare error page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from summit.app import create_app
+from tests.support.app import Client, make_settings
+from tests.support.forms import assert_kept
+from tests.support.http import csrf_of
+from tests.support.mail import Smtp
+from tests.support.monitor import setup_monitor
+
+
+@pytest.fixture
+def mail_client(db_url: str, tmp_path: Path) -> Iterator[Client]:
+    server = Smtp()
+    server.controller.start()
+    try:
+        app = create_app(make_settings(tmp_path, db_url, smtp_url=server.url))
+        with Client(app, base_url="http://testserver", follow_redirects=False) as client:
+            client.run(client.app.state.monitor_jobs.stop())  # type: ignore[attr-defined]
+            yield client
+    finally:
+        server.controller.stop()
+
+
+BAD_ADDRESS = "vul een e-mailadres in zoals naam@voorbeeld.nl"
+
+# (page, form's action, bad values, field, Dutch message); {bike} is an item's number
+CASES = [
+    (
+        "/monitor",
+        "/monitor/follow",
+        {"email": "geen adres", "language": "en"},
+        "email",
+        BAD_ADDRESS,
+    ),
+    (
+        "/monitor/proposals/{bike}",
+        "/monitor/follow",
+        {"email": "volger@", "language": "en"},
+        "email",
+        BAD_ADDRESS,
+    ),
+]
+
+
+@pytest.mark.parametrize(("page", "action", "typed", "field", "message"), CASES)
+def test_a_refused_monitor_form_comes_back_with_what_was_typed(
+    mail_client: Client, page: str, action: str, typed: dict[str, str], field: str, message: str
+) -> None:
+    client = mail_client
+    world = client.run(setup_monitor(client.db))
+    bike = world.items["Veilige fietsroutes naar school"]
+    page = page.format(bike=bike)
+    hidden = {"item": str(bike)} if page.startswith("/monitor/proposals/") else {}
+    shown = client.get(page)
+    assert shown.status_code == 200
+    answer = client.post(
+        action, data={"csrf_token": csrf_of(shown.text), "form_page": page, **hidden, **typed}
+    )
+    assert answer.status_code == 400
+    assert "error-summary" in answer.text  # the form's page, not the bare error page
+    assert_kept(answer.text, action, typed, field, message)
