@@ -1,17 +1,27 @@
 """Forms never lose input, more forms: the seating page's move, rebalance and from-agenda
-forms come back refused (400) as the seating page itself, with what was chosen still chosen and
-the Dutch message by the field (``summit.core.forms``)."""
+forms, the lottery's commitment, draw and named invitation, and the selection's run and draw
+come back refused (400) as their own page, with what was typed or chosen still there and the
+Dutch message by the field (``summit.core.forms``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from summit.core import service as repository
 from tests.support.app import Client
-from tests.support.forms import parse
+from tests.support.forms import assert_kept, parse
 from tests.support.http import csrf_of, login
+from tests.support.lottery_http import (
+    SEED,
+    current_summit_id,
+    register_csv,
+    register_everyone,
+    run_selection,
+    upload,
+)
 from tests.support.seating import make_seated_summit
 from tests.test_forms_keep_input import PASSWORD, dutch
 
@@ -97,3 +107,103 @@ def test_topics_from_an_agenda_without_shortlist_are_refused_on_the_page(
     message = dutch("the agenda has no shortlist yet: close the prioritisation first")
     assert message in answer.text
     assert answer.text.count('role="alert"') == 1
+
+
+# --- The lottery and the selection (the demo summit, before its draw) ------------------------
+
+
+def _lottery(demo_client: tuple[Client, Any], path: str = "/organiser/lottery") -> str:
+    """Sign the organiser in, read ``path`` in Dutch; return its CSRF token."""
+    client, info = demo_client
+    assert login(client, "organiser", info.organiser_password).status_code == 303
+    shown = client.get(path + "?lang=nl")
+    assert shown.status_code == 200, shown.text
+    return csrf_of(shown.text)
+
+
+def test_a_refused_commitment_keeps_the_number_of_invitations(
+    demo_client: tuple[Client, Any],
+) -> None:
+    client, _info = demo_client
+    csrf = _lottery(demo_client)
+    assert upload(client, register_csv(150)).status_code == 303
+    typed = {"sample_size": "60", "dice_digits": "3"}
+    answer = client.post("/organiser/lottery/commit", data={"csrf_token": csrf, **typed})
+    _refused_page(answer.text, answer.status_code)
+    message = dutch("use between 6 and 64 dice digits")
+    assert_kept(answer.text, "/organiser/lottery/commit", typed, "dice_digits", message)
+    # the household box was left unticked, and stays so (its default is ticked)
+    form = next(f for f in parse(answer.text).forms if f.action == "/organiser/lottery/commit")
+    assert "checked" not in form.named("one_per_household")[0].attrs
+    assert client.get("/lottery/commitment.json").status_code == 404  # nothing was stored
+
+
+def test_a_refused_draw_keeps_the_seed_typed(demo_client: tuple[Client, Any]) -> None:
+    client, _info = demo_client
+    csrf = _lottery(demo_client)
+    assert upload(client, register_csv(150)).status_code == 303
+    committed = client.post(
+        "/organiser/lottery/commit", data={"csrf_token": csrf, "sample_size": "60"}
+    )
+    assert committed.status_code == 303
+    typed = {"seed": "12345"}
+    answer = client.post("/organiser/lottery/draw", data={"csrf_token": csrf, **typed})
+    _refused_page(answer.text, answer.status_code)
+    message = dutch("expected %(digits)s dice digits, got %(n)s", digits=20, n=5)
+    assert_kept(answer.text, "/organiser/lottery/draw", typed, "seed", message)
+
+
+def test_a_refused_named_invitation_is_marked_on_the_role(
+    demo_client: tuple[Client, Any],
+) -> None:
+    client, _info = demo_client
+    csrf = _lottery(demo_client)
+    answer = client.post(
+        "/organiser/lottery/named", data={"csrf_token": csrf, "role": "burgemeester"}
+    )
+    _refused_page(answer.text, answer.status_code)
+    _marked(
+        answer.text, "/organiser/lottery/named", "role", dutch("choose one of the listed roles")
+    )
+
+
+def test_a_refused_selection_run_keeps_the_seats_and_panels(
+    demo_client: tuple[Client, Any],
+) -> None:
+    client, _info = demo_client
+    csrf = _lottery(demo_client, "/organiser/selection")
+    typed = {"seats": "9", "tolerance": "veel", "algorithm": "maximin", "panels": "250"}
+    answer = client.post(
+        "/organiser/selection/run",
+        data={"csrf_token": csrf, "role": "resident", "form_id": "resident", **typed},
+    )
+    _refused_page(answer.text, answer.status_code)
+    message = dutch("must be a number such as 0.1")
+    assert_kept(answer.text, "/organiser/selection/run", typed, "tolerance", message)
+
+
+def test_a_refused_panel_draw_keeps_the_seed_and_the_dropout_rates(
+    demo_client: tuple[Client, Any],
+) -> None:
+    client, _info = demo_client
+    csrf = _lottery(demo_client)
+    assert upload(client, register_csv(150)).status_code == 303
+    client.post("/organiser/lottery/commit", data={"csrf_token": csrf, "sample_size": "50"})
+    assert (
+        client.post("/organiser/lottery/draw", data={"csrf_token": csrf, "seed": SEED}).status_code
+        == 303
+    )
+    register_everyone(client, current_summit_id(client))
+    run_selection(client, csrf)
+    client.get("/organiser/selection?lang=nl")
+    typed = {"seed": "1234567890 0987654321", "dropout_rates": "leeftijd is jong"}
+    answer = client.post(
+        "/organiser/selection/draw",
+        data={"csrf_token": csrf, "role": "resident", "form_id": "resident", **typed},
+    )
+    _refused_page(answer.text, answer.status_code)
+    message = dutch(
+        "The dropout rates could not be read: write one group of the quotas per line as "
+        "feature=value: rate, the rate a share below 1 (0.05) or a percentage (5%)."
+    )
+    assert_kept(answer.text, "/organiser/selection/draw", typed, "dropout_rates", message)
