@@ -5,6 +5,7 @@ Dutch message by the field (``summit.core.forms``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -207,3 +208,41 @@ def test_a_refused_panel_draw_keeps_the_seed_and_the_dropout_rates(
         "feature=value: rate, the rate a share below 1 (0.05) or a percentage (5%)."
     )
     assert_kept(answer.text, "/organiser/selection/draw", typed, "dropout_rates", message)
+
+
+def test_the_overtime_button_is_refused_on_the_moderator_page(client: Client) -> None:
+    """A round over time on a summit with no programme: "next item" is refused on the
+    moderator's own page, the message by the button, the overtime notice still there."""
+    from sqlalchemy import update
+
+    from summit.core.models import Round, utcnow
+
+    async def prepare() -> None:
+        async with client.db.session() as session:
+            await repository.add_staff_user(session, "organiser", PASSWORD, "organiser")
+            await repository.add_staff_user(session, "moderator", PASSWORD, "moderator")
+        await make_seated_summit(client.db, tokens={})
+
+    client.run(prepare())
+    assert login(client, "organiser", PASSWORD).status_code == 303
+    csrf = csrf_of(client.get("/seating?lang=nl").text)
+    opened = client.post("/seating/rounds/1/open", data={"csrf_token": csrf, "minutes": "10"})
+    assert opened.status_code == 303
+
+    async def overrun() -> None:
+        async with client.db.session() as session:
+            ends = utcnow() - dt.timedelta(minutes=7)
+            await session.execute(update(Round).where(Round.number == 1).values(ends_at=ends))
+
+    client.run(overrun())
+    client.cookies.clear()
+    assert login(client, "moderator", PASSWORD).status_code == 303
+    shown = client.get("/moderator?lang=nl")
+    assert any(f.action == "/programme/advance" for f in parse(shown.text).forms)
+    answer = client.post(
+        "/programme/advance", data={"csrf_token": csrf_of(shown.text), "form_page": "/moderator"}
+    )
+    _refused_page(answer.text, answer.status_code)
+    message = dutch("the programme has no items yet")
+    assert_kept(answer.text, "/programme/advance", {}, "programme", message)
+    assert dutch("Over time by %(n)s min.", n=7) in answer.text
