@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -38,13 +37,21 @@ def embedder() -> SentenceTransformerEmbedder:
     return e
 
 
+class _NoModel:
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"the model was used ({name}): not from the cache")
+
+
 def test_embeddings_are_normalised_and_cached(embedder: SentenceTransformerEmbedder) -> None:
     vectors = embedder.embed(IDEAS)
     assert vectors.shape == (len(IDEAS), 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
-    start = time.perf_counter()
-    again = embedder.embed(list(reversed(IDEAS)))
-    assert time.perf_counter() - start < 0.05  # all from the cache
+    model = embedder._model
+    embedder._model = _NoModel()  # any use of the model now fails: all must come from the cache
+    try:
+        again = embedder.embed(list(reversed(IDEAS)))
+    finally:
+        embedder._model = model
     assert np.array_equal(again[::-1], vectors)
 
 
@@ -66,9 +73,7 @@ def test_board_groups_real_ideas(embedder: SentenceTransformerEmbedder) -> None:
     board.recluster(n_themes=3)
     groups = {frozenset(t.idea_ids) for t in board.themes}
     assert groups == {frozenset("012"), frozenset("345"), frozenset("678")}
-    start = time.perf_counter()
-    theme = board.add_idea("new", "Wider bicycle lanes on the bridge")
-    assert (time.perf_counter() - start) < 0.5
+    theme = board.add_idea("new", "Wider bicycle lanes on the bridge")  # timed in bench_clustering
     assert theme == board.theme_of("0")
 
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import functools
 import random
-import time
 from collections import Counter
 from itertools import combinations
 
@@ -621,15 +620,14 @@ def _probe_people(n: int) -> list[Participant]:
     return out
 
 
-def test_200_people_four_rounds_with_hosts_near_the_bound_and_fast() -> None:
+def test_200_people_four_rounds_with_hosts_near_the_bound() -> None:
+    # its time is measured by scripts/bench_seating.py (the hosted case), never here
     group = _probe_people(200)
     venue = sum(p.mode == "venue" for p in group)
     hosts = tuple(Host(f"hv{i}") for i in range(-(-venue // 8))) + tuple(
         Host(f"ho{i}", ONLINE) for i in range(-(-(200 - venue) // 8))
     )
-    start = time.perf_counter()
     seating = seat_rounds(group, SeatingSettings(rounds=4, features=FEATURES, hosts=hosts), "x")
-    seconds = time.perf_counter() - start
     report = evaluate(seating)
     # 50 online people at 7 tables: the table of 8 cannot part over 7 tables, so 1 is the best
     assert report.repeated_pairs_lower_bound == 1
@@ -637,16 +635,14 @@ def test_200_people_four_rounds_with_hosts_near_the_bound_and_fast() -> None:
     assert report.repeated_pairs <= 6
     assert report.pattern_compliance == 1.0
     assert all(h is not None for h in seating.hosts[0])
-    assert seconds < 6  # about 0.4 s alone; generous for a shared machine
 
 
-def test_small_summit_with_unavoidable_repeats_stops_early() -> None:
+def test_small_summit_with_unavoidable_repeats_knows_its_bound() -> None:
+    # how soon the search stops here is measured by scripts/bench_seating.py (48 x 4), not here
     group = _probe_people(48)
-    start = time.perf_counter()
     seating = seat_rounds(group, SeatingSettings(rounds=4, features=FEATURES), "x")
-    seconds = time.perf_counter() - start
     report = evaluate(seating)
     # 11 online people at 2 tables for 4 rounds: at least 15 pairs meet twice or more
     assert report.repeated_pairs_lower_bound >= 15
     assert report.repeated_pairs >= report.repeated_pairs_lower_bound
-    assert seconds < 5  # the search without an early stop needed ~10 s here
+    assert report.pattern_compliance == 1.0
