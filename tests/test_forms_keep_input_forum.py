@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from summit.app import create_app
+from summit.council.models import CouncilVote
 from tests.support.app import Client, make_settings
+from tests.support.council import Council
 from tests.support.forms import assert_kept
 from tests.support.http import csrf_of
 from tests.support.mail import Smtp
@@ -67,3 +69,66 @@ def test_a_refused_monitor_form_comes_back_with_what_was_typed(
     assert answer.status_code == 400
     assert "error-summary" in answer.text  # the form's page, not the bare error page
     assert_kept(answer.text, action, typed, field, message)
+
+
+# The Burgerraad's forms: (page, form's action, bad values, field, Dutch message); {p1}, {p2}
+# are proposals written first
+COUNCIL_CASES = [
+    (
+        "/council",
+        "/council/votes",
+        {
+            "title": "Stemming over groen",
+            "proposals": "{p2}",
+            "closes_at": "morgen om zes",
+            "membership": "roles",
+            "member_roles": "resident",
+        },
+        "closes_at",
+        "gebruik een datum en tijd zoals 2026-12-20T18:00",
+    ),
+    (
+        "/council",
+        "/council/votes",
+        {
+            "title": "Stemming over groen",
+            "proposals": "{p1}",
+            "closes_at": "",
+            "membership": "roles",
+        },
+        "member_roles",
+        "kies minstens één rol",
+    ),
+    (
+        "/council",
+        "/council/votes",
+        {"title": "Stemming", "proposals": "{p1}", "membership": "list", "member_list": " "},
+        "member_list",
+        "noem minstens één deelnemerscode",
+    ),
+]
+
+
+@pytest.mark.parametrize(("page", "action", "typed", "field", "message"), COUNCIL_CASES)
+def test_a_refused_council_form_comes_back_with_what_was_typed(
+    council: Council,
+    page: str,
+    action: str,
+    typed: dict[str, str],
+    field: str,
+    message: str,
+) -> None:
+    p1, p2 = council.proposals(2)
+    council.as_organiser()
+    page = page.format(p1=p1, p2=p2)
+    action = action.format(p1=p1, p2=p2)
+    typed = {name: value.format(p1=p1, p2=p2) for name, value in typed.items()}
+    client = council.client
+    shown = client.get(page)
+    assert shown.status_code == 200
+    before = council.count(CouncilVote)
+    answer = client.post(action, data={"csrf_token": csrf_of(shown.text), **typed})
+    assert answer.status_code == 400, answer.text
+    assert "error-summary" in answer.text  # the form's page, not the bare error page
+    assert_kept(answer.text, action, typed, field, message)
+    assert council.count(CouncilVote) == before  # nothing stored

@@ -96,7 +96,7 @@ def _membership(form: FormData) -> Membership:
     )
 
 
-@page("/council/votes", allow=ORGANISER, methods=("POST",))
+@page("/council/votes", allow=ORGANISER, methods=("POST",), form_page="/council")
 async def create_vote(request: Request) -> Response:
     summit = summit_or_404(request)
     form = await request.form()
