@@ -6,6 +6,7 @@ Dutch message by the field (``summit.core.forms``)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -246,3 +247,53 @@ def test_the_overtime_button_is_refused_on_the_moderator_page(client: Client) ->
     message = dutch("the programme has no items yet")
     assert_kept(answer.text, "/programme/advance", {}, "programme", message)
     assert dutch("Over time by %(n)s min.", n=7) in answer.text
+
+
+# --- The programme's move and delete buttons -----------------------------------------------
+
+
+def test_refused_programme_moves_and_delete_come_back_by_their_button(
+    organiser: tuple[Client, str],
+) -> None:
+    """Moving the first item up, and deleting the item that is running now, are refused on the
+    manage page itself, the message by the very button pressed (each row has its own forms)."""
+    client, csrf = organiser
+    for title, start in (("Welkom", "09:00"), ("Gesprek", "09:30")):
+        added = client.post(
+            "/programme/items",
+            data={
+                "csrf_token": csrf,
+                "kind": "agenda",
+                "title": title,
+                "start": start,
+                "duration": "30",
+            },
+        )
+        assert added.status_code == 303, added.text
+    manage = client.get("/programme/manage?lang=nl").text
+    first = re.findall(r'data-item="(\d+)"', manage)[0]
+    move = f"/programme/items/{first}/move"
+    answer = client.post(move, data={"csrf_token": csrf, "form_id": "up", "direction": "up"})
+    _refused_page(answer.text, answer.status_code)
+    parsed = parse(answer.text)
+    up, down = [f for f in parsed.forms if f.action == move]
+    button = next(c for c in up.controls if c.tag == "button")
+    assert button.attrs.get("aria-invalid") == "true"
+    error_id = button.attrs["aria-describedby"]
+    assert parsed.texts[error_id].strip() == dutch("the item is already the first")
+    assert f"#{button.attrs['id']}" in parsed.links
+    assert not any("aria-invalid" in c.attrs for c in down.controls)  # only the button pressed
+    assert answer.text.count('role="alert"') == 1
+
+    assert client.post("/programme/advance", data={"csrf_token": csrf}).status_code == 303
+    delete = f"/programme/items/{first}/delete"
+    answer = client.post(delete, data={"csrf_token": csrf})
+    _refused_page(answer.text, answer.status_code)
+    parsed = parse(answer.text)
+    form = next(f for f in parsed.forms if f.action == delete)
+    button = next(c for c in form.controls if c.tag == "button")
+    assert button.attrs.get("aria-invalid") == "true"
+    message = dutch("the current item cannot be deleted; advance first")
+    assert parsed.texts[button.attrs["aria-describedby"]].strip() == message
+    assert f"#{button.attrs['id']}" in parsed.links
+    assert re.findall(r'data-item="(\d+)"', answer.text)[0] == first  # nothing was deleted

@@ -8,7 +8,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from summit.core.errors import InvalidInput
 from summit.core.forms import form_int, form_optional_int, form_text
 from summit.core.i18n import gettext as _
 from summit.core.routing import ORGANISER, PUBLIC, STAFF, page
@@ -38,7 +37,6 @@ def kind_labels() -> dict[str, str]:
 async def _manage_page(
     request: Request,
     *,
-    error: tuple[str, str] | None = None,
     values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -66,7 +64,6 @@ async def _manage_page(
         {
             "programme": data,
             "kinds": kind_labels(),
-            "error": error,
             "values": values,
             "can_edit": Principal.ORGANISER in identity(request).principals,
             "max_extend": uc.MAX_EXTEND,
@@ -113,34 +110,30 @@ async def save_item(request: Request) -> Response:
     return await _after(request, events, "#schedule")
 
 
-@page("/programme/items/{iid:int}/delete", allow=ORGANISER, methods=("POST",))
+@page("/programme/items/{iid:int}/delete", allow=ORGANISER, methods=("POST",), form_page=MANAGE)
 async def delete_item(request: Request) -> Response:
+    """Delete an item; a refusal comes back by its button on the manage page (core.forms)."""
     summit = summit_or_404(request)
-    try:
-        async with db(request).session() as session:
-            events = await uc.delete_item(
-                session, summit, int(request.path_params["iid"]), actor=identity(request).actor
-            )
-    except InvalidInput as exc:
-        return await _manage_page(request, error=(exc.field, exc.detail), status_code=400)
+    async with db(request).session() as session:
+        events = await uc.delete_item(
+            session, summit, int(request.path_params["iid"]), actor=identity(request).actor
+        )
     return await _after(request, events, "#schedule")
 
 
-@page("/programme/items/{iid:int}/move", allow=ORGANISER, methods=("POST",))
+@page("/programme/items/{iid:int}/move", allow=ORGANISER, methods=("POST",), form_page=MANAGE)
 async def move_item(request: Request) -> Response:
+    """Swap an item with the one before or after it; a refusal comes back by its button."""
     summit = summit_or_404(request)
     form = await request.form()
-    try:
-        async with db(request).session() as session:
-            events = await uc.move_item(
-                session,
-                summit,
-                int(request.path_params["iid"]),
-                actor=identity(request).actor,
-                direction=form_text(form, "direction"),
-            )
-    except InvalidInput as exc:
-        return await _manage_page(request, error=(exc.field, exc.detail), status_code=400)
+    async with db(request).session() as session:
+        events = await uc.move_item(
+            session,
+            summit,
+            int(request.path_params["iid"]),
+            actor=identity(request).actor,
+            direction=form_text(form, "direction"),
+        )
     return await _after(request, events, "#schedule")
 
 
