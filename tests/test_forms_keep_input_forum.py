@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from summit.app import create_app
-from summit.council.models import CouncilVote
+from summit.council.models import CouncilVote, ProposalVersion
 from tests.support.app import Client, make_settings
 from tests.support.council import Council
 from tests.support.forms import assert_kept
@@ -106,6 +106,32 @@ COUNCIL_CASES = [
         "member_list",
         "noem minstens één deelnemerscode",
     ),
+    (
+        "/council/proposals",
+        "/council/proposals",
+        {
+            "title": "Meer bankjes",
+            "problem": "Ouderen rusten nergens",
+            "text": " ",
+            "who_acts": "De wijkraad",
+            "cost": "€ 5.000",
+        },
+        "text",
+        "is verplicht",
+    ),
+    (
+        "/council/proposals/{p1}",
+        "/council/proposals/{p1}/versions",
+        {
+            "title": "",
+            "problem": "Te weinig schaduw",
+            "text": "Plant 40 bomen",
+            "who_acts": "De gemeente",
+            "cost": "€ 20.000",
+        },
+        "title",
+        "is verplicht",
+    ),
 ]
 
 
@@ -126,9 +152,10 @@ def test_a_refused_council_form_comes_back_with_what_was_typed(
     client = council.client
     shown = client.get(page)
     assert shown.status_code == 200
-    before = council.count(CouncilVote)
-    answer = client.post(action, data={"csrf_token": csrf_of(shown.text), **typed})
+    before = council.count(CouncilVote), council.count(ProposalVersion)
+    hidden = {"form_page": page} if action != page and action != "/council/votes" else {}
+    answer = client.post(action, data={"csrf_token": csrf_of(shown.text), **hidden, **typed})
     assert answer.status_code == 400, answer.text
     assert "error-summary" in answer.text  # the form's page, not the bare error page
     assert_kept(answer.text, action, typed, field, message)
-    assert council.count(CouncilVote) == before  # nothing stored
+    assert (council.count(CouncilVote), council.count(ProposalVersion)) == before  # none stored

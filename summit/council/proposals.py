@@ -65,7 +65,7 @@ class ProposalText:
         return ProposalText(
             title=clean_text(self.title, "title", required=True, limit=200),
             problem=clean_text(self.problem, "problem"),
-            text=clean_text(self.text, "proposal", required=True),
+            text=clean_text(self.text, "text", required=True),
             who_acts=clean_text(self.who_acts, "who_acts"),
             cost=clean_text(self.cost, "cost"),
         )
