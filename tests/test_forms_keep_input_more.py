@@ -297,3 +297,35 @@ def test_refused_programme_moves_and_delete_come_back_by_their_button(
     assert parsed.texts[button.attrs["aria-describedby"]].strip() == message
     assert f"#{button.attrs['id']}" in parsed.links
     assert re.findall(r'data-item="(\d+)"', answer.text)[0] == first  # nothing was deleted
+
+
+# --- The moderator's visit to an online table ------------------------------------------------
+
+
+def test_a_refused_visit_comes_back_by_the_table_button(demo: Any) -> None:
+    """A visit to a table that is no longer online (a stale page) is refused on the online
+    tables page, the message by the button of the table card pressed."""
+    client, info = demo
+    assert login(client, "moderator", info.moderator_password).status_code == 303
+    page = client.get("/moderator/video?lang=nl").text
+    cards = re.findall(r'data-table="(\d+)"', page)
+    assert cards, "the demo round has online tables"
+    vf = f"table-{cards[0]}"
+    answer = client.post(
+        "/moderator/video/visit",
+        data={"csrf_token": csrf_of(page), "form_id": vf, "table": "999"},
+    )
+    _refused_page(answer.text, answer.status_code)
+    parsed = parse(answer.text)
+    form = next(
+        f
+        for f in parsed.forms
+        if f.action == "/moderator/video/visit"
+        and any(c.attrs.get("value") == vf for c in f.controls)
+    )
+    button = next(c for c in form.controls if c.tag == "button")
+    assert button.attrs.get("aria-invalid") == "true"
+    message = dutch("%(number)s is not an online or hybrid table", number=999)
+    assert parsed.texts[button.attrs["aria-describedby"]].strip() == message
+    assert f"#{button.attrs['id']}" in parsed.links
+    assert answer.text.count('role="alert"') == 1
