@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from summit.app import create_app
-from summit.council.models import CouncilVote, ProposalVersion
+from summit.council.models import CouncilVote, PriorityVote, ProposalVersion
 from tests.support.app import Client, make_settings
 from tests.support.council import Council
 from tests.support.forms import assert_kept
@@ -74,6 +74,36 @@ def test_a_refused_monitor_form_comes_back_with_what_was_typed(
 # The Burgerraad's forms: (page, form's action, bad values, field, Dutch message); {p1}, {p2}
 # are proposals written first
 COUNCIL_CASES = [
+    (
+        "/council",
+        "/council/priorities",
+        {
+            "title": "Wat vinden we het belangrijkst?",
+            "item_kind": "proposal",
+            "stage": "proposals",
+            "votes_per_participant": "vijf",
+            "max_per_item": "2",
+            "shortlist_size": "4",
+            "seed": "loting-2026",
+        },
+        "votes_per_participant",
+        "moet een geheel getal zijn",
+    ),
+    (
+        "/council",
+        "/council/priorities",
+        {
+            "title": "Prioriteiten",
+            "item_kind": "theme",
+            "stage": "agenda",
+            "votes_per_participant": "3",
+            "max_per_item": "9",
+            "shortlist_size": "6",
+            "seed": "",
+        },
+        "max_per_item",
+        "moet van 1 tot en met het aantal stemmen per deelnemer zijn",
+    ),
     (
         "/council",
         "/council/votes",
@@ -152,10 +182,10 @@ def test_a_refused_council_form_comes_back_with_what_was_typed(
     client = council.client
     shown = client.get(page)
     assert shown.status_code == 200
-    before = council.count(CouncilVote), council.count(ProposalVersion)
-    hidden = {"form_page": page} if action != page and action != "/council/votes" else {}
+    before = [council.count(m) for m in (CouncilVote, ProposalVersion, PriorityVote)]
+    hidden = {"form_page": page} if action != page and page != "/council" else {}
     answer = client.post(action, data={"csrf_token": csrf_of(shown.text), **hidden, **typed})
     assert answer.status_code == 400, answer.text
     assert "error-summary" in answer.text  # the form's page, not the bare error page
     assert_kept(answer.text, action, typed, field, message)
-    assert (council.count(CouncilVote), council.count(ProposalVersion)) == before  # none stored
+    assert [council.count(m) for m in (CouncilVote, ProposalVersion, PriorityVote)] == before

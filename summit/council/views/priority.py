@@ -19,7 +19,7 @@ from summit.council.rules.voting import shortlist
 from summit.council.views.ballot import refusals
 
 
-@page("/council/priorities", allow=ORGANISER, methods=("POST",))
+@page("/council/priorities", allow=ORGANISER, methods=("POST",), form_page="/council")
 async def create_priority(request: Request) -> Response:
     summit = summit_or_404(request)
     form = await request.form()
