@@ -75,6 +75,13 @@ def test_a_refused_monitor_form_comes_back_with_what_was_typed(
 # are proposals written first
 COUNCIL_CASES = [
     (
+        "/council/priorities/{pv}",
+        "/council/priorities/{pv}/tally",
+        {"table": "999", "voters": "4", "dots-proposal:{p1}": "3", "dots-proposal:{p2}": "1"},
+        "table",
+        "tafel 999 bestaat niet",
+    ),
+    (
         "/council",
         "/council/priorities",
         {
@@ -176,9 +183,19 @@ def test_a_refused_council_form_comes_back_with_what_was_typed(
 ) -> None:
     p1, p2 = council.proposals(2)
     council.as_organiser()
-    page = page.format(p1=p1, p2=p2)
-    action = action.format(p1=p1, p2=p2)
-    typed = {name: value.format(p1=p1, p2=p2) for name, value in typed.items()}
+    pv = 0
+    if "{pv}" in page:  # an open prioritisation of the proposals
+        created = council.post(
+            "/council/priorities",
+            {"title": "Kortste lijst", "item_kind": "proposal", "stage": "proposals"},
+            "/council",
+        )
+        assert created.status_code == 303, created.text
+        pv = int(created.headers["location"].rsplit("/", 1)[1])
+        council.post(f"/council/priorities/{pv}/open", {}, f"/council/priorities/{pv}")
+    page = page.format(p1=p1, p2=p2, pv=pv)
+    action = action.format(p1=p1, p2=p2, pv=pv)
+    typed = {name.format(p1=p1, p2=p2): value.format(p1=p1, p2=p2) for name, value in typed.items()}
     client = council.client
     shown = client.get(page)
     assert shown.status_code == 200
