@@ -74,6 +74,7 @@ def test_a_refused_monitor_form_comes_back_with_what_was_typed(
 # The Burgerraad's forms: (page, form's action, bad values, field, Dutch message); {p1}, {p2}
 # are proposals written first
 COUNCIL_CASES = [
+    ("/council", "/council/themes", {"label": "   "}, "label", "is verplicht"),
     (
         "/council/priorities/{pv}",
         "/council/priorities/{pv}/tally",

@@ -34,7 +34,7 @@ async def overview(request: Request) -> Response:
     return render(request, "council/index.html", context)
 
 
-@page("/council/themes", allow=ORGANISER, methods=("POST",))
+@page("/council/themes", allow=ORGANISER, methods=("POST",), form_page="/council")
 async def add_theme(request: Request) -> Response:
     summit = summit_or_404(request)
     form = await request.form()
