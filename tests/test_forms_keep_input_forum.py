@@ -13,6 +13,7 @@ from summit.council.models import CouncilVote, PriorityVote, ProposalVersion
 from tests.support.app import Client, make_settings
 from tests.support.council import Council
 from tests.support.forms import assert_kept
+from tests.support.forum import CODE, World
 from tests.support.http import csrf_of
 from tests.support.mail import Smtp
 from tests.support.monitor import setup_monitor
@@ -207,3 +208,30 @@ def test_a_refused_council_form_comes_back_with_what_was_typed(
     assert "error-summary" in answer.text  # the form's page, not the bare error page
     assert_kept(answer.text, action, typed, field, message)
     assert [council.count(m) for m in (CouncilVote, ProposalVersion, PriorityVote)] == before
+
+
+def test_a_refused_forum_reaction_comes_back_on_its_proposal_with_what_was_typed(
+    world: World,
+) -> None:
+    world.client.cookies.clear()
+    world.client.get("/forum?lang=nl")
+    assert world.with_code(CODE).status_code == 303
+    page = f"/forum/proposals/{world.proposals[1]}"
+    action = f"{page}/react"
+    shown = world.client.get(page)
+    assert shown.status_code == 200
+    # an empty reaction: the choice of stance stays
+    typed = {"stance": "question", "text": ""}
+    answer = world.client.post(action, data={"csrf_token": csrf_of(shown.text), **typed})
+    assert answer.status_code == 400, answer.text
+    assert "Reacties" in answer.text  # the proposal's page, not the bare error page
+    assert_kept(answer.text, action, typed, "text", "Schrijf een paar woorden: de reactie is leeg.")
+    # the same reaction twice: the text stays
+    typed = {"stance": "question", "text": "Wie betaalt het onderhoud?"}
+    assert world.react(world.proposals[1], **typed).status_code == 303
+    answer = world.client.post(action, data={"csrf_token": csrf_of(shown.text), **typed})
+    assert answer.status_code == 400, answer.text
+    assert "Reacties" in answer.text
+    assert_kept(
+        answer.text, action, typed, "text", "U hebt deze reactie al geplaatst bij dit voorstel."
+    )
