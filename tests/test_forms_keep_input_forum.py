@@ -235,3 +235,29 @@ def test_a_refused_forum_reaction_comes_back_on_its_proposal_with_what_was_typed
     assert_kept(
         answer.text, action, typed, "text", "U hebt deze reactie al geplaatst bij dit voorstel."
     )
+
+
+def test_a_refused_meeting_reaction_comes_back_on_the_forum_manage_page(world: World) -> None:
+    world.staff("organiser")
+    world.client.get("/forum?lang=nl")
+    page, action = "/forum/manage", "/forum/manage/reactions"
+    shown = world.client.get(page)
+    assert shown.status_code == 200
+    typed = {
+        "proposal": str(world.proposals[2]),
+        "source": "meeting",
+        "meeting_name": "Wijkavond De Hoek",
+        "meeting_date": "vorige dinsdag",
+        "stance": "concerns",
+        "text": "Wie houdt de moestuin bij in de zomer?",
+    }
+    answer = world.client.post(action, data={"csrf_token": csrf_of(shown.text), **typed})
+    assert answer.status_code == 400, answer.text
+    assert "Wijkavond De Hoek" in answer.text  # the manage page, not the bare error page
+    assert_kept(
+        answer.text,
+        action,
+        typed,
+        "meeting_date",
+        "Geef de datum van de bijeenkomst als JJJJ-MM-DD.",
+    )
