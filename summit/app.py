@@ -54,8 +54,29 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if _wants_json(request):
         return JSONResponse({"error": detail, "status": exc.status_code}, exc.status_code)
     return render(
-        request, "error.html", {"status": exc.status_code, "detail": detail}, exc.status_code
+        request,
+        "error.html",
+        {"status": exc.status_code, "detail": _readable(detail)},
+        exc.status_code,
     )
+
+
+_KEYED = re.compile(r"([a-z][a-z0-9_.]*): (.+)", re.DOTALL)
+
+
+def _readable(detail: str) -> str:
+    """An error's text as a person reads it: a leading key (``role: …``, ``path: …``) is named
+    by its field label, or left out when it has none (JSON answers keep the key for programs)."""
+    keyed = _KEYED.fullmatch(detail)
+    if keyed is None:
+        return detail
+    key, message = keyed.groups()
+    label = field_label(key)
+    return message if key in _PLAIN_KEYS or label == key else f"{label}: {message}"
+
+
+#: Keys of refusals that are not about a form field: the message says it all.
+_PLAIN_KEYS = frozenset({"role", "login", "path", "summit", "server", "body", "input"})
 
 
 async def _summit_error(request: Request, exc: Exception) -> Response:

@@ -124,7 +124,7 @@ def test_no_summit_yet_reads_dutch(client: Client) -> None:
     page = client.get("/monitor/proposals/1", headers={"accept": "text/html"})
     assert page.status_code == 404
     shown = _shown(page.text)
-    assert shown == "Niet gevonden summit: Er is nog geen burgertop aangemaakt."
+    assert shown == "Niet gevonden Er is nog geen burgertop aangemaakt."
     english = client.get("/monitor/proposals/1?lang=en", headers={"accept": "text/html"})
     assert "No summit has been created yet." in english.text
 
@@ -157,13 +157,13 @@ def test_the_refusal_pages_read_dutch(client: Client) -> None:
     wrong_role = client.get("/organiser/summit", headers=html_page)
     assert wrong_role.status_code == 403
     shown = _shown(wrong_role.text)
-    assert shown == "Niet toegestaan role: Je rol staat dit niet toe."
+    assert shown == "Niet toegestaan Je rol staat dit niet toe."  # no raw key before it
     assert not english_in(_message(shown))
 
     # 404: an item number no item has (beyond any id) and an adopted proposal that is not there
     unknown = client.get(f"/forum/proposals/{10**30}", headers=html_page)
     assert unknown.status_code == 404
-    assert _shown(unknown.text) == "Niet gevonden path: Dit onderdeel bestaat niet."
+    assert _shown(unknown.text) == "Niet gevonden Dit onderdeel bestaat niet."
     missing = client.get("/monitor/proposals/987654", headers=html_page)
     assert missing.status_code == 404
     shown = _shown(missing.text)
