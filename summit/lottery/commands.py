@@ -24,6 +24,7 @@ def _read(path: Path, what: str) -> str:
 def register_group() -> None:
     """The population-register extract (BRP-uittreksel) for the invitation draw."""
 
+
 @register_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -93,6 +94,7 @@ def register_import(file: Path, mapping: str, min_age: int) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(message)
 
+
 @register_group.command("letters")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--map", "mapping", required=True, help="The same column mapping as at import.")
@@ -141,9 +143,11 @@ def register_letters(file: Path, mapping: str, out_file: Path) -> None:
     out_file.write_text(body, encoding="utf-8")
     click.echo(f"wrote {count} letters to {out_file}")
 
+
 @click.group("verify")
 def verify_group() -> None:
     """Check a published draw yourself from its published files."""
+
 
 @verify_group.command("draw")
 @click.option(
@@ -187,6 +191,7 @@ def verify_draw(commitment: Path, extract: Path, seed: str, result: Path) -> Non
         sys.exit(1)
     click.echo(outcome.message)
 
+
 @verify_group.command("panel")
 @click.option(
     "--panels",
@@ -226,6 +231,7 @@ def verify_panel(panels: Path, panels_hash: str, seed: str, selected: Path) -> N
         click.echo(f"MISMATCH: {outcome.message}")
         sys.exit(1)
     click.echo(outcome.message)
+
 
 @click.command("select")
 @click.option(
