@@ -6,33 +6,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from summit.core import i18n
 from summit.core import service as repository
-from summit.core.i18n import gettext as _
 from tests.support.app import Client
 from tests.support.browser import axe_violations, chromium, log_in, needs_chromium, run_server
-from tests.support.forms import assert_kept, parse
+from tests.support.forms import PASSWORD, assert_kept, dutch, parse
 from tests.support.http import csrf_of, login
 from tests.support.ideas import become, post_idea, table_people
 from tests.support.seating import make_seated_summit
-
-PASSWORD = "a long test password"
-
-
-LOCALE = Path(__file__).resolve().parents[1] / "web" / "locale"
-
-
-def dutch(message: str, **values: Any) -> str:
-    if "nl" not in i18n.available():  # no app was made in this process yet
-        i18n.load_catalogues(LOCALE)
-    with i18n.language("nl"):
-        text = _(message)
-    return text % values if values else text
 
 
 @dataclass(frozen=True)

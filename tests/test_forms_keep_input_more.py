@@ -14,7 +14,7 @@ import pytest
 
 from summit.core import service as repository
 from tests.support.app import Client
-from tests.support.forms import assert_kept, parse
+from tests.support.forms import PASSWORD, assert_kept, dutch, parse
 from tests.support.http import csrf_of, login
 from tests.support.lottery_http import (
     SEED,
@@ -25,7 +25,6 @@ from tests.support.lottery_http import (
     upload,
 )
 from tests.support.seating import make_seated_summit
-from tests.test_forms_keep_input import PASSWORD, dutch
 
 
 @pytest.fixture

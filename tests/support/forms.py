@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from summit.core import i18n
 
 
 @dataclass
@@ -124,3 +128,18 @@ def assert_kept(page: str, action: str, typed: dict[str, str], field: str, messa
     assert message in texts, (field, message, texts)
     field_id = control.attrs.get("id", "")
     assert field_id and f"#{field_id}" in parsed.links, (field_id, parsed.links)
+
+
+#: The password of the staff users these tests make.
+PASSWORD = "a long test password"
+
+LOCALE = Path(__file__).resolve().parents[2] / "web" / "locale"
+
+
+def dutch(message: str, **values: Any) -> str:
+    """``message`` as the Dutch catalogue gives it, formatted with ``values``."""
+    if "nl" not in i18n.available():  # no app was made in this process yet
+        i18n.load_catalogues(LOCALE)
+    with i18n.language("nl"):
+        text = i18n.gettext(message)
+    return text % values if values else text
