@@ -122,7 +122,7 @@ async def test_phases_only_move_forward_one_step(database: Any) -> None:
         summit = await make_summit(session)
         await repository.advance_phase(session, summit, actor="S-test", to="invitations")
         assert summit.phase == "invitations"
-        with pytest.raises(InvalidInput, match="can only move on to registration"):
+        with pytest.raises(InvalidInput, match="can only move on to Registration"):
             await repository.advance_phase(session, summit, actor="S-test", to="council")
         with pytest.raises(InvalidInput, match="unknown phase"):
             await repository.advance_phase(session, summit, actor="S-test", to="party")

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from summit.core.templating import make_environment
 from tests.support.browser import (
     Server,
     axe_violations,
@@ -135,6 +136,9 @@ def render(template: str, **context: Any) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    shared = make_environment(WEB / "templates")  # the app's filters and form globals
+    env.filters.update(shared.filters)
+    env.globals.update(shared.globals)
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(version="test", language_names={"nl": "Nederlands", "en": "English"})
     values = {
