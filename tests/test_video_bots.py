@@ -276,7 +276,8 @@ async def test_a_table_of_bots_sees_and_hears_each_other_and_moves_with_the_roun
             p.media_id: [o for o in connected if o is not p and o.table2 == p.table2]
             for p in connected
         }
-        switched = await wait_until(lambda: all(sees(p, expect[p.media_id]) for p in connected), 40)  # waiting only: the bound is asserted below
+        # waiting only (a loaded machine): how fast the media switched is asserted below
+        switched = await wait_until(lambda: all(sees(p, expect[p.media_id]) for p in connected), 40)
         elapsed = time.monotonic() - start
         assert switched, {p.media_id: p.bot.received("video") for p in connected if p.bot}
         first_seen = [
