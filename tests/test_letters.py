@@ -19,7 +19,7 @@ from summit.core.rules.summit_spec import SpecError, parse_summit_form, time_zon
 from summit.lottery.letters import details
 from tests.support.app import Client
 from tests.support.forms import assert_kept
-from tests.support.http import csrf_of
+from tests.support.http import csrf_of, sign_in_organiser
 from tests.support.lottery_http import SEED, register_csv, upload
 
 GOOD = {
@@ -100,19 +100,6 @@ def test_the_letter_is_dated_in_dutch_on_the_summits_clock() -> None:
         assert details(_summit()).day == "Saturday 13 March 2027"
 
 
-def _organiser(client: Client) -> None:
-    async def add() -> None:
-        async with client.db.session() as session:
-            await repository.add_staff_user(session, "org", "a long password", "organiser")
-
-    client.run(add())
-    token = csrf_of(client.get("/login").text)
-    response = client.post(
-        "/login", data={"username": "org", "password": "a long password", "csrf_token": token}
-    )
-    assert response.status_code == 303
-
-
 def _text(page: str) -> str:
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
 
@@ -123,7 +110,7 @@ def _save(client: Client, **change: str) -> Any:
 
 
 def test_the_settings_page_saves_the_letter_and_previews_it(client: Client) -> None:
-    _organiser(client)
+    sign_in_organiser(client)
     made = _save(client, reply_by="", sender_name="", sender_function="", contact_email="")
     assert made.status_code == 303
     page = client.get("/organiser/summit").text
@@ -178,7 +165,7 @@ def test_the_settings_page_saves_the_letter_and_previews_it(client: Client) -> N
 def test_a_bad_value_is_refused_in_dutch_and_the_form_keeps_what_was_typed(
     client: Client, change: dict[str, str], field: str, message: str
 ) -> None:
-    _organiser(client)
+    sign_in_organiser(client)
     assert _save(client).status_code == 303
     typed = {"sender_name": "Bram Jansen", "contact_phone": "030 765 4321", **change}
     refused = _save(client, **typed)
@@ -199,7 +186,7 @@ def test_a_bad_value_is_refused_in_dutch_and_the_form_keeps_what_was_typed(
 
 
 def test_the_time_zone_is_chosen_logged_and_used_for_times(client: Client) -> None:
-    _organiser(client)
+    sign_in_organiser(client)
     assert _save(client).status_code == 303
     page = client.get("/organiser/summit").text
     options = re.findall(r'<option value="([^"]+)"', page.split('name="time_zone"', 1)[1])

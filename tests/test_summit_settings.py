@@ -11,6 +11,7 @@ from summit.core import i18n
 from summit.core import service as repository
 from summit.core.rules.summit_spec import SpecError, parse_summit_form, structural_changes
 from tests.support.app import Client
+from tests.support.http import sign_in_organiser
 
 GOOD = {
     "name": "G1000 Rivierstad",
@@ -84,21 +85,8 @@ def csrf_of(page: str) -> str:
     return match.group(1)
 
 
-def organiser(client: Client) -> None:
-    async def add() -> None:
-        async with client.db.session() as session:
-            await repository.add_staff_user(session, "org", "a long password", "organiser")
-
-    client.run(add())
-    token = csrf_of(client.get("/login").text)
-    response = client.post(
-        "/login", data={"username": "org", "password": "a long password", "csrf_token": token}
-    )
-    assert response.status_code == 303
-
-
 def test_organiser_creates_a_summit_then_partners_appear_publicly(client: Client) -> None:
-    organiser(client)
+    sign_in_organiser(client)
     assert client.get("/organiser").headers["location"] == "/organiser/summit"
     page = client.get("/organiser/summit")
     assert "<h1>Burgertop aanmaken</h1>" in page.text
@@ -134,7 +122,7 @@ def test_organiser_creates_a_summit_then_partners_appear_publicly(client: Client
 
 
 def test_seats_cannot_change_after_the_selection(client: Client) -> None:
-    organiser(client)
+    sign_in_organiser(client)
     page = client.get("/organiser/summit")
     client.post("/organiser/summit", data={**GOOD, "csrf_token": csrf_of(page.text)})
 
