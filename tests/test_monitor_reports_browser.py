@@ -69,5 +69,6 @@ def test_the_organiser_sets_reports_at_intervals_and_a_partners_address(server: 
 
         page.goto(f"{server.url}/monitor?lang=en")
         page.get_by_role("link", name=BIKE).click()
-        assert "The partners report every 3 weeks" in page.content()
+        page.wait_for_url("**/monitor/proposals/*")
+        page.get_by_text("The partners report every 3 weeks").first.wait_for()
         assert axe_violations(page) == []
