@@ -24,7 +24,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
+import random
 import re
 import shutil
 import socket
@@ -57,9 +59,13 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1280, "height": 800}
+DISTRICTS = ("Centrum", "Noord", "Oost", "Zuid", "West", "Haven")
 HALL = {"width": 1920, "height": 1080}
 START_TIMEOUT = 120.0
 COMPANIONS = 2  # table companions on the video screenshot
+RESIDENTS = 3000  # in the invented register extract of the lottery screenshot
+INVITATIONS = 1000
+DICE = "31415926535897932384"  # the "publicly rolled" seed of the lottery screenshot
 
 
 @dataclass
@@ -266,6 +272,16 @@ class Tour:
 
     def lottery(self) -> Path:
         page = self.staff_page("organiser", "/organiser/lottery", LAPTOP)
+        register = {"name": "register.csv", "mimeType": "text/csv", "buffer": register_csv()}
+        page.set_input_files("#f-file", register)
+        page.fill("#f-map-district", "Wijk")
+        page.click("form[action='/organiser/lottery/register'] button[type=submit]")
+        page.fill("#f-sample", str(INVITATIONS))
+        page.click("form[action='/organiser/lottery/commit'] button[type=submit]")
+        page.fill("#f-seed", DICE)
+        page.click("form[action='/organiser/lottery/draw'] button[type=submit]")
+        page.wait_for_selector("#h-draw ~ p code.hash")
+        page.evaluate("window.scrollTo(0, 0)")
         return self.save(page, "lottery")
 
     def pages(self) -> dict[str, Callable[[], Path]]:
@@ -276,6 +292,19 @@ class Tour:
             "hall": self.hall,
             "lottery": self.lottery,
         }
+
+
+def register_csv(residents: int = RESIDENTS) -> bytes:
+    """An invented register extract (BRP-uittreksel) of Lindeveld, the same on every run."""
+    rng = random.Random("lindeveld-register")
+    lines = ["BSN;Geslacht;Geboortedatum;Postcode;Adres;Wijk"]
+    for i in range(residents):
+        district = rng.choice(DISTRICTS)
+        born = dt.date(rng.randint(1935, 2012), rng.randint(1, 12), rng.randint(1, 28))
+        postcode = f"{7300 + DISTRICTS.index(district)} {rng.choice('ABCDEF')}{rng.choice('GHKL')}"
+        street = f"{district}straat {rng.randint(1, residents // 3)}"
+        lines.append(f"{100000000 + i};{rng.choice('MV')};{born};{postcode};{street};{district}")
+    return ("\r\n".join(lines) + "\r\n").encode()
 
 
 def scroll_to(page: Any, selector: str) -> None:
