@@ -3,6 +3,7 @@ page a valid PNG of its viewport's size (phone, laptop, hall screen) with someth
 
 from __future__ import annotations
 
+import re
 import struct
 import subprocess
 import sys
@@ -50,6 +51,14 @@ def _png(path: Path) -> tuple[int, int, bytes]:
             pixels += data[offset + 8 : offset + 8 + length]
         offset += 12 + length
     return width, height, zlib.decompress(pixels)
+
+
+def test_the_readme_shows_every_screenshot_and_says_how_to_make_them() -> None:
+    readme = (ROOT / "README.md").read_text()
+    shown = re.findall(r"!\[[^\]]+\]\((docs/screenshots/[\w-]+\.png)\)", readme)
+    assert sorted(shown) == sorted(f"docs/screenshots/{name}.png" for name in SIZES)
+    assert all((ROOT / path).is_file() for path in shown)
+    assert "scripts/screenshots.py" in readme
 
 
 def test_help_names_the_pages_and_the_options() -> None:
