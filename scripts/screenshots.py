@@ -6,12 +6,14 @@ from what it prints, and opens the pages in Debian's headless Chromium (through 
 a fake camera and microphone) in Dutch:
 
 - ``me``: a participant's own page (``/me``) on a phone, 390x844;
-- ``video``: an online participant's video table (``/me/video``) after joining, 1280x800;
+- ``video``: an online participant's video table (``/me/video``) after joining, with two table
+  companions who joined through links the organiser issued, 1280x800;
 - ``themes``: the moderator's theme board (``/moderator/themes``) after grouping the ideas,
   1280x800;
 - ``hall``: the hall's screen through a display link (``/display/...``) issued on ``/council``,
   1920x1080 (with the themes when ``themes`` was taken first, as in a full run);
-- ``lottery``: the organiser's lottery page (``/organiser/lottery``), 1280x800.
+- ``lottery``: the organiser's lottery page (``/organiser/lottery``) after importing an invented
+  register extract, publishing the commitment and drawing the invitations, 1280x800.
 
 Each is a viewport-size PNG written to ``docs/screenshots/<name>.png`` (``--out`` for another
 folder). The data directory is removed afterwards.
@@ -333,13 +335,18 @@ def _names(text: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Take PNG screenshots of the main pages of a fresh demo summit (in Dutch) "
-        "with Debian's headless Chromium: " + ", ".join(NAMES) + ".",
+        description="Start summit serve on a fresh demo summit in a temporary folder and take "
+        "viewport-size PNG screenshots of its main pages in Dutch with Debian's headless "
+        "Chromium, one line of progress per page.",
+        epilog="pages: me (/me on a phone), video (/me/video with two companions), themes "
+        "(/moderator/themes after grouping), hall (/display/... at 1920x1080), lottery "
+        "(/organiser/lottery after an invented register's draw)",
     )
     parser.add_argument(
         "--out",
         type=Path,
         default=DEFAULT_OUT,
+        metavar="DIR",
         help="folder for the <name>.png files (default: docs/screenshots)",
     )
     parser.add_argument(
