@@ -57,6 +57,13 @@ def test_the_form_asks_the_register_values_with_dutch_labels_and_organiser_label
     form = client.get("/register/self").text
     assert "In welke wijk woont u?" in form
     assert ("Haven", "Havenkwartier") in _options(form, "district")
+    # the register's shares on the lottery page read the same labels, never the keys
+    page = client.get("/organiser/lottery").text
+    captions = re.findall(r"<caption>([^<]*)</caption>", page)
+    assert "Bevolkingsaandelen: In welke wijk woont u?" in captions, captions
+    assert "Bevolkingsaandelen: Geslacht" in captions
+    assert not any(key in caption for caption in captions for key in ("age_band", "gender"))
+    assert '<th scope="row">Havenkwartier</th>' in page and '<th scope="row">Vrouw</th>' in page
     client.get("/?lang=en")
     form = client.get("/register/self").text
     assert ">District <" in form and ("Haven", "Haven") in _options(form, "district")

@@ -21,7 +21,7 @@ from summit.core import service as repository
 from summit.core.errors import InvalidInput, NotFound, SummitError
 from summit.core.forms import form_int, form_text
 from summit.core.i18n import gettext as _
-from summit.core.labels import role_label
+from summit.core.labels import feature_labels, role_label
 from summit.core.models import Summit
 from summit.core.routing import ORGANISER, PUBLIC, page
 from summit.core.rules.roles import Role, seats_per_role
@@ -65,6 +65,7 @@ async def _overview(request: Request, summit: Summit) -> dict[str, Any]:
         "imported": imported,
         "label_rows": labels.label_form(summit, imported, _languages(summit)),
         "label_languages": _languages(summit),
+        "feature_labels": _share_labels(summit, imported),
         "household_warning": (
             household_warning(imported.households, imported.eligible) if imported else None
         ),
@@ -74,6 +75,15 @@ async def _overview(request: Request, summit: Summit) -> dict[str, Any]:
         "mapping_fields": lottery.MAPPING_FIELDS,
         "named_roles": [r.value for r in Role if r != Role.RESIDENT],
     }
+
+
+def _share_labels(summit: Summit, imported: Any) -> dict[str, dict[str, str]]:
+    """Labels of the register's questions and answers in the current language (the organiser's
+    own, else the built-in ones), also for a register column the summit does not ask about."""
+    features = list(summit.features or [])
+    known = {str(f.get("name", "")) for f in features}
+    extra = [{"name": name} for name in (imported.shares if imported else {}) if name not in known]
+    return feature_labels([*features, *extra], i18n.current_language())
 
 
 LOTTERY = "/organiser/lottery"
