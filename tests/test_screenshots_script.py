@@ -91,13 +91,3 @@ def test_every_page_is_a_png_of_its_viewport_with_something_on_it(tmp_path: Path
         assert len(raw) >= height * (width * 3 + 1), name
         assert len(set(raw)) > 64, name
         assert shot.stat().st_size > 20_000, name
-
-
-@pytest.mark.browser
-@needs_chromium
-@pytest.mark.timeout(300)
-def test_only_takes_the_named_pages(tmp_path: Path) -> None:
-    done = _run("--out", str(tmp_path / "shots"), "--only", "hall,me")
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert sorted(p.name for p in (tmp_path / "shots").iterdir()) == ["hall.png", "me.png"]
-    assert _png(tmp_path / "shots" / "hall.png")[:2] == SIZES["hall"]
