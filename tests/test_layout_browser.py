@@ -7,20 +7,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from tests.support.browser import Server, chromium, needs_chromium, run_server
+from tests.support.walk import walk
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
 SIZES = [(390, 844), (768, 1024), (1920, 1080)]
 #: Hall screens are projected, not held: they are checked at the desktop size only.
 HALL = re.compile(r"^/(?:plenary|display)\b")
-#: Links a walk must not follow: they end the session, change the language or are not pages.
-NEVER = re.compile(r"^/logout|[?&]lang=|^/static/|\.(?:csv|json|pdf|zip|txt|ics|png|svg|ico)\b")
-LINKS = "() => [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href'))"
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 #: The element that sticks out furthest to the right, for the failure message.
 CULPRIT = """() => {
@@ -33,36 +30,9 @@ CULPRIT = """() => {
 }"""
 
 
-def _shape(path: str) -> str:
-    """One page per route shape: numbers and tokens in the path are the same page."""
-    bare = path.split("?", 1)[0]
-    return re.sub(r"/(?:\d+|[A-Za-z0-9_-]{16,})(?=/|$)", "/{}", bare)
-
-
-def _walk(page: Any, base: str, start: list[str], limit: int = 60) -> Iterator[str]:
-    seen: set[str] = set()
-    queue = list(start)
-    while queue and len(seen) < limit:
-        path = queue.pop(0)
-        if NEVER.search(path) or _shape(path) in seen:
-            continue
-        response = page.goto(base + path)
-        if response is None or response.status != 200:
-            continue
-        if "text/html" not in (response.headers.get("content-type") or ""):
-            continue
-        if urlsplit(page.url).path != path.split("?", 1)[0]:
-            continue  # a redirect: the target is walked on its own
-        seen.add(_shape(path))
-        yield path
-        for href in page.evaluate(LINKS):
-            if href and href.startswith("/") and not href.startswith("//"):
-                queue.append(href.split("#", 1)[0])
-
-
 def _overflows(page: Any, base: str, start: list[str]) -> tuple[list[str], list[str]]:
     walked, problems = [], []
-    for path in _walk(page, base, start):
+    for path in walk(page, base, start):
         walked.append(path)
         for width, height in SIZES[-1:] if HALL.search(path) else SIZES:
             page.set_viewport_size({"width": width, "height": height})
