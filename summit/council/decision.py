@@ -76,7 +76,7 @@ def render_in_language(env: Any, template: str, context: dict[str, Any], languag
     previous = i18n.current_language()
     i18n.set_language(language)
     try:
-        return str(env.get_template(template).render(context))
+        return str(env.get_template(template).render({"lang": language, **context}))
     finally:
         i18n.set_language(previous)
 
