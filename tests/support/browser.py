@@ -149,14 +149,19 @@ def log_in(page: Any, base_url: str, username: str, password: str, then: str = "
     page.wait_for_url(f"**{then}")
 
 
-def axe_violations(page: Any) -> list[str]:
-    """The page's WCAG 2.1 A/AA violations found by axe, one line each."""
+def axe_violations(page: Any, *, targets: int = 0) -> list[str]:
+    """The page's WCAG 2.1 A/AA violations found by axe, one line each; with ``targets``, the
+    line also names the CSS selectors of that many offending elements."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page, options={"runOnly": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]})
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in results.response["violations"]
-    ]
+    lines = []
+    for v in results.response["violations"]:
+        line = f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)"
+        if targets:
+            line += " at " + ", ".join(str(n["target"]) for n in v["nodes"][:targets])
+        lines.append(line)
+    return lines
 
 
 PLAYING = """async ([mediaId]) => {
