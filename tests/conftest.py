@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from hypothesis import settings as hypothesis_settings
 from tests.support.app import (
     BACKENDS,
     Client,
+    DemoTemplates,
     MigratedTemplates,
     drop_worker_database,
     fresh_database_url,
@@ -109,13 +109,24 @@ def client(db_url: str, tmp_path: Path) -> Iterator[Client]:
         yield test_client
 
 
-@pytest.fixture
-def demo_client(client: Client) -> Iterator[tuple[Client, Any]]:
-    """The app with the demo summit loaded; yields (client, DemoInfo)."""
-    from summit.demo import create_demo
+@pytest.fixture(scope="session")
+def demo_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTemplates]:
+    templates = DemoTemplates(tmp_path_factory.mktemp("demo-templates"))
+    yield templates
+    templates.close()
 
-    info = client.run(create_demo(client.db, participants=48, rounds=1))
-    yield client, info
+
+@pytest.fixture
+def demo_client(
+    backend: str, db_url: str, tmp_path: Path, demo_templates: DemoTemplates
+) -> Iterator[tuple[Client, Any]]:
+    """The app with the demo summit loaded (a copy, in ``db_url``); yields (client, DemoInfo)."""
+    from summit.app import create_app
+
+    info = demo_templates.fill(backend, db_url)
+    app = create_app(make_settings(tmp_path, db_url))
+    with Client(app, base_url="http://testserver", follow_redirects=False) as client:
+        yield client, info
 
 
 # --- the ideas at the tables -----------------------------------------------------------------
@@ -142,28 +153,12 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
 
 
 @pytest.fixture
-def demo(
-    backend: str, tmp_path: Path, demo_template: tuple[Path, Any]
-) -> Iterator[tuple[Client, Any]]:
+def demo(demo_client: tuple[Client, Any]) -> Iterator[tuple[Client, Any]]:
     """The app on a demo summit (48 participants, round 1 open) with cheap embeddings."""
-    from summit.app import create_app
-    from summit.core.db import upgrade
-    from summit.demo import create_demo
-
-    if backend == "sqlite":
-        shutil.copy(demo_template[0], tmp_path / "summit.db")
-        url, info = f"sqlite+aiosqlite:///{tmp_path / 'summit.db'}", demo_template[1]
-    else:
-        url = fresh_database_url(backend, tmp_path)
-        asyncio.run(upgrade(url))
-        info = None
-    app = create_app(make_settings(tmp_path, url))
-    with Client(app, base_url="http://testserver", follow_redirects=False) as client:
-        if info is None:
-            info = client.run(create_demo(client.db, participants=48, rounds=1))
-        cheap_themes(client)
-        client.demo_info = info  # type: ignore[attr-defined]
-        yield client, info
+    client, info = demo_client
+    cheap_themes(client)
+    client.demo_info = info  # type: ignore[attr-defined]
+    yield client, info
 
 
 # --- the Burgerraad and the Burgerforum ----------------------------------------------------------
