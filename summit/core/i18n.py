@@ -21,18 +21,31 @@ _current: ContextVar[str] = ContextVar("summit_language", default="nl")
 _catalogues: dict[str, _gettext.NullTranslations] = {}
 
 
+#: Compiled catalogues by (file, modification time, size): an app made again in the same
+#: process (the tests make one per test) does not parse an unchanged ``.po`` file again.
+_compiled: dict[tuple[str, int, int], _gettext.GNUTranslations] = {}
+
+
+def _compile(po: Path, lang: str) -> _gettext.GNUTranslations:
+    stat = po.stat()
+    key = (str(po.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _compiled:
+        with po.open("rb") as handle:
+            catalogue = read_po(handle, locale=lang)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalogue)
+        buffer.seek(0)
+        _compiled[key] = _gettext.GNUTranslations(buffer)
+    return _compiled[key]
+
+
 def load_catalogues(locale_dir: Path) -> list[str]:
     """Compile each ``<lang>/LC_MESSAGES/messages.po`` in ``locale_dir``; return the languages."""
     _catalogues.clear()
     _catalogues["en"] = _gettext.NullTranslations()  # msgids are English
     for po in sorted(locale_dir.glob("*/LC_MESSAGES/messages.po")):
         lang = po.parent.parent.name
-        with po.open("rb") as handle:
-            catalogue = read_po(handle, locale=lang)
-        buffer = io.BytesIO()
-        write_mo(buffer, catalogue)
-        buffer.seek(0)
-        _catalogues[lang] = _gettext.GNUTranslations(buffer)
+        _catalogues[lang] = _compile(po, lang)
     return sorted(_catalogues)
 
 

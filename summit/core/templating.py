@@ -6,7 +6,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2 import BytecodeCache, Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.bccache import Bucket
 from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -19,6 +20,27 @@ from summit.core.routing import Identity, csrf_token
 from summit.core.times import format_datetime, summit_time_zone
 
 
+class _SharedBytecode(BytecodeCache):
+    """Compiled templates kept in memory for every environment of the process: an app made
+    again (the tests make one per test) does not compile the same template again. Jinja keys
+    each entry by the template's name and checks its source, so an edited template compiles
+    anew."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self.entries.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.entries[bucket.key] = bucket.bytecode_to_string()
+
+
+_BYTECODE = _SharedBytecode()
+
+
 def make_environment(template_dir: Path) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(template_dir)),
@@ -26,6 +48,7 @@ def make_environment(template_dir: Path) -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=_BYTECODE,
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True
