@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import logging.handlers
+import queue
 import sys
+import threading
 import time
 from typing import Any
 
@@ -27,9 +31,75 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+#: Log lines waiting for the writer thread; beyond this many they are dropped (and counted).
+QUEUE_LINES = 10_000
+
+
+class _QueueHandler(logging.handlers.QueueHandler):
+    """Formats on the caller's thread and hands the line to the writer thread without waiting:
+    a slow or stuck reader of the log stream (a full pipe) never stalls the event loop. When the
+    queue is full the line is dropped and counted; the writer says how many were."""
+
+    def __init__(self, lines: queue.Queue[logging.LogRecord | None]) -> None:
+        super().__init__(lines)
+        self.dropped = 0
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        try:
+            self.queue.put_nowait(record)
+        except queue.Full:
+            self.dropped += 1
+
+
+class _Writer(threading.Thread):
+    """Writes the queued lines to the stream, and a line saying how many were dropped once it
+    has caught up; ``stop`` lets it write what is queued (waiting at most ``timeout`` seconds
+    for a reader that has stopped reading) and ends it."""
+
+    def __init__(self, source: _QueueHandler, stream: Any) -> None:
+        super().__init__(name="summit-logs", daemon=True)
+        self.source = source
+        self.lines: queue.Queue[logging.LogRecord | None] = source.queue  # type: ignore[assignment]
+        self.handler = logging.StreamHandler(stream)
+        self.handler.setFormatter(logging.Formatter("%(message)s"))
+
+    def run(self) -> None:
+        while (record := self.lines.get()) is not None:
+            self.handler.handle(record)
+            if self.source.dropped and self.lines.empty():
+                self._report_dropped()
+        self._report_dropped()
+
+    def _report_dropped(self) -> None:
+        dropped = self.source.dropped
+        if not dropped:
+            return
+        self.source.dropped -= dropped  # lines dropped meanwhile are reported next time
+        entry = {"level": "warning", "logger": "summit.logs", "message": "log lines dropped"}
+        note = logging.makeLogRecord({"msg": json.dumps({**entry, "dropped": dropped})})
+        self.handler.handle(note)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        try:
+            self.lines.put(None, timeout=timeout)
+        except queue.Full:
+            return
+        self.join(timeout)
+
+
+_writer: _Writer | None = None
+
+
 def configure(level: str = "info") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    """JSON lines on stderr, written by a thread of their own (see ``_QueueHandler``)."""
+    global _writer
+    if _writer is not None:
+        _writer.stop()
+    handler = _QueueHandler(queue.Queue(QUEUE_LINES))
     handler.setFormatter(JsonFormatter())
+    _writer = _Writer(handler, sys.stderr)
+    _writer.start()
+    atexit.register(_writer.stop)  # the lines still queued are written before the exit
     root = logging.getLogger("summit")
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,6 +66,16 @@ class Server:
         )
 
 
+def _drain(stream: Any, output: list[str], keep: int = 5000) -> None:
+    """Read ``stream`` to its end into ``output``: the first lines (the banner with the logins
+    and links) and the latest ``keep``."""
+    head = len(output)
+    for line in stream:
+        output.append(line.rstrip("\n"))
+        if len(output) > head + 2 * keep:
+            del output[head : len(output) - keep]
+
+
 @contextmanager
 def run_server(
     data_dir: Path, env: dict[str, str] | None = None, args: list[str] | None = None
@@ -97,6 +108,10 @@ def run_server(
         time.sleep(0.2)
         while line := process.stdout.readline():
             server.output.append(line.rstrip("\n"))
+        # Keep reading what the server writes: a pipe nobody reads fills up and then blocks
+        # the server's next write (its request log) and with it the whole server.
+        os.set_blocking(process.stdout.fileno(), True)
+        threading.Thread(target=_drain, args=(process.stdout, server.output), daemon=True).start()
         yield server
     finally:
         process.terminate()
