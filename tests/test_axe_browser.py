@@ -5,7 +5,6 @@ links on the demo summit, with the NL Design System styles, at the desktop size 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,11 +43,9 @@ def _audit(
     return walked, problems
 
 
-# One demo server per test: a walk opens about fifty pages, and one server walked twice by
-# every role has stalled the browser's page loads on a loaded machine.
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    with run_server(tmp_path) as running:
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with run_server(tmp_path_factory.mktemp("axe-demo")) as running:
         yield running
 
 
