@@ -49,9 +49,41 @@ def work_unit(nodeid: str) -> str:
     return "redis" if Path(module).stem in SHARES_REDIS else module
 
 
+#: Seconds a module's tests took in a CI-like run (junit times, rounded; refresh now and then):
+#: the longest work units start first, so no long module starts last while the other worker
+#: idles. A module not listed counts one second per test.
+MODULE_SECONDS = {
+    "test_cli": 134, "test_forms_keep_input": 60, "test_forum_workshops": 113, "test_forum": 110,
+    "test_security_inputs": 60, "test_http": 88, "test_forms_keep_input_more": 60,
+    "test_ideas_themes": 70, "test_forms_keep_input_forum": 80, "test_ideas_capture": 60,
+    "test_monitor_reports": 60, "test_monitor_http": 55, "test_deploy_drills": 44,
+    "test_axe_browser": 100, "test_video": 43, "test_seating": 40, "test_media_node_hub": 40,
+    "test_layout_browser": 36, "test_media_nodes": 35, "test_council": 35,
+    "test_monitor_browser": 35, "test_video_browser": 34, "test_council_browser": 34,
+    "test_lottery_cli": 34, "test_security_browser": 33, "test_seating_cli": 32,
+    "test_events": 32, "test_lottery_http": 31, "test_forum_map": 31, "test_seating_small": 29,
+    "test_dutch_pages": 27, "test_screenshots_script": 25, "test_hall_screen_browser": 25,
+}  # fmt: skip
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Order the work units longest first (the scheduler below keeps that order)."""
+    per_module: dict[str, int] = {}
+    for item in items:
+        module = Path(item.nodeid.split("::", 1)[0]).stem
+        per_module[module] = per_module.get(module, 0) + 1
+    cost: dict[str, float] = {}
+    for module, count in per_module.items():
+        unit = work_unit(f"tests/{module}.py")
+        cost[unit] = cost.get(unit, 0.0) + MODULE_SECONDS.get(module, count)
+    items.sort(key=lambda item: -cost[work_unit(item.nodeid)])
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     from xdist.scheduler import LoadScopeScheduling
+
+    config.option.loadscopereorder = False  # keep the collection's order: longest units first
 
     class ByModule(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
