@@ -113,11 +113,46 @@ async def _fill_board(url: str) -> str:
         await database.dispose()
 
 
+async def _split_largest(url: str, extra: int, ideas_each: int) -> None:
+    """``extra`` new themes, each taking ``ideas_each`` ideas from the largest theme."""
+    database = Database(url)
+    try:
+        async with database.session() as session:
+            summit = await session.scalar(select(Summit))
+            assert summit is not None
+            largest = await session.scalar(select(Theme).where(Theme.label == LABELS[0]))
+            assert largest is not None
+            taken = list(
+                (
+                    await session.execute(
+                        select(Idea)
+                        .where(Idea.theme_id == largest.id)
+                        .order_by(Idea.id.desc())
+                        .limit(extra * ideas_each)
+                    )
+                ).scalars()
+            )
+            for k in range(extra):
+                theme = Theme(summit_id=summit.id, label=f"Nieuw thema {k + 1}", status="active")
+                session.add(theme)
+                await session.flush()
+                for idea in taken[k * ideas_each : (k + 1) * ideas_each]:
+                    idea.theme_id = theme.id
+            await session.execute(
+                update(ThemeBoardState)
+                .where(ThemeBoardState.summit_id == summit.id)
+                .values(generation=ThemeBoardState.generation + 1)
+            )
+    finally:
+        await database.dispose()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
     data = tmp_path_factory.mktemp("hall-screen")
     with run_server(data) as running:
-        token = asyncio.run(_fill_board(f"sqlite+aiosqlite:///{Path(data) / 'summit.db'}"))
+        running.database = f"sqlite+aiosqlite:///{Path(data) / 'summit.db'}"  # type: ignore[attr-defined]
+        token = asyncio.run(_fill_board(running.database))  # type: ignore[attr-defined]
         yield running, token
 
 
@@ -150,3 +185,33 @@ def test_a_full_board_fits_the_hall_screen(server: tuple[Server, str], locale: s
     assert size["width"] <= 0 and max(size["side"]) <= 0, size
     assert size["height"] <= 1080, size
     assert size["shown"] == THEMES, size
+
+
+def test_beyond_twenty_themes_the_screen_shows_the_largest_and_names_the_rest(
+    server: tuple[Server, str],
+) -> None:
+    """Runs after the full-board tests (it adds six themes to the module's summit)."""
+    running, token = server
+    asyncio.run(_split_largest(running.database, extra=6, ideas_each=5))  # type: ignore[attr-defined]
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="nl-NL")
+        page.goto(f"{running.url}/display/{token}?lang=nl")
+        more = page.locator("[data-themes-list] > li[data-more-themes]")
+        more.wait_for()
+        page.evaluate("document.fonts.ready")
+        size = page.evaluate(SIZE)
+        text = more.inner_text()
+        cards = page.locator("[data-themes-list] > li h3").all_inner_texts()
+        counts = [
+            int(n)
+            for n in page.locator("[data-themes-list] > li[data-count]").evaluate_all(
+                "(items) => items.map((li) => li.dataset.count)"
+            )
+        ]
+    # 26 themes: the 19 largest as cards, the last card names the other 7 and their ideas
+    assert text == f"en nog 7 thema's met {IDEAS - sum(counts)} ideeën", (text, counts)
+    assert len(cards) == THEMES - 1 and counts == sorted(counts, reverse=True), cards
+    assert min(counts) >= 5  # the new themes of five ideas are among the rest, not on cards
+    assert not any(card.startswith("Nieuw thema") for card in cards)
+    assert "in 26 thema" in size["stats"], size
+    assert size["height"] <= 1080 and size["shown"] == THEMES, size

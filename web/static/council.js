@@ -2,6 +2,9 @@
 // Pages declare what they need with data attributes; nothing here runs on other pages.
 import { themeCards } from "./theme_cards.js";
 
+/** Theme cards on one hall screen (the last one names the rest when there are more). */
+const SCREEN_CARDS = 20;
+
 function interpolate(template, values) {
   return template.replace(/%\((\w+)\)s/g, (_, name) => String(values[name] ?? ""));
 }
@@ -172,12 +175,29 @@ if (plenary) {
     $("[data-themes-stats]").textContent = interpolate(text.themeStats, {
       ideas: board.ideas, tables: board.tables, themes: board.themes.length,
     });
-    $("[data-themes-list]").replaceChildren(...themeCards(board.themes, {
+    // One projector screen holds 20 cards: beyond 20 themes the 19 largest and one card for
+    // the rest, with their number and ideas.
+    const themes = [...board.themes].sort((a, b) => b.count - a.count);
+    const shownThemes = themes.length > SCREEN_CARDS ? themes.slice(0, SCREEN_CARDS - 1) : themes;
+    const cards = themeCards(shownThemes, {
       heading: "h3",
       countClass: "count",
       repClass: "rep",
       countText: (n) => (n === 1 ? text.oneIdea : interpolate(text.manyIdeas, { num: n })),
-    }));
+    });
+    const rest = themes.slice(shownThemes.length);
+    if (rest.length) {
+      const more = document.createElement("li");
+      more.className = "more";
+      more.dataset.moreThemes = String(rest.length);
+      const line = document.createElement("p");
+      line.textContent = interpolate(text.moreThemes, {
+        themes: rest.length, ideas: rest.reduce((sum, theme) => sum + theme.count, 0),
+      });
+      more.append(line);
+      cards.push(more);
+    }
+    $("[data-themes-list]").replaceChildren(...cards);
     plenary.dataset.generation = String(board.generation);
   }
 
