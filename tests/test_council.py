@@ -25,6 +25,7 @@ from summit.council.rules.credentials import (
 from summit.council.rules.voting import receipt_key
 from summit.ideas.models import Theme
 from tests.support.council import Council, Member
+from tests.support.forms import parse
 from tests.support.http import csrf_of
 from tests.support.i18n import english  # noqa: F401  (the rules' messages in English)
 
@@ -357,6 +358,19 @@ def test_dot_voting_table_tally_shortlist_and_tie_break(council: Council) -> Non
         data={"csrf_token": token, f"dots-{keys['Groen']}": "2", f"dots-{keys['Wonen']}": "2"},
     )
     assert over.status_code == 400 and "maar 3 te verdelen" in over.text
+    # the refused form comes back with what was typed and the message by the votes left
+    action = f"/council/priorities/{vote}/vote"
+    form = next(f for f in parse(over.text).forms if f.action == action)
+    kept = [form.named(f"dots-{keys[k]}")[0].value for k in ("Groen", "Wonen", "Fietsen")]
+    assert kept == ["2", "2", "1"]  # a field not sent shows the vote saved before
+    assert 'class="error-summary"' in over.text and 'id="dots-error"' in over.text
+    # too many on one item: that item's field is marked and described
+    over = client.post(action, data={"csrf_token": token, f"dots-{keys['Wonen']}": "4"})
+    assert over.status_code == 400
+    form = next(f for f in parse(over.text).forms if f.action == action)
+    wonen = form.named(f"dots-{keys['Wonen']}")[0]
+    assert wonen.value == "4" and wonen.attrs.get("aria-invalid") == "true"
+    assert wonen.attrs["aria-describedby"] == f"{wonen.attrs['id']}-error"
     client.post(
         f"/council/priorities/{vote}/vote",
         data={"csrf_token": token, f"dots-{keys['Fietsen']}": "1"},
