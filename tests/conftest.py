@@ -53,16 +53,16 @@ def work_unit(nodeid: str) -> str:
 #: the longest work units start first, so no long module starts last while the other worker
 #: idles. A module not listed counts one second per test.
 MODULE_SECONDS = {
-    "test_cli": 134, "test_forms_keep_input": 60, "test_forum_workshops": 113, "test_forum": 110,
-    "test_security_inputs": 60, "test_http": 88, "test_forms_keep_input_more": 60,
-    "test_ideas_themes": 70, "test_forms_keep_input_forum": 80, "test_ideas_capture": 60,
-    "test_monitor_reports": 60, "test_monitor_http": 55, "test_deploy_drills": 44,
-    "test_axe_browser": 100, "test_video": 43, "test_seating": 40, "test_media_node_hub": 40,
-    "test_layout_browser": 36, "test_media_nodes": 35, "test_council": 35,
-    "test_monitor_browser": 35, "test_video_browser": 34, "test_council_browser": 34,
-    "test_lottery_cli": 34, "test_security_browser": 33, "test_seating_cli": 32,
-    "test_events": 32, "test_lottery_http": 31, "test_forum_map": 31, "test_seating_small": 29,
-    "test_dutch_pages": 27, "test_screenshots_script": 25, "test_hall_screen_browser": 25,
+    "test_axe_browser": 185, "test_cli": 106, "test_security_inputs": 77,
+    "test_council_concurrency": 51, "test_lottery_verify": 50, "test_council_browser": 48,
+    "test_security_audit": 48, "test_forum_meeting_video": 38, "test_security_keys": 38,
+    "test_seating_http": 36, "test_media_node_hub": 36, "test_screenshots_script": 35,
+    "test_monitor_browser": 35, "test_council": 35, "test_council_secrecy": 34, "test_events": 32,
+    "test_layout_browser": 31, "test_video_browser": 31, "test_deploy_drills": 30,
+    "test_security_browser": 29, "test_forum_map": 29, "test_lottery_cli": 28,
+    "test_media_nodes": 27, "test_council_groupcommit": 27, "test_video_bots": 26,
+    "test_ideas_browser": 25, "test_seating_cli": 24, "test_forum_scripts": 24,
+    "test_dutch_pages": 23, "test_security_sessions": 22, "test_forum_browser": 21,
 }  # fmt: skip
 
 
