@@ -91,3 +91,18 @@ def test_pybabel_can_compile_the_catalogues(tmp_path: Path) -> None:
             text=True,
         )
         assert result.returncode == 0, result.stderr
+
+
+def test_text_written_before_any_app_starts_is_in_the_summits_language() -> None:
+    """A command that writes text before an app has loaded the catalogues (``summit demo``
+    writes the demo's Burgerbesluit) writes Dutch, not the English msgids."""
+    program = (
+        "from summit.core import i18n\n"
+        "print(i18n.gettext('Log in'))\n"
+        "with i18n.language('en'):\n"
+        "    print(i18n.gettext('Log in'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["Inloggen", "Log", "in"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -49,18 +50,28 @@ def load_catalogues(locale_dir: Path) -> list[str]:
     return sorted(_catalogues)
 
 
+def _loaded() -> dict[str, _gettext.NullTranslations]:
+    """The catalogues, loaded from the installation's ``web/locale`` (or ``SUMMIT_WEB_DIR``'s) on
+    first use when no app has loaded them yet: a command that writes text before any app starts
+    (``summit demo`` writes the demo's Burgerbesluit) still writes it in the summit's language."""
+    if not _catalogues:
+        web = os.environ.get("SUMMIT_WEB_DIR") or Path(__file__).resolve().parents[2] / "web"
+        load_catalogues(Path(web) / "locale")
+    return _catalogues
+
+
 def available() -> list[str]:
     return sorted(_catalogues) or ["en"]
 
 
 def set_language(lang: str) -> None:
-    _current.set(lang if lang in _catalogues else "en")
+    _current.set(lang if lang in _loaded() else "en")
 
 
 @contextmanager
 def language(lang: str) -> Iterator[None]:
     """Messages in ``lang`` inside the block (a command, a job, a test), then as before."""
-    token = _current.set(lang if lang in _catalogues else "en")
+    token = _current.set(lang if lang in _loaded() else "en")
     try:
         yield
     finally:
@@ -72,7 +83,7 @@ def current_language() -> str:
 
 
 def _translations() -> _gettext.NullTranslations:
-    return _catalogues.get(_current.get()) or _gettext.NullTranslations()
+    return _loaded().get(_current.get()) or _gettext.NullTranslations()
 
 
 def gettext(message: str) -> str:
