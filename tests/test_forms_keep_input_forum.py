@@ -72,10 +72,13 @@ def test_a_refused_monitor_form_comes_back_with_what_was_typed(
     assert_kept(answer.text, action, typed, field, message)
 
 
+LONG_LABEL = "hoogstens 120 tekens"
+
 # The Burgerraad's forms: (page, form's action, bad values, field, Dutch message); {p1}, {p2}
 # are proposals written first
 COUNCIL_CASES = [
     ("/council", "/council/themes", {"label": "   "}, "label", "is verplicht"),
+    ("/council", "/council/display-links", {"label": "Zaal " * 30}, "label", LONG_LABEL),
     (
         "/council/priorities/{pv}",
         "/council/priorities/{pv}/tally",

@@ -44,7 +44,7 @@ async def plenary_state(request: Request) -> Response:
         return JSONResponse(await uc.plenary_state(session, summit.id))
 
 
-@page("/council/display-links", allow=ORGANISER, methods=("POST",))
+@page("/council/display-links", allow=ORGANISER, methods=("POST",), form_page="/council")
 async def display_link_issue(request: Request) -> Response:
     summit = summit_or_404(request)
     form = await request.form()
