@@ -539,6 +539,19 @@ def test_the_burgerbesluit_is_published_hashed_and_signed_by_members(
 
     council.as_participant(members[0])
     page = client.get(f"/council/decisions/{decision}").text
+    # the box not ticked: the decision's page again, the message by the box
+    unticked = client.post(
+        f"/council/decisions/{decision}/sign",
+        data={
+            "csrf_token": csrf_of(page),
+            "document_sha256": digest,
+            "form_page": f"/council/decisions/{decision}",
+        },
+    )
+    assert unticked.status_code == 400 and 'class="error-summary"' in unticked.text
+    box = re.search(r'<input type="checkbox" id="sign-confirm"[^>]*>', unticked.text)
+    assert box and 'aria-invalid="true"' in box.group(0), unticked.text[:2000]
+    assert 'id="sign-confirm-error"' in unticked.text and "data-document-hash" in unticked.text
     forged = client.post(
         f"/council/decisions/{decision}/sign",
         data={"csrf_token": csrf_of(page), "confirm": "yes", "document_sha256": "0" * 64},
