@@ -42,6 +42,10 @@ table { border-collapse: collapse; width: 100%; font-family: system-ui, sans-ser
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #999; }
 code { font-family: ui-monospace, monospace; word-break: break-all; }
 @page { margin: 2cm; }
+@media screen and (max-width: 40rem) {
+  table { display: block; overflow-x: auto; }
+  th, td { padding: .3rem .35rem; }
+}
 """
 
 
