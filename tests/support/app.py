@@ -118,20 +118,13 @@ class MigratedTemplates:
         self.pg_failed = False
 
     def sqlite_copy(self, target: Path) -> str:
-        import sqlite3
-
         from summit.core.db import upgrade
 
         if self.sqlite is None:
             template = self.directory / "template.db"
             asyncio.run(upgrade(f"sqlite+aiosqlite:///{template}"))
             self.sqlite = template
-        source, copy = sqlite3.connect(self.sqlite), sqlite3.connect(target)
-        try:
-            source.backup(copy)
-        finally:
-            source.close()
-            copy.close()
+        _sqlite_backup(self.sqlite, target)
         return f"sqlite+aiosqlite:///{target}"
 
     def postgres_copy(self) -> str:
