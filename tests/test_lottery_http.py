@@ -127,6 +127,39 @@ def test_the_selection_page_warns_when_fewer_people_registered_than_seats(
     assert "resident" not in warned()  # 50 invited residents registered for fewer seats
 
 
+def test_the_stop_button_reaches_a_running_leximin(demo_client: Any) -> None:
+    """"Stop and keep the result so far" posts to a route that sets the running job's stop
+    (it was missing from the route table: the button answered 404)."""
+    from summit.lottery.views import job_of
+
+    client, info = demo_client
+    assert login(client, "organiser", info.organiser_password).status_code == 303
+    assert upload(client, register_csv(150)).status_code == 303
+    token = csrf_of(client.get("/organiser/lottery").text)
+    client.post("/organiser/lottery/commit", data={"csrf_token": token, "sample_size": "50"})
+    client.post("/organiser/lottery/draw", data={"csrf_token": token, "seed": SEED})
+    summit_id = current_summit_id(client)
+    register_everyone(client, summit_id)
+    run = {"csrf_token": token, "role": "resident", "seats": "15", "tolerance": "0.3"}
+    started = client.post(
+        "/organiser/selection/run",
+        data={**run, "algorithm": "leximin", "panels": "200"},
+        headers={"accept": "application/json"},
+    )
+    assert started.status_code == 202
+    stopped = client.post(
+        "/organiser/selection/stop", data={"csrf_token": token, "role": "resident"}
+    )
+    assert stopped.status_code == 303 and stopped.headers["location"] == "/organiser/selection"
+    job = job_of(summit_id, "resident")
+    assert job is not None and (job.stop.is_set() or job.state != "running")
+    deadline = time.monotonic() + 60
+    while job.state == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert job.state in ("done", "cancelled"), job.message
+    assert job.state == "cancelled" or job.stop.is_set() or job.exact
+
+
 def test_selection_in_the_background_then_the_public_draw_and_a_withdrawal(
     demo_client: Any,
 ) -> None:

@@ -754,6 +754,7 @@ routes: list[BaseRoute] = [
     selection_run,
     selection_status,
     selection_cancel,
+    selection_stop,
     selection_draw,
     panels_json,
     selected_csv,
