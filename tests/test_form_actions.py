@@ -6,11 +6,14 @@ expressions in an action (``/forum/workshops/{{ w.id }}/meetings``) stand for a 
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from pathlib import Path
 
-from starlette.routing import Match, Route
+from starlette.routing import Match, Route, WebSocketRoute
 
+import summit
 from summit.app import routes
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "web" / "templates"
@@ -52,3 +55,23 @@ def test_the_scan_finds_the_forms_and_tells_a_missing_route() -> None:
 def test_every_form_posts_to_a_route_with_its_method() -> None:
     missing = [form for form in _forms() if not _served(form[1], form[2])]
     assert not missing, missing
+
+
+def test_every_page_a_view_module_defines_is_in_the_route_table() -> None:
+    """A view decorated with ``@page``/``@socket`` but left out of its part's ``routes`` list is
+    served by nobody; every such route object in ``summit`` must be in the application's table."""
+    table = {id(route) for route in routes()}
+    left_out = []
+    for module_info in pkgutil.walk_packages(summit.__path__, "summit."):
+        if ".migrations" in module_info.name or module_info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(module_info.name)
+        for name, value in vars(module).items():
+            defined_here = getattr(getattr(value, "endpoint", None), "__module__", module.__name__)
+            if (
+                isinstance(value, Route | WebSocketRoute)
+                and defined_here == module.__name__
+                and id(value) not in table
+            ):
+                left_out.append(f"{module.__name__}.{name} ({value.path})")
+    assert not left_out, left_out
