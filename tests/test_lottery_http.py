@@ -130,7 +130,7 @@ def test_the_selection_page_warns_when_fewer_people_registered_than_seats(
 def test_the_stop_button_reaches_a_running_leximin(demo_client: Any) -> None:
     """"Stop and keep the result so far" posts to a route that sets the running job's stop
     (it was missing from the route table: the button answered 404)."""
-    from summit.lottery.views import job_of
+    from summit.lottery.views.selection import job_of
 
     client, info = demo_client
     assert login(client, "organiser", info.organiser_password).status_code == 303

@@ -91,7 +91,7 @@ async def test_stopping_leximin_keeps_the_lottery_found_so_far(database: Any) ->
 
 def test_the_page_says_leximins_progress_in_dutch() -> None:
     from summit.core import i18n
-    from summit.lottery.views import Job, progress_text
+    from summit.lottery.views.selection import Job, progress_text
 
     job = Job("resident", algorithm="leximin")
     assert progress_text(job) == ""  # nothing reported yet
