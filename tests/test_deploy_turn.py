@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import select
 
 from deploy.stack import TURNSERVER, Coturn, ensure_package
-from summit.video.hub import VideoSettings
+from summit.video.config import VideoSettings
 from tests.support.browser import chromium, needs_chromium, run_server, wait_playing
 
 

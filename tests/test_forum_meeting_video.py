@@ -31,7 +31,8 @@ from summit.forum import meeting_video, workshops
 from summit.forum.models import Workshop, WorkshopMember
 from summit.media import _aiortc_seam as seam
 from summit.media.bots import Bot
-from summit.video.hub import VideoSettings, hub_for, shutdown
+from summit.video.config import VideoSettings
+from summit.video.hub import hub_for, shutdown
 from tests.support.app import make_settings
 from tests.support.browser import free_port
 from tests.support.video import Signal, clip, level, wait_until, width

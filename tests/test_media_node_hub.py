@@ -40,7 +40,8 @@ from summit.core.models import AuditEntry, Participant, Round, Seat, SummitTable
 from summit.media import AccessDenied, NodeRegistry, SeatClaim, node_call, node_key, sign_seat
 from summit.media import _aiortc_seam as seam
 from summit.media.bots import Bot
-from summit.video.hub import VideoConfigError, VideoHub, VideoSettings, hub_for, shutdown
+from summit.video.config import VideoConfigError, VideoSettings
+from summit.video.hub import VideoHub, hub_for, shutdown
 from summit.video.models import MediaTableNode
 from tests.support.app import make_settings
 from tests.support.browser import free_port

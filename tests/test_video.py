@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from summit.core.models import AuditEntry, Round
 from summit.video import service as uc
-from summit.video.hub import VideoConfigError, VideoSettings
+from summit.video.config import VideoConfigError, VideoSettings
 
 # --- settings -----------------------------------------------------------------------------------
 

@@ -26,7 +26,8 @@ from summit.core import service as repository
 from summit.core.models import AuditEntry, Participant, Round, Seat, SummitTable
 from summit.media import _aiortc_seam as seam
 from summit.media.bots import Bot
-from summit.video.hub import VideoHub, VideoSettings, hub_for, shutdown
+from summit.video.config import VideoSettings
+from summit.video.hub import VideoHub, hub_for, shutdown
 from tests.support.app import make_settings
 from tests.support.browser import free_port
 from tests.support.video import Signal, clip, level, wait_until, width
