@@ -20,7 +20,7 @@ from clustering import ConstraintError
 from summit.core import forms, i18n
 from summit.core import service as repository
 from summit.core.errors import NotFound
-from summit.ideas.themes import constraint_text
+from summit.ideas.decisions import constraint_text
 from summit.monitor import notify, opendata, partners, tracking
 from tests.support.app import Client
 from tests.support.dutch import english_in

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from clustering import Constraints
+from summit.ideas.decisions import pruned
 from summit.ideas.models import Idea, ThemeConstraint
-from summit.ideas.themes import ThemeService, _pruned, model_setting
+from summit.ideas.themes import ThemeService, model_setting
 from tests.support.app import Client
 from tests.support.http import csrf_of, login
 from tests.support.ideas import TrigramEmbedder, become, post_idea, table_people
@@ -314,11 +315,11 @@ def test_pruned_constraints_name_only_ideas_still_on_the_board(
         labels={k: f"label {k}" for k in clean},
         duplicates={},
     )
-    pruned = _pruned(constraints, known)
-    pruned.check(known)
-    for key, members in pruned.anchors.items():
+    kept = pruned(constraints, known)
+    kept.check(known)
+    for key, members in kept.anchors.items():
         assert members == clean[key] & known and members
-    assert set(pruned.labels) == set(pruned.anchors) and pruned.pinned <= set(pruned.anchors)
+    assert set(kept.labels) == set(kept.anchors) and kept.pinned <= set(kept.anchors)
 
 
 def test_undo_restores_exactly_the_constraints_before(demo: Any) -> None:
