@@ -11,17 +11,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from summit.core.i18n import gettext as _
+from summit.core.rules.roles import role_words
 
 
 def role_label(key: object) -> str:
-    labels = {
-        "resident": _("Resident"),
-        "employer": _("Employer"),
-        "civil_servant": _("Civil servant"),
-        "politician": _("Politician"),
-        "free_thinker": _("Free thinker"),
-    }
-    return labels.get(str(key), str(key))
+    return role_words(key)
 
 
 def attendance_label(key: object) -> str:

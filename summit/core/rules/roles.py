@@ -18,6 +18,18 @@ class Role(enum.StrEnum):
     FREE_THINKER = "free_thinker"  # vrije denker: a resident who was not drawn
 
 
+def role_words(key: object) -> str:
+    """A role as people read it, in the current language; an unknown key as it is."""
+    words: dict[str, str] = {
+        Role.RESIDENT.value: _("Resident"),
+        Role.EMPLOYER.value: _("Employer"),
+        Role.CIVIL_SERVANT.value: _("Civil servant"),
+        Role.POLITICIAN.value: _("Politician"),
+        Role.FREE_THINKER.value: _("Free thinker"),
+    }
+    return words.get(str(key), str(key))
+
+
 class Attendance(enum.StrEnum):
     VENUE = "venue"
     ONLINE = "online"

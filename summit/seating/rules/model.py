@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from summit.core.i18n import gettext as _
-from summit.core.rules.roles import Role
+from summit.core.rules.roles import Role, role_words
 
 ROLES: tuple[str, ...] = tuple(r.value for r in Role)
 VENUE = "venue"
@@ -24,15 +24,9 @@ def mode_words(mode: str) -> str:
 
 def seat_words(name: str) -> str:
     """A seat type (or role) as a sentence names it; an organiser's own seat type as it is."""
-    words = {
-        "resident": _("Resident"),
-        "employer": _("Employer"),
-        "public": _("Civil servant or politician"),
-        "civil_servant": _("Civil servant"),
-        "politician": _("Politician"),
-        "free_thinker": _("Free thinker"),
-    }
-    return words.get(name, name)
+    if name == "public":  # the default seat type civil servants and politicians share
+        return _("Civil servant or politician")
+    return role_words(name)
 
 
 class SeatingError(ValueError):
