@@ -16,6 +16,7 @@ from tests.support.http import csrf_of, login
 from tests.support.lottery_http import (
     SEED,
     current_summit_id,
+    invited_and_registered,
     register_csv,
     register_everyone,
     upload,
@@ -134,12 +135,7 @@ def test_the_stop_button_reaches_a_running_leximin(demo_client: Any) -> None:
 
     client, info = demo_client
     assert login(client, "organiser", info.organiser_password).status_code == 303
-    assert upload(client, register_csv(150)).status_code == 303
-    token = csrf_of(client.get("/organiser/lottery").text)
-    client.post("/organiser/lottery/commit", data={"csrf_token": token, "sample_size": "50"})
-    client.post("/organiser/lottery/draw", data={"csrf_token": token, "seed": SEED})
-    summit_id = current_summit_id(client)
-    register_everyone(client, summit_id)
+    token, summit_id = invited_and_registered(client)
     run = {"csrf_token": token, "role": "resident", "seats": "15", "tolerance": "0.3"}
     started = client.post(
         "/organiser/selection/run",
@@ -166,12 +162,7 @@ def test_selection_in_the_background_then_the_public_draw_and_a_withdrawal(
     client, info = demo_client
     client.get("/?lang=en")  # the assertions below read the English text
     assert login(client, "organiser", info.organiser_password).status_code == 303
-    assert upload(client, register_csv(150)).status_code == 303
-    token = csrf_of(client.get("/organiser/lottery").text)
-    client.post("/organiser/lottery/commit", data={"csrf_token": token, "sample_size": "50"})
-    client.post("/organiser/lottery/draw", data={"csrf_token": token, "seed": SEED})
-    summit_id = current_summit_id(client)
-    register_everyone(client, summit_id)
+    token, summit_id = invited_and_registered(client)
     before = _count(client, Participant, Participant.status != "withdrawn")
 
     started = client.post(

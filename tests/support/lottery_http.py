@@ -122,3 +122,15 @@ def run_selection(client: Any, token: str) -> None:
         time.sleep(0.1)
         state = client.get("/organiser/selection/status.json").json()["resident"]["state"]
     assert state == "done", client.get("/organiser/selection/status.json").json()
+
+
+def invited_and_registered(client: Any) -> tuple[str, int]:
+    """A signed-in organiser uploads a register of 150, commits, draws 50 invitations and all 50
+    register; returns the form token and the summit's id."""
+    assert upload(client, register_csv(150)).status_code == 303
+    token = csrf_of(client.get("/organiser/lottery").text)
+    client.post("/organiser/lottery/commit", data={"csrf_token": token, "sample_size": "50"})
+    client.post("/organiser/lottery/draw", data={"csrf_token": token, "seed": SEED})
+    summit_id = current_summit_id(client)
+    register_everyone(client, summit_id)
+    return token, summit_id
