@@ -60,6 +60,7 @@ class Schedule:
     polish: int
     focus: int = 2  # tries to pick someone with a repeat before taking anyone
     weight: float = 1e-3  # one unit of diversity cost against one repeated pair
+    trades: bool = False  # every other polish try: two people of a class trade every round
 
 
 def _meetings(mem: list[list[list[int]]], n: int) -> list[list[int]]:
@@ -346,14 +347,25 @@ class Anneal:
             self._load(best_tab)
             self.spread = best[2]
 
-    def polish(self, rng: np.random.Generator, moves: int) -> None:
-        """Greedy: swaps that gain on (keep-apart, repeats, diversity) in that order."""
+    def polish(self, rng: np.random.Generator, moves: int, trades: bool = False) -> None:
+        """Greedy: swaps that gain on (keep-apart, repeats, diversity) in that order; with
+        ``trades`` every other try lets two people of a class trade places in every round
+        (repeats unchanged) when that gains on (keep-apart, diversity). A seating with no
+        repeat to spare (from the affine design) admits almost no single swap, so trades are
+        what is left to improve."""
         rounds = [r for r, m in enumerate(self.movers) if len(m) > 1]
         if not rounds or moves <= 0:
             return
         pick_r = rng.integers(0, len(rounds), moves).tolist()
         u, v = rng.random(moves).tolist(), rng.random(moves).tolist()
         for k in range(moves):
+            if trades and k % 2:
+                p, q = self.pick_always(u[k], v[k])
+                if q >= 0:
+                    gain = self._schedule_gain(p, q)
+                    if (gain[1], gain[2]) < (0, -1e-9):
+                        self._trade_schedules(p, q)
+                continue
             r = rounds[pick_r[k]]
             p, q = self.pick(r, u[k], v[k])
             if q < 0:
@@ -381,5 +393,5 @@ def anneal_rounds(
     state = Anneal(problem, tabs, movables, schedule.focus, schedule.weight)
     state.run(rng, schedule.repeats)
     state.run(rng, schedule.diversity, diversity=True)
-    state.polish(rng, schedule.polish)
+    state.polish(rng, schedule.polish, schedule.trades)
     return state.tabs()
