@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from summit.core.rules.roles import DEFAULT_MIX, seats_per_role
 from summit.seating.rules import Host, Participant, SeatingSettings, evaluate, seat_rounds
-from summit.seating.rules.design import affine_design
+from summit.seating.rules.design import affine_design, pool_design
 from summit.seating.rules.pattern import spread
 
 FEATURES = ("age_band", "gender", "district")
@@ -71,6 +72,53 @@ def test_every_design_found_keeps_the_pattern_and_meets_nobody_twice(
     cap = spread(counts.tolist(), tables)
     if affine_design(cap, rounds) is not None:
         check(cap, rounds)
+
+
+# the venue pool of 48 people in the hosted shape: 36 at 5 tables, larger than the table count
+HOSTED_VENUE_48 = np.array([[5, 1, 1, 1], [4, 1, 2, 0], [4, 1, 2, 0], [4, 1, 1, 1], [4, 1, 1, 1]])
+
+
+def check_units(cap: np.ndarray, rounds: int) -> int:
+    """The unit design of ``cap`` seats every table's pattern in every round and only the two
+    people of a unit meet more than once; the number of units of two."""
+    found = pool_design(cap, rounds)
+    assert found is not None
+    cls, table = found.design.point_class, found.design.table
+    # one seat per person: (point, k-th member of its unit)
+    seats = [
+        (i, k) for i in np.flatnonzero(cls >= 0).tolist() for k in range(len(found.units[cls[i]]))
+    ]
+    met: Counter[tuple[tuple[int, int], tuple[int, int]]] = Counter()
+    for row in table:
+        got = np.zeros_like(cap)
+        for i, k in seats:
+            got[row[i], found.units[cls[i]][k]] += 1
+        assert np.array_equal(got, cap)
+        for t in range(cap.shape[0]):
+            for pair in itertools.combinations([s for s in seats if row[s[0]] == t], 2):
+                met[pair] += 1
+    assert all(a[0] == b[0] for (a, b), times in met.items() if times > 1)
+    return sum(len(found.units[c]) == 2 for c in cls[cls >= 0].tolist())
+
+
+@pytest.mark.parametrize("rounds", [2, 3, 4])
+def test_tables_over_the_table_count_get_units_of_two(rounds: int) -> None:
+    # 3 + 2 + 2 + 2 + 2 = 11 pairs: the pigeonhole bound of two rounds
+    assert check_units(HOSTED_VENUE_48, rounds) == 11
+    # five tables allow at most four rounds
+    assert pool_design(HOSTED_VENUE_48, 5) is None
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables=st.sampled_from([3, 4, 5, 7]), rounds=st.integers(2, 4), seed=st.integers(0, 10_000))
+def test_every_unit_design_found_keeps_the_pattern(tables: int, rounds: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    people = int(rng.integers(tables * tables + 1, 2 * tables * tables))
+    counts = np.floor(rng.dirichlet(np.ones(4)) * people).astype(int)
+    counts[0] += people - counts.sum()
+    cap = spread(counts.tolist(), tables)
+    if pool_design(cap, rounds) is not None:
+        check_units(cap, rounds)
 
 
 def hosted(n: int, seed: int = 1) -> tuple[list[Participant], tuple[Host, ...]]:

@@ -9,9 +9,9 @@ one (``q² - people``) are *dummies*: a table of ``q - d`` people is a line with
 What is left is the pattern: every round, the lines must carry the tables' seat-type counts.
 With the dummies as one more class, every table's counts (seat types, dummies) add up to ``q``.
 
-* A *base* vector ``k`` (one of the tables' vectors) gives class ``c`` the ``k_c`` vertical
-  lines ``x = const``; every non-vertical line meets each vertical line once, so it carries
-  exactly ``k``.
+* A *base* vector ``k`` (each class at its smallest or largest count per table) gives class
+  ``c`` the ``k_c`` vertical lines ``x = const``; every non-vertical line meets each vertical
+  line once, so it carries exactly ``k``.
 * A table whose vector is ``k`` with one seat of class ``c`` changed to ``c'`` needs one *move*:
   a point of a ``c`` line given to ``c'``. A line through one moved point carries that table's
   vector; a line through none carries ``k``.
@@ -19,6 +19,10 @@ With the dummies as one more class, every table's counts (seat types, dummies) a
   of them may span a line of a used slope. A small search places the moves so that the slopes
   they span leave at least ``rounds`` slopes free (the moves of the hosted shape fit the subplane
   over GF(3) inside GF(9), which spans 3 of the 9 slopes, so 6 rounds stay repeat-free).
+
+Tables over ``q`` people (``pool_design``): a point is a *unit*, one person or two who sit
+together in every round, and a table of ``s > q`` people seats ``s - q`` units of two; only
+those pairs meet more than once.
 
 Nothing here is random: the same pool shape always gives the same points; the caller decides
 which person of a class sits on which of the class's points.
@@ -34,11 +38,13 @@ import numpy as np
 
 from summit.seating.rules.construct import Ring, prime_power
 
-__all__ = ["AffineDesign", "affine_design"]
+__all__ = ["AffineDesign", "PoolDesign", "affine_design", "pool_design"]
 
 #: Points tried by the search for the moves; a pool shape without a placement within this many
 #: gets no design (the seating falls back to the other constructions).
 SEARCH_NODES = 20_000
+#: Ways of cutting the tables into units of two tried for a pool with tables over ``q`` people.
+UNIT_CHOICES = 100
 
 
 @dataclass(frozen=True)
@@ -246,3 +252,64 @@ def _fits(point_class: np.ndarray, table: np.ndarray, cap: np.ndarray) -> bool:
                         return False
                     pairs.add((a, b))
     return True
+
+
+@dataclass(frozen=True)
+class PoolDesign:
+    """A design over *units*: ``units[u]`` the classes (of the pool's seat matrix) of the people
+    of one point of unit class ``u`` (one person, or two who sit together in every round), and
+    ``design`` the affine design over the unit classes."""
+
+    units: tuple[tuple[int, ...], ...]
+    design: AffineDesign
+
+
+def _pairings(pattern: np.ndarray, doubles: int) -> list[tuple[tuple[int, int], ...]]:
+    """Every multiset of ``doubles`` pairs of classes that a table of ``pattern`` can seat."""
+    n_cls = pattern.size
+    pairs = [(a, b) for a in range(n_cls) for b in range(a, n_cls) if pattern[a] and pattern[b]]
+    out: list[tuple[tuple[int, int], ...]] = []
+    for combo in itertools.combinations_with_replacement(pairs, doubles):
+        used = np.zeros(n_cls, dtype=np.int64)
+        for a, b in combo:
+            used[a] += 1
+            used[b] += 1
+        if (used <= pattern).all():
+            out.append(combo)
+    return out
+
+
+def pool_design(cap: np.ndarray, rounds: int) -> PoolDesign | None:
+    """The affine design of a pool, with units of two where tables hold more than ``q``
+    people: a table of ``s > q`` people seats ``s - q`` pairs (the fewest that leave it ``q``
+    units) who meet in every round, and nobody else meets twice. The pairs' classes are chosen
+    per distinct table pattern, trying at most ``UNIT_CHOICES`` ways in a fixed order."""
+    q, n_cls = cap.shape
+    singles = tuple((c,) for c in range(n_cls))
+    sizes = cap.sum(axis=1)
+    if sizes.max() <= q:
+        design = affine_design(cap, rounds)
+        return None if design is None else PoolDesign(singles, design)
+    doubles = np.maximum(sizes - q, 0)
+    if prime_power(q) is None or rounds >= q or (2 * doubles > sizes).any():
+        return None
+    shapes = sorted({(tuple(int(x) for x in cap[t]), int(doubles[t])) for t in range(q)})
+    options = [_pairings(np.array(p, dtype=np.int64), d) for p, d in shapes]
+    for choice in itertools.islice(itertools.product(*options), UNIT_CHOICES):
+        units = sorted(set(singles) | {pair for pairs in choice for pair in pairs})
+        col = {u: i for i, u in enumerate(units)}
+        ucap = np.zeros((q, len(units)), dtype=np.int64)
+        for t in range(q):
+            pairs = choice[shapes.index((tuple(int(x) for x in cap[t]), int(doubles[t])))]
+            rest = cap[t].copy()
+            for a, b in pairs:
+                ucap[t, col[(a, b)]] += 1
+                rest[a] -= 1
+                rest[b] -= 1
+            for c in range(n_cls):
+                ucap[t, col[(c,)]] += rest[c]
+        used = np.flatnonzero(ucap.sum(axis=0) > 0)
+        design = affine_design(ucap[:, used], rounds)
+        if design is not None:
+            return PoolDesign(tuple(units[i] for i in used), design)
+    return None

@@ -16,7 +16,7 @@ from scipy.optimize import linear_sum_assignment
 from summit.core.i18n import gettext as _
 from summit.seating.rules.anneal import Heat, Schedule, anneal_rounds
 from summit.seating.rules.construct import Pool, Ring, assign_seats, choose_ring, pools
-from summit.seating.rules.design import affine_design
+from summit.seating.rules.design import pool_design
 from summit.seating.rules.model import Participant, Seating, SeatingError, SeatingSettings
 from summit.seating.rules.plan import Plan, make_plan, rng_for, to_seating
 from summit.seating.rules.report import count_repeats, diversity, repeat_bound
@@ -352,15 +352,30 @@ def design_start(
             or count_repeats(plan, [np.where(mask, t, -1) for t in tabs])[0] == 0
         ):
             continue
-        design = affine_design(plan.cap[np.ix_(pool.tables, pool.classes)], len(tabs))
-        if design is None:
+        found = pool_design(plan.cap[np.ix_(pool.tables, pool.classes)], len(tabs))
+        if found is None:
             continue
+        design = found.design
+        cand = [t.copy() for t in tabs]
         for k, c in enumerate(pool.classes):
             people = rng.permutation(np.flatnonzero(pr.cls == c))
-            points = np.flatnonzero(design.point_class == k)
-            for r, tab in enumerate(tabs):
+            points = np.concatenate(
+                [
+                    np.flatnonzero(design.point_class == u)
+                    for u, unit in enumerate(found.units)
+                    for member in unit
+                    if member == k
+                ]
+            )
+            for r, tab in enumerate(cand):
                 tab[people] = pool.tables[design.table[r, points]]
-        done = True
+        # units of two meet in every round: kept only with fewer repeated pairs than before
+        if count_repeats(plan, [np.where(mask, t, -1) for t in cand]) < count_repeats(
+            plan, [np.where(mask, t, -1) for t in tabs]
+        ):
+            for tab, new in zip(tabs, cand, strict=True):
+                tab[mask] = new[mask]
+            done = True
     return done
 
 
@@ -452,8 +467,13 @@ def seat_rounds(
         for _restart in range(small_restarts(plan.problem.n)):
             tabs = anneal_rounds(plan.problem, [t.copy() for t in start], movables, rng, schedule)
             reached = (count_repeats(plan, tabs)[0], diversity(plan, tabs))
-            # a later annealing is kept only with fewer repeated pairs and no less diversity
-            if found is None or (reached[0] < found[0] and reached[1] >= found[1]):
+            # a later annealing is kept only with fewer repeated pairs and no less diversity;
+            # after a design, also with as many repeated pairs and more diversity
+            if (
+                found is None
+                or (reached[0] < found[0] and reached[1] >= found[1])
+                or (designed and reached[0] == found[0] and reached[1] > found[1])
+            ):
                 best, found = tabs, reached
             if found[0] <= bound:
                 break
