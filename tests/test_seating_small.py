@@ -23,7 +23,13 @@ from summit.seating.rules import (
 )
 from summit.seating.rules.anneal import Anneal, Heat, Schedule, anneal_rounds
 from summit.seating.rules.plan import make_plan, rng_for, to_seating
-from summit.seating.rules.report import count_repeats, degree_bound, repeat_bound, turan_bound
+from summit.seating.rules.report import (
+    count_repeats,
+    degree_bound,
+    repeat_bound,
+    turan_bound,
+    two_table_bound,
+)
 from summit.seating.rules.rounds import best_start, pin_round
 
 FEATURES = ("age", "gender", "district")
@@ -192,6 +198,66 @@ def test_the_lower_bound_holds_and_is_tight_for_two_tables(
     if len(sizes) == 2 and rounds >= 4:
         # no three people can all part: exactly as many pairs repeat as when nobody moves
         assert bound == best == sum(s * (s - 1) // 2 for s in sizes)
+
+
+def brute_force_two_tables(counts: tuple[int, ...], rounds: int) -> int:
+    """Fewest repeated pairs over every seating of people of classes with ``counts`` at two
+    tables for ``rounds`` rounds, each round following the pattern (every class split
+    floor/ceil between the tables, sizes within one); round 1 up to the order within a class."""
+    cls = [c for c, k in enumerate(counts) for _ in range(k)]
+    n = len(cls)
+
+    def valid(first: tuple[int, ...]) -> bool:
+        at = Counter(cls[i] for i in first)
+        return n // 2 <= len(first) <= -(-n // 2) and all(
+            k // 2 <= at[c] <= -(-k // 2) for c, k in enumerate(counts)
+        )
+
+    rounds_ = [
+        f for size in range(n + 1) for f in itertools.combinations(range(n), size) if valid(f)
+    ]
+    upper = np.triu_indices(n, 1)
+    same = np.array(
+        [
+            (np.isin(np.arange(n), f)[:, None] == np.isin(np.arange(n), f)[None, :])[upper]
+            for f in rounds_
+        ],
+        dtype=np.int8,
+    )
+    # round 1: the first people of each class at the first table
+    firsts = {tuple(sorted(Counter(cls[i] for i in f).items())) for f in rounds_}
+    best = n * n
+    for split in firsts:
+        take = dict(split)
+        f = tuple(
+            i
+            for c, k in enumerate(counts)
+            for i in range(sum(counts[:c]), sum(counts[:c]) + take.get(c, 0))
+        )
+        states = same[rounds_.index(f)][None, :].astype(np.int16)
+        for _ in range(rounds - 1):
+            states = np.unique(
+                (states[:, None, :] + same[None, :, :]).reshape(-1, same.shape[1]), axis=0
+            )
+        best = min(best, int((states > 1).sum(axis=1).min()))
+    return best
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [(2, 2), (3, 1), (3, 2), (4, 2), (2, 2, 2), (3, 3), (4, 1, 1), (5, 3), (3, 2, 1), (2, 1, 1)],
+)
+@pytest.mark.parametrize("rounds", [2, 3])
+def test_the_two_table_bound_is_the_fewest_repeats(counts: tuple[int, ...], rounds: int) -> None:
+    assert two_table_bound(counts, rounds) == brute_force_two_tables(counts, rounds)
+
+
+def test_two_table_bound_values() -> None:
+    # the online pool of 48 in the hosted shape (12 people at two tables, 3 rounds): the pattern
+    # forces 22 repeated pairs; without it, 4 groups of 3 reach the counting bound, 12
+    assert two_table_bound((7, 3, 2), 3) == 22
+    assert two_table_bound((12,), 3) == 12
+    assert two_table_bound((40, 40), 3) is None
 
 
 def test_turan_bound_values() -> None:

@@ -3,6 +3,8 @@ constraints (``evaluate``)."""
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,6 +16,7 @@ from summit.seating.rules.search import members
 
 __all__ = [
     "count_repeats",
+    "two_table_bound",
     "degree_bound",
     "diversity",
     "evaluate",
@@ -75,6 +78,56 @@ def turan_bound(people: int, tables: int, rounds: int) -> int:
             squares = high * (low + 1) ** 2 + (parts - high) * low**2
             return people * (people - 1) // 2 - (people * people - squares) // 2
     return 0
+
+
+#: Schedules of one class, and combinations of the classes' splits, that ``two_table_bound``
+#: goes through at most (beyond that it is not computed).
+_TWO_TABLE_COMBINATIONS = 200_000
+
+
+def _splits(count: int, rounds: int) -> np.ndarray:
+    """Every way to give ``count`` people of one class a schedule at two tables (people per
+    schedule, schedules as ``rounds`` bits, 1 = the second table) such that every round the
+    first table gets ``floor`` or ``ceil`` of ``count / 2`` of them."""
+    strings = 1 << rounds
+    low, high = count // 2, -(-count // 2)
+    bits = (np.arange(strings)[:, None] >> np.arange(rounds)[None, :]) & 1
+    out: list[tuple[int, ...]] = []
+    for cut in itertools.combinations(range(count + strings - 1), strings - 1):
+        parts = np.diff(np.array((-1, *cut, count + strings - 1))) - 1
+        first = parts @ (1 - bits)
+        if ((first >= low) & (first <= high)).all():
+            out.append(tuple(int(x) for x in parts))
+    return np.array(out, dtype=np.int64).reshape(-1, strings)
+
+
+def two_table_bound(counts: Sequence[int], rounds: int) -> int | None:
+    """The fewest repeated pairs of people of classes with ``counts`` at two tables over
+    ``rounds`` rounds, every round following the pattern (each class split floor/ceil between
+    the tables, sizes within one), found by going through every seating up to the order of the
+    people (proof in docs/seating.md); ``None`` when that takes too long."""
+    strings = 1 << rounds
+    n = int(sum(counts))
+    if any(math.comb(int(c) + strings - 1, strings - 1) > _TWO_TABLE_COMBINATIONS for c in counts):
+        return None
+    options = [_splits(int(c), rounds) for c in counts if c > 0]
+    if math.prod(o.shape[0] for o in options) > _TWO_TABLE_COMBINATIONS:
+        return None
+    people = np.zeros((1, strings), dtype=np.int64)
+    for opt in options:
+        people = (people[:, None, :] + opt[None, :, :]).reshape(-1, strings)
+    bits = (np.arange(strings)[:, None] >> np.arange(rounds)[None, :]) & 1
+    first = people @ (1 - bits)
+    ok = ((first >= n // 2) & (first <= -(-n // 2))).all(axis=1)
+    people = people[ok]
+    if people.shape[0] == 0:  # pragma: no cover - the plan's own pattern is one of them
+        return None
+    # two schedules meet in the rounds where they agree: twice or more when they differ in at
+    # most rounds - 2 places (the same schedule included)
+    differ = (bits[:, None, :] != bits[None, :, :]).sum(axis=2)
+    close = (differ <= rounds - 2).astype(np.int64)
+    pairs = (np.einsum("ks,st,kt->k", people, close, people) - people.sum(axis=1)) // 2
+    return int(pairs.min())
 
 
 def degree_bound(sizes: Sequence[int], rounds: int, free: int) -> int:
@@ -179,7 +232,9 @@ def repeat_bound(plan: Plan, rounds: int, tabs: Sequence[np.ndarray] | None = No
     The largest of four bounds per pool: counting (all meetings against the distinct pairs),
     pigeonhole (the people of a table larger than the pool's table count cannot all part in the
     next round), Turan (``turan_bound``: with few tables and many rounds, most pairs meet
-    twice) and per person (``degree_bound``: more meetings than others to meet). Without
+    twice) and per person (``degree_bound``: more meetings than others to meet); for a pool of
+    two tables over two or three rounds, everyone present and no forced pairs, the exact
+    fewest under the pattern (``two_table_bound``). Without
     ``tabs`` everyone is seated in every round; with ``tabs`` (an existing
     seating, possibly with absent people) sizes and forced meetings are counted from it.
     """
@@ -214,8 +269,12 @@ def repeat_bound(plan: Plan, rounds: int, tabs: Sequence[np.ndarray] | None = No
             bound_to = {a for pair in pool_forced for a in pair}
             free = int(in_pool.sum()) - len(bound_to)
             degree = degree_bound(table_sizes, rounds, free)
+        exact = None
+        everyone = tabs is None or all((t[in_pool] >= 0).all() for t in tabs)
+        if g == 2 and rounds <= 3 and not pool_forced and everyone:
+            exact = two_table_bound(np.bincount(pr.cls[in_pool]).tolist(), rounds)
         # forced pairs sit together again by rule and are not counted as repeats
-        total += max(count, split - len(pool_forced), turan, degree, 0)
+        total += max(count, split - len(pool_forced), turan, degree, exact or 0, 0)
     return total
 
 
