@@ -8,23 +8,31 @@ minutes, 85 % of it in the master. This module uses the structure of the problem
    leximin point ``p*`` of the LP relaxation ``Q`` of the panel polytope — a compact LP over
    type counts, fixing per stage every type with a positive dual. It is an upper bound in the
    leximin order for every lottery over panels, found in well under a second.
-2. **Maximin on the face**: every lottery whose mean is ``x* = c p*`` uses only panels of the
-   smallest face of ``Q`` that holds ``x*`` (all rows and bounds tight at ``x*`` stay tight).
-   Column generation is warm-started with integral LP vertices of that face near ``x*`` and
-   priced on the face (LP bound → integral vertex → rounding → MIP), until the master reaches
-   the relaxation's minimum: that certifies maximin without a final MIP.
-3. **Decomposition**: ``maximise z`` s.t. ``p_t >= m + z (p*_t - m)`` for every type (``m`` the
-   maximin). At ``z = 1`` every chance is at least ``p*`` and, as chances always add up to the
-   seats, equal to it: the lottery *is* the leximin, certified by the relaxation. Every
-   intermediate master solution keeps everyone at or above the maximin: that is the anytime
-   result when the caller cancels.
-4. **Fallback**: when pricing on the face proves that ``p*`` is not a lottery over panels (the
+2. **The face**: every lottery whose mean is ``x* = c p*`` uses only panels of the smallest face
+   of ``Q`` that holds ``x*`` (all rows and bounds tight at ``x*`` stay tight).
+3. **Decomposition by sampling** (:mod:`~summit.lottery.rules.selection_entropy`): panels of
+   the face sampled around ``x*`` and maximum-entropy weights whose mean is ``x*`` to float
+   precision; no master LP. This finishes 2,000 → 600 (945 types) in ~20–35 s of CPU, where the
+   column generation below had not finished after 470 s. When the samples do not reach the
+   target (small pools whose relaxation is not tight), steps 4–6 run; cancelling during
+   sampling raises (no lottery is certified yet).
+4. **Maximin on the face**: column generation warm-started with integral LP vertices of the face
+   near ``x*`` and priced on the face (LP bound → integral vertex → rounding → MIP), until the
+   master reaches the relaxation's minimum: that certifies maximin without a final MIP.
+5. **Decomposition by column generation**: ``maximise z`` s.t. ``p_t >= m + z (p*_t - m)`` for
+   every type (``m`` the maximin). At ``z = 1`` every chance is at least ``p*`` and, as chances
+   always add up to the seats, equal to it: the lottery *is* the leximin, certified by the
+   relaxation. Every intermediate master solution keeps everyone at or above the maximin: that
+   is the anytime result when the caller cancels.
+6. **Fallback**: when pricing on the face proves that ``p*`` is not a lottery over panels (the
    relaxation is not tight; small pools can do that), the exact staged column generation runs,
    warm-started with every panel found so far, its pricing also LP-first, fixing per stage every
    type with a positive dual; it too returns an anytime result (after the first stage) on cancel.
 
 Tolerance: the result reports ``tolerance``, the largest difference between a type's chance and
-the certified leximin chance (about 1e-9 in practice; LP feasibility tolerance 1e-9). Stage
+the certified leximin chance (about 1e-9 in practice; LP feasibility tolerance 1e-9). The sampled
+decomposition is exact to ~1e-14 against ``p*`` moved onto the face; the tolerance against ``p*``
+itself shows the relaxation LP's own error (9.7e-8 at 2,000 → 600, on types at chance 1). Stage
 levels in the fallback are exact to the pricing gap ``GAP`` (1e-9).
 """
 
@@ -38,6 +46,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
+from summit.lottery.rules.selection_entropy import decompose
 from summit.lottery.rules.selection_polytope import (
     LEVEL_SLACK,
     LP_TOLERANCE,
@@ -396,6 +405,9 @@ def solve_leximin(
     hooks.report("relaxation", 0, 0.0, 0, 0.05)
     face = Face.minimal(model, Rows.of(model), target * model.counts)
     poly = PanelPolytope(model, face)
+    sampled = _sampled(model, poly, target, hooks, relax_stages)
+    if sampled is not None:
+        return sampled
     master = TargetMaster(model)
     pool = poly.box_panels(target * model.counts, max(20, int(POOL_FACTOR * model.size)), 0)
     for panel in pool:
@@ -416,6 +428,35 @@ def solve_leximin(
                 relax_stages,
             )
     return _run_fallback(model, master, hooks)
+
+
+def _sampled(
+    model: TypeModel, poly: PanelPolytope, target: FloatArray, hooks: _Hooks, stages: int
+) -> LeximinResult | None:
+    """The decomposition by sampling and maximum entropy, or None when it does not reach the
+    target (then column generation runs). Cancelling raises: no lottery is certified yet."""
+
+    def step(fraction: float) -> None:
+        hooks.check()
+        hooks.iterations += 1
+        hooks.report("sampling", 0, 0.0, 0, 0.05 + 0.9 * fraction)
+
+    found = decompose(poly, target, step)
+    if found is None:
+        return None
+    panels, weights = found
+    distribution = _distribution(model, panels, weights, hooks, stages)
+    chances = distribution.type_probability
+    hooks.report("decomposition", model.size, float(chances.min()), len(panels), 1.0)
+    return LeximinResult(
+        distribution,
+        float(target.min()),
+        True,
+        "relaxation",
+        float(np.abs(chances - target).max()),
+        hooks.iterations,
+        stages,
+    )
 
 
 def solve_maximin_fast(

@@ -153,6 +153,10 @@ class PanelPolytope:
         n = self.model.size
         h.changeColsBounds(n, np.arange(n, dtype=np.int32), low, high)
 
+    def restrict(self, low: FloatArray, high: FloatArray) -> None:
+        """Column bounds of the LP (within the face; the face's own bounds lift them)."""
+        self._set_cols(self._lp, low, high)
+
     def lp_optimum(self, weights: FloatArray) -> tuple[FloatArray, float] | None:
         """The LP relaxation's optimal vertex and value (None when the face is empty)."""
         n = self.model.size
