@@ -29,6 +29,7 @@ from summit.forum import demo as forum_demo
 from summit.ideas.models import Idea
 from summit.monitor import demo as monitor_demo
 from summit.seating import service as seating
+from summit.seating import settings as seating_settings
 
 DEMO_SEED = "demo-lindeveld-2026"
 FIRST_NAMES = [
@@ -248,7 +249,7 @@ async def create_demo(
         # rebalanced on the day; then round 1 opens 12 minutes ago.
         _pick_hosts(created, summit.table_size)
         await session.flush()
-        await seating.save_settings(
+        await seating_settings.save_settings(
             session,
             summit,
             actor="demo",

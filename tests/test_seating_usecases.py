@@ -13,6 +13,9 @@ from summit.core import service as repository
 from summit.core.errors import InvalidInput
 from summit.core.models import AuditEntry, Participant, Round, Seat
 from summit.seating import service as uc
+from summit.seating import settings as seating_settings
+from summit.seating import topic_rounds
+from summit.seating import verify as seating_verify
 from summit.seating.changes import (
     MoveRefused,
     check_manual_move,
@@ -69,7 +72,7 @@ async def test_seating_stores_every_round_logs_it_and_verifies(database: Any) ->
         assert entries[0].payload["seed"] == "dice 3 1 4 1 5"
         assert sum(len(v) for v in entries[0].payload["tables"].values()) == 24
         for number in (1, 2):
-            result = await uc.verify_round(session, summit, number)
+            result = await seating_verify.verify_round(session, summit, number)
             assert result.ok, result.message
             assert str(result).startswith("MATCH")
 
@@ -116,10 +119,10 @@ async def test_a_tampered_input_or_seat_is_reported_by_the_verification(database
         run.inputs = {**inputs, "participants": people}
     async with database.session() as session:
         summit = await summit_of(session, summit_id)
-        result = await uc.verify_round(session, summit, 1)
+        result = await seating_verify.verify_round(session, summit, 1)
         assert not result.ok and result.message.startswith("inputs:")
         # a published inputs file that is the original still verifies
-        assert (await uc.verify_round(session, summit, 1, inputs=inputs)).ok
+        assert (await seating_verify.verify_round(session, summit, 1, inputs=inputs)).ok
         run = await uc.active_run(session, summit_id)
         run.inputs = inputs
     async with database.session() as session:
@@ -133,8 +136,8 @@ async def test_a_tampered_input_or_seat_is_reported_by_the_verification(database
         seat.table_id = tables[1].table_id  # behind the log's back
     async with database.session() as session:
         summit = await summit_of(session, summit_id)
-        assert (await uc.verify_round(session, summit, 1)).ok
-        result = await uc.verify_round(session, summit, 2)
+        assert (await seating_verify.verify_round(session, summit, 1)).ok
+        result = await seating_verify.verify_round(session, summit, 2)
         assert not result.ok and "database" in result.message and "table 1" in result.message
 
 
@@ -162,7 +165,7 @@ async def test_rebalance_logs_every_move_and_keeps_the_verification(database: An
     async with database.session() as session:
         summit = await summit_of(session, summit_id)
         for number in (1, 2):
-            assert (await uc.verify_round(session, summit, number)).ok
+            assert (await seating_verify.verify_round(session, summit, number)).ok
         outcome = await rebalance_round(session, summit, actor="S-org", arrived=[absent.pseudonym])
         assert [m.reason for m in outcome.moves if m.participant_id == absent.pseudonym] == [
             "arrived",
@@ -171,7 +174,7 @@ async def test_rebalance_logs_every_move_and_keeps_the_verification(database: An
         loaded = await load_seating(session, summit)
         assert loaded.seating.table_of(1, absent.pseudonym) is not None
         for number in (1, 2):
-            assert (await uc.verify_round(session, summit, number)).ok
+            assert (await seating_verify.verify_round(session, summit, number)).ok
 
 
 async def test_a_manual_move_that_breaks_a_rule_needs_an_override(database: Any) -> None:
@@ -214,7 +217,7 @@ async def test_a_manual_move_that_breaks_a_rule_needs_an_override(database: Any)
         assert entry.payload["override"] is True and entry.payload["violations"]
         loaded = await load_seating(session, summit)
         assert loaded.seating.table_of(1, employer.pseudonym) == 2
-        assert (await uc.verify_round(session, summit, 1)).ok
+        assert (await seating_verify.verify_round(session, summit, 1)).ok
 
 
 async def test_topic_round_from_first_and_second_choices(database: Any) -> None:
@@ -222,7 +225,7 @@ async def test_topic_round_from_first_and_second_choices(database: Any) -> None:
     topics = ["Wonen", "Fietsen", "Groen"]
     async with database.session() as session:
         summit = await summit_of(session, summit_id)
-        await uc.save_settings(session, summit, actor="S-org", topics=topics)
+        await seating_settings.save_settings(session, summit, actor="S-org", topics=topics)
         people = (
             (await session.execute(select(Participant).order_by(Participant.pseudonym)))
             .scalars()
@@ -231,18 +234,22 @@ async def test_topic_round_from_first_and_second_choices(database: Any) -> None:
         for i, person in enumerate(people):
             # most want housing: some must get their second choice
             first = "Wonen" if i % 3 else topics[i % 2 + 1]
-            await uc.set_topic_choice(session, summit, person, first=first, second="Groen")
+            await topic_rounds.set_topic_choice(
+                session, summit, person, first=first, second="Groen"
+            )
         with pytest.raises(InvalidInput) as err:
-            await uc.set_topic_choice(session, summit, people[0], first="Onbekend")
+            await topic_rounds.set_topic_choice(session, summit, people[0], first="Onbekend")
         assert err.value.field == "first"
     async with database.session() as session:
         summit = await summit_of(session, summit_id)
-        outcome = await uc.seat_topic_round(session, summit, actor="S-org", seed="topic dice")
+        outcome = await topic_rounds.seat_topic_round(
+            session, summit, actor="S-org", seed="topic dice"
+        )
         assert outcome.round.number == 2 and outcome.round.kind == "topic"
         tables = await uc.round_tables(session, outcome.round)
         assert sum(len(t.people) for t in tables) == 27
         assert {t.topic for t in tables} <= set(topics)
-        chosen = await uc.topic_choices(session, summit_id)
+        chosen = await topic_rounds.topic_choices(session, summit_id)
         for table in tables:
             for person in table.people:
                 assert (
@@ -252,7 +259,7 @@ async def test_topic_round_from_first_and_second_choices(database: Any) -> None:
             p.pseudonym for t in tables for p in t.people if t.topic != chosen[p.pseudonym][0]
         }
         assert got_second == set(outcome.second_choice) | set(outcome.unchosen)
-        assert (await uc.verify_round(session, summit, 2)).ok
+        assert (await seating_verify.verify_round(session, summit, 2)).ok
         # the same inputs and seed again: the same tables
         run = await session.scalar(select(SeatingRun).where(SeatingRun.kind == "topic"))
         again = uc.compute_topics(run.inputs, run.seed)
@@ -275,7 +282,7 @@ async def test_bad_settings_are_refused_by_field(database: Any) -> None:
         with pytest.raises(InvalidInput) as err:
             async with database.session() as session:
                 summit = await summit_of(session, summit_id)
-                await uc.save_settings(session, summit, actor="S-org", **values)
+                await seating_settings.save_settings(session, summit, actor="S-org", **values)
         assert err.value.field == field
     with pytest.raises(InvalidInput) as err:
         async with database.session() as session:

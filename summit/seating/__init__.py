@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from summit.seating.changes import MoveRefused, move_participant
 from summit.seating.service import (
-    MAX_ROUNDS,
     Event,
     close_round,
     get_round,
@@ -12,6 +11,7 @@ from summit.seating.service import (
     publish,
     rounds_of,
 )
+from summit.seating.settings import MAX_ROUNDS
 
 __all__ = [
     "Event",

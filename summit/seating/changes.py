@@ -37,12 +37,12 @@ from summit.seating.service import (
     as_invalid,
     domain_settings,
     get_round,
-    participant_record,
     person_of,
     round_tables,
     tables_by_number,
     tables_of_layout,
 )
+from summit.seating.settings import participant_record
 
 
 class MoveRefused(InvalidInput):

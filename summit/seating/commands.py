@@ -12,7 +12,8 @@ import click
 from summit.core import runtime
 
 if TYPE_CHECKING:
-    from summit.seating.service import SeatingOutcome, Verification
+    from summit.seating.service import SeatingOutcome
+    from summit.seating.verify import Verification
 
 
 def _summary(outcome: SeatingOutcome) -> str:
@@ -93,7 +94,7 @@ def verify(number: int, inputs: Path | None) -> None:
     """Re-run a round from its logged seed and inputs: MATCH, or the first difference
     (exit 1)."""
     from summit.core.errors import InvalidInput
-    from summit.seating import service as uc
+    from summit.seating import verify as seating_verify
 
     settings = runtime.settings()
     data = _read_inputs(inputs)
@@ -101,7 +102,9 @@ def verify(number: int, inputs: Path | None) -> None:
     async def go() -> Verification:
         async with runtime.open_summit(settings) as opened:
             try:
-                return await uc.verify_round(opened.session, opened.summit, number, inputs=data)
+                return await seating_verify.verify_round(
+                    opened.session, opened.summit, number, inputs=data
+                )
             except KeyError as exc:
                 raise InvalidInput("inputs", f"missing {exc}") from None
 

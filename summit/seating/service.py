@@ -1,4 +1,4 @@
-"""Seating use cases (tafelindeling): seat a summit, verify it, open and close rounds, topic rounds.
+"""Seating use cases (tafelindeling): seat a summit, read the stored seating, open and close rounds.
 
 Every function takes an open ``AsyncSession`` inside the caller's transaction and writes its audit
 entries there. A seating is a pure function of (participants, settings, seed): the canonical inputs
@@ -6,7 +6,9 @@ are stored with each run and their SHA-256 is logged with the seed and the table
 ``verify_round`` (and anyone with the inputs) can re-run it. Live events are returned, not sent:
 the caller publishes them after the transaction commits (``publish``).
 
-On-the-day changes (no-shows, arrivals, manual moves) are in ``summit.seating.changes``.
+The settings are in ``summit.seating.settings``, the verification in ``summit.seating.verify``,
+topic rounds in ``summit.seating.topic_rounds``, on-the-day changes (no-shows, arrivals, manual
+moves) in ``summit.seating.changes``.
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ from summit.core import audit
 from summit.core.errors import InvalidInput, NotFound
 from summit.core.i18n import gettext as _
 from summit.core.labels import round_status_label
-from summit.core.models import AuditEntry, Round, Seat, Summit, SummitTable, utcnow
 from summit.core.models import Participant as ParticipantRow
+from summit.core.models import Round, Seat, Summit, SummitTable, utcnow
 from summit.core.rules.names import distinct_names
-from summit.seating.models import RoundTopic, SeatingConfig, SeatingRun, TopicChoice
+from summit.seating.models import RoundTopic, SeatingRun
 from summit.seating.rules import (
     Constraints,
     Host,
@@ -45,6 +47,12 @@ from summit.seating.rules import (
     seat_rounds,
     seat_topics,
 )
+from summit.seating.settings import (
+    get_settings,
+    mixed_inputs,
+    save_settings,
+    selected_participants,
+)
 
 Event = tuple[str, dict[str, Any]]
 
@@ -56,7 +64,6 @@ class Publisher(Protocol):
 
 
 MAX_SEED = 200
-MAX_ROUNDS = 12
 
 
 # --- inputs, hashing, the pure computation ----------------------------------------------------
@@ -190,237 +197,6 @@ def tables_of_layout(layout: Iterable[dict[str, Any]]) -> tuple[Table, ...]:
         )
         for t in layout
     )
-
-
-# --- settings ---------------------------------------------------------------------------------
-
-
-def feature_names(summit: Summit) -> list[str]:
-    names = []
-    for feature in summit.features or []:
-        name = feature.get("name") if isinstance(feature, dict) else feature
-        if isinstance(name, str) and name:
-            names.append(name)
-    return names
-
-
-async def get_settings(session: AsyncSession, summit: Summit) -> SeatingConfig:
-    """The summit's seating settings; defaults from the summit (table size, features)."""
-    config = await session.scalar(select(SeatingConfig).where(SeatingConfig.summit_id == summit.id))
-    if config is None:
-        config = SeatingConfig(
-            summit_id=summit.id,
-            rounds=4,
-            table_size=summit.table_size or 8,
-            features=feature_names(summit),
-            hosts_stay=True,
-            hybrid_tables=0,
-            remote_seats_per_hybrid_table=0,
-            venue_areas=[],
-            keep_together=[],
-            keep_apart=[],
-            fixed_tables={},
-            effort=1.0,
-            topics=[],
-        )
-        session.add(config)
-        await session.flush()
-    return config
-
-
-def _groups(value: Any, name: str) -> list[list[str]]:
-    if not isinstance(value, list):
-        raise InvalidInput(name, _("give a list of groups of pseudonyms"))
-    groups = []
-    for i, group in enumerate(value, start=1):
-        if not isinstance(group, list | tuple) or len(group) < 2:
-            raise InvalidInput(name, _("group %(i)s needs at least two pseudonyms") % {"i": i})
-        members = sorted({str(m).strip() for m in group if str(m).strip()})
-        if len(members) < 2:
-            raise InvalidInput(
-                name, _("group %(i)s needs at least two different pseudonyms") % {"i": i}
-            )
-        groups.append(members)
-    return groups
-
-
-_WHOLE = {
-    "rounds": (1, MAX_ROUNDS),
-    "table_size": (2, 30),
-    "hybrid_tables": (0, 1000),
-    "remote_seats_per_hybrid_table": (0, 10),
-}
-
-
-def _whole(key: str, value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidInput(key, _("must be a whole number"))
-    low, high = _WHOLE[key]
-    if not low <= value <= high:
-        raise InvalidInput(
-            key, _("must be between %(low)s and %(high)s") % {"low": low, "high": high}
-        )
-    return value
-
-
-def _features(value: Any, known: set[str]) -> list[str]:
-    features = [str(f) for f in value]
-    unknown = [f for f in features if f not in known]
-    if unknown:
-        raise InvalidInput(
-            "features", _("%(unknown)r is not a feature of this summit") % {"unknown": unknown[0]}
-        )
-    return list(dict.fromkeys(features))
-
-
-def _effort(value: Any) -> float:
-    if not isinstance(value, int | float) or not 0 < float(value) <= 10:
-        raise InvalidInput("effort", _("must be a number above 0 and at most 10"))
-    return float(value)
-
-
-def _areas(value: Any) -> list[dict[str, Any]]:
-    areas = []
-    for area in value:
-        label, tables = str(area["label"]).strip(), area["tables"]
-        if not label or not isinstance(tables, int) or tables < 1:
-            raise InvalidInput(
-                "venue_areas", _("%(area)r: give a name and tables ≥ 1") % {"area": area}
-            )
-        areas.append({"label": label[:64], "tables": tables})
-    return areas
-
-
-def _fixed(value: Any) -> dict[str, int]:
-    fixed: dict[str, int] = {}
-    for pid, number in dict(value).items():
-        if not isinstance(number, int) or number < 1:
-            raise InvalidInput("fixed_tables", _("%(pid)s: give a table number ≥ 1") % {"pid": pid})
-        fixed[str(pid).strip()] = number
-    return fixed
-
-
-def _topics(value: Any) -> list[str]:
-    topics = [str(t).strip()[:200] for t in value if str(t).strip()]
-    if len(set(topics)) != len(topics):
-        raise InvalidInput("topics", _("each topic may appear only once"))
-    return topics
-
-
-def _setting(key: str, value: Any, known_features: set[str]) -> Any:
-    """The checked value of one setting; ``InvalidInput`` names the setting."""
-    if key in _WHOLE:
-        return _whole(key, value)
-    if key == "features":
-        return _features(value, known_features)
-    if key == "hosts_stay":
-        return bool(value)
-    if key == "effort":
-        return _effort(value)
-    if key == "venue_areas":
-        return _areas(value)
-    if key in {"keep_together", "keep_apart"}:
-        return _groups(value, key)
-    if key == "fixed_tables":
-        return _fixed(value)
-    if key == "topics":
-        return _topics(value)
-    raise InvalidInput(key, _("is not a seating setting"))
-
-
-async def _check_named(session: AsyncSession, summit: Summit, config: SeatingConfig) -> None:
-    """Every pseudonym the constraints name is a participant of the summit."""
-    pseudonyms = set(
-        (
-            await session.execute(
-                select(ParticipantRow.pseudonym).where(ParticipantRow.summit_id == summit.id)
-            )
-        ).scalars()
-    )
-    named = [
-        *(m for g in config.keep_together for m in g),
-        *(m for g in config.keep_apart for m in g),
-        *config.fixed_tables,
-    ]
-    for pid in named:
-        if pid not in pseudonyms:
-            raise InvalidInput(
-                "constraints", _("%(pid)r is not a participant of this summit") % {"pid": pid}
-            )
-
-
-async def save_settings(
-    session: AsyncSession, summit: Summit, *, actor: str, **values: Any
-) -> SeatingConfig:
-    """Change the seating settings; unknown pseudonyms and features are refused by name."""
-    config = await get_settings(session, summit)
-    known_features = set(feature_names(summit))
-    for key, value in values.items():
-        if value is not None:
-            setattr(config, key, _setting(key, value, known_features))
-    await _check_named(session, summit, config)
-    config.updated_at = utcnow()
-    await audit.append(
-        session,
-        actor=actor,
-        action="seating.settings",
-        subject=f"summit:{summit.id}",
-        summit_id=summit.id,
-        payload=settings_payload(config),
-    )
-    return config
-
-
-def settings_payload(config: SeatingConfig) -> dict[str, Any]:
-    return {
-        "rounds": config.rounds,
-        "table_size": config.table_size,
-        "features": list(config.features),
-        "hosts_stay": config.hosts_stay,
-        "hybrid_tables": config.hybrid_tables,
-        "remote_seats_per_hybrid_table": config.remote_seats_per_hybrid_table,
-        "venue_areas": list(config.venue_areas),
-        "keep_together": list(config.keep_together),
-        "keep_apart": list(config.keep_apart),
-        "fixed_tables": dict(config.fixed_tables),
-        "effort": config.effort,
-    }
-
-
-async def selected_participants(session: AsyncSession, summit_id: int) -> list[ParticipantRow]:
-    """Who is seated: selected participants (not withdrawn, not reserves)."""
-    return list(
-        (
-            await session.execute(
-                select(ParticipantRow)
-                .where(ParticipantRow.summit_id == summit_id, ParticipantRow.status == "selected")
-                .order_by(ParticipantRow.pseudonym)
-            )
-        ).scalars()
-    )
-
-
-def participant_record(p: ParticipantRow, features: Sequence[str]) -> dict[str, Any]:
-    values = dict(p.features or {})
-    return {
-        "id": p.pseudonym,
-        "role": p.role,
-        "mode": p.attendance,
-        # only the features that are balanced enter the inputs (and the hash)
-        "features": {f: str(values[f]) for f in features if f in values},
-    }
-
-
-async def mixed_inputs(
-    session: AsyncSession, summit: Summit, config: SeatingConfig
-) -> dict[str, Any]:
-    people = await selected_participants(session, summit.id)
-    return {
-        "kind": "mixed",
-        "participants": [participant_record(p, config.features) for p in people if not p.is_host],
-        "hosts": [{"id": p.pseudonym, "mode": p.attendance} for p in people if p.is_host],
-        "settings": settings_payload(config),
-    }
 
 
 # --- reading the stored seating -----------------------------------------------------------------
@@ -574,7 +350,7 @@ class SeatingOutcome:
     events: list[Event] = field(default_factory=list)
 
 
-def _check_seed(seed: str) -> str:
+def check_seed(seed: str) -> str:
     seed = (seed or "").strip()
     if not seed:
         raise InvalidInput("seed", _("give the public seed (e.g. the dice rolled in public)"))
@@ -631,7 +407,7 @@ async def seat_summit(
     Replaces an earlier seating only while none of its rounds has started; logs
     ``seating.round`` per round with the seed, the inputs' hash and the tables by pseudonym.
     """
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     existing = await rounds_of(session, summit.id)
     started = [r for r in existing if r.status != "planned"]
     if started:
@@ -729,168 +505,6 @@ async def seat_summit(
     return SeatingOutcome(run, report, events)
 
 
-# --- verification -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Verification:
-    """MATCH, or the first difference found between the log, a re-run and the database."""
-
-    round: int
-    ok: bool
-    message: str
-    seed: str = ""
-    inputs_hash: str = ""
-
-    def __str__(self) -> str:
-        return f"MATCH: {self.message}" if self.ok else f"DIFFERENT: {self.message}"
-
-
-def _first_difference(
-    ours: dict[str, list[str]], theirs: dict[str, list[str]], what: str, other: str
-) -> str | None:
-    for number in sorted(set(ours) | set(theirs), key=int):
-        a, b = sorted(ours.get(number, [])), sorted(theirs.get(number, []))
-        if a != b:
-            listed = ", ".join(a) or "(empty)"
-            return f"table {number}: {what} {listed}; {other} {', '.join(b) or '(empty)'}"
-    return None
-
-
-def _rerun(
-    run: SeatingRun, data: dict[str, Any], seed: str, number: int
-) -> tuple[dict[str, list[str]], dict[str, str | None]] | None:
-    """Tables (members without the host) and hosts of round ``number`` re-run from ``data``;
-    ``None`` when the re-run has no such round."""
-    if data.get("kind") == "topic":
-        topic = compute_topics(data, seed)
-        mapping = {int(m["domain"]): int(m["number"]) for m in run.layout}
-        full = {str(mapping[t.number]): list(t.members) for t in topic.tables}
-        hosts = _topic_hosts(full, {h["id"] for h in data.get("hosts", [])})
-        return {k: [m for m in v if m != hosts[k]] for k, v in full.items()}, hosts
-    seating = compute_rounds(data, seed)
-    index = number - run.first_round
-    if not 0 <= index < len(seating.rounds):
-        return None
-    tables = {str(n): list(m) for n, m in enumerate(seating.rounds[index], start=1)}
-    return tables, {str(n): h for n, h in enumerate(seating.hosts[index], start=1)}
-
-
-def _host_difference(ours: dict[str, str | None], logged: dict[str, Any]) -> str | None:
-    for key in sorted(set(ours) | set(logged), key=int):
-        if ours.get(key) != logged.get(key):
-            return (
-                f"table {key}: the re-run's host is {ours.get(key)}, the log says {logged.get(key)}"
-            )
-    return None
-
-
-async def _replay_moves(
-    session: AsyncSession,
-    summit: Summit,
-    entry: AuditEntry,
-    run: SeatingRun,
-    number: int,
-    expected: dict[str, set[str]],
-) -> int:
-    """Apply the day's logged moves of the round to ``expected``; returns how many there were."""
-    moves = (
-        await session.execute(
-            select(AuditEntry)
-            .where(
-                AuditEntry.summit_id == summit.id,
-                AuditEntry.action == "seating.move",
-                AuditEntry.seq > entry.seq,
-            )
-            .order_by(AuditEntry.seq)
-        )
-    ).scalars()
-    count = 0
-    for move in moves:
-        p = dict(move.payload)
-        if p.get("run") != run.id or p.get("round") != number:
-            continue
-        count += 1
-        if p.get("from") is not None:
-            expected.get(str(p["from"]), set()).discard(move.subject)
-        if p.get("to") is not None:
-            expected.setdefault(str(p["to"]), set()).add(move.subject)
-    return count
-
-
-async def _round_entry(session: AsyncSession, summit: Summit, number: int) -> AuditEntry:
-    entry = await session.scalar(
-        select(AuditEntry)
-        .where(
-            AuditEntry.summit_id == summit.id,
-            AuditEntry.action == "seating.round",
-            AuditEntry.subject == f"round:{number}",
-        )
-        .order_by(AuditEntry.seq.desc())
-        .limit(1)
-    )
-    if entry is None:
-        raise NotFound(_("round %(number)s: the log has no seating for it") % {"number": number})
-    return entry
-
-
-async def verify_round(
-    session: AsyncSession, summit: Summit, number: int, inputs: dict[str, Any] | None = None
-) -> Verification:
-    """Re-run round ``number`` from its logged inputs and seed; compare with the log, then
-    replay the logged moves and compare with the seats in the database.
-
-    ``inputs``: verify from a published inputs file instead of the stored copy.
-    """
-    entry = await _round_entry(session, summit, number)
-    logged = dict(entry.payload)
-    run = await session.get(SeatingRun, int(logged["run"]))
-    if run is None:
-        return Verification(number, False, f"the inputs of run {logged['run']} are missing")
-    data = inputs if inputs is not None else dict(run.inputs)
-    seed = str(logged["seed"])
-    digest = inputs_hash(data)
-    if digest != logged["inputs_hash"]:
-        return Verification(
-            number,
-            False,
-            f"inputs: they hash to {digest[:16]}…, the log says {str(logged['inputs_hash'])[:16]}…",
-            seed,
-            digest,
-        )
-    log_tables = {k: list(v) for k, v in dict(logged["tables"]).items()}
-    log_hosts = {k: v for k, v in dict(logged.get("hosts", {})).items()}
-    again = _rerun(run, data, seed, number)
-    if again is None:
-        return Verification(number, False, "the re-run has no such round", seed, digest)
-    diff = _first_difference(again[0], log_tables, "the re-run seats", "the log says")
-    diff = diff or _host_difference(again[1], log_hosts)
-    if diff is not None:
-        return Verification(number, False, diff, seed, digest)
-    # the day's logged moves turn the logged seating into what the database should hold
-    expected = {k: set(v) for k, v in log_tables.items()}
-    for k, h in log_hosts.items():
-        if h:
-            expected.setdefault(k, set()).add(h)
-    count = await _replay_moves(session, summit, entry, run, number, expected)
-    rnd = await get_round(session, summit.id, number)
-    stored = {
-        str(t.number): [p.pseudonym for p in t.people] for t in await round_tables(session, rnd)
-    }
-    want = {k: sorted(v) for k, v in expected.items() if v}
-    diff = _first_difference(stored, want, "the database seats", "the log says")
-    if diff is not None:
-        return Verification(number, False, diff, seed, digest)
-    return Verification(
-        number,
-        True,
-        f"round {number} re-run from seed {seed!r} and inputs {digest[:16]}… gives the logged "
-        f"tables; with {count} logged move(s) they equal the seats in the database",
-        seed,
-        digest,
-    )
-
-
 # --- round control ------------------------------------------------------------------------------
 
 
@@ -963,297 +577,6 @@ async def close_round(
     return rnd, [(f"summit:{summit.id}", {"type": "round", "round": number, "status": "closed"})]
 
 
-# --- topic rounds -------------------------------------------------------------------------------
-
-
-async def set_topic_choice(
-    session: AsyncSession,
-    summit: Summit,
-    participant: ParticipantRow,
-    *,
-    first: str,
-    second: str = "",
-) -> TopicChoice:
-    """Store a participant's first and second topic (the topics the organiser listed)."""
-    config = await get_settings(session, summit)
-    topics = list(config.topics)
-    first, second = first.strip(), second.strip()
-    if first not in topics:
-        raise InvalidInput("first", _("choose one of the listed topics"))
-    if second and second not in topics:
-        raise InvalidInput("second", _("choose one of the listed topics"))
-    if second == first:
-        second = ""
-    choice = await session.scalar(
-        select(TopicChoice).where(
-            TopicChoice.summit_id == summit.id, TopicChoice.participant_id == participant.id
-        )
-    )
-    if choice is None:
-        choice = TopicChoice(summit_id=summit.id, participant_id=participant.id, first=first)
-        session.add(choice)
-    choice.first, choice.second, choice.updated_at = first, second, utcnow()
-    await session.flush()
-    await audit.append(
-        session,
-        actor=participant.pseudonym,
-        action="topic.choice",
-        subject=participant.pseudonym,
-        summit_id=summit.id,
-        payload={"first": first, "second": second},
-    )
-    return choice
-
-
-async def topic_choices(session: AsyncSession, summit_id: int) -> dict[str, tuple[str, ...]]:
-    rows = (
-        await session.execute(
-            select(ParticipantRow.pseudonym, TopicChoice.first, TopicChoice.second)
-            .join(TopicChoice, TopicChoice.participant_id == ParticipantRow.id)
-            .where(TopicChoice.summit_id == summit_id)
-        )
-    ).all()
-    return {pid: (first, second) if second else (first,) for pid, first, second in rows}
-
-
-def _topic_hosts(tables: dict[str, list[str]], hosts: set[str]) -> dict[str, str | None]:
-    # the first host (by pseudonym) at a topic table records its ideas
-    return {k: next((m for m in sorted(v) if m in hosts), None) for k, v in tables.items()}
-
-
-@dataclass
-class TopicOutcome:
-    run: SeatingRun
-    round: Round
-    second_choice: list[str]
-    unchosen: list[str]
-    lacking_roles: list[tuple[int, list[str]]]
-    repeated_pairs: int
-    events: list[Event] = field(default_factory=list)
-
-
-def _topic_target(existing: Sequence[Round], round_number: int | None) -> Round | None:
-    """The unstarted topic round to replace, or ``None`` for a new round after the last."""
-    if round_number is None:
-        return None
-    target = next((r for r in existing if r.number == round_number), None)
-    if target is not None and (target.kind != "topic" or target.status != "planned"):
-        raise InvalidInput(
-            "round",
-            _("round %(round_number)s is not a topic round that is still planned")
-            % {"round_number": round_number},
-        )
-    return target
-
-
-async def _topic_inputs(
-    session: AsyncSession,
-    summit: Summit,
-    config: SeatingConfig,
-    people: Sequence[ParticipantRow],
-    earlier: Sequence[Round],
-) -> dict[str, Any]:
-    """The canonical inputs of a topic round: people, choices, topics and the earlier rounds'
-    tables (to avoid repeated meetings)."""
-    choices = await topic_choices(session, summit.id)
-    previous = [
-        [sorted(p.pseudonym for p in t.people) for t in await round_tables(session, r)]
-        for r in earlier
-    ]
-    features = list(config.features)
-    ids = {p.pseudonym for p in people}
-    return {
-        "kind": "topic",
-        "participants": [participant_record(p, features) for p in people],
-        "hosts": [{"id": p.pseudonym, "mode": p.attendance} for p in people if p.is_host],
-        "choices": {pid: list(c) for pid, c in sorted(choices.items()) if pid in ids},
-        "topics": list(config.topics),
-        "previous": previous,
-        "settings": {"table_size": config.table_size, "features": features, "rounds": 1},
-    }
-
-
-async def _topic_layout(
-    session: AsyncSession, summit: Summit, config: SeatingConfig, result: TopicSeating
-) -> tuple[list[dict[str, Any]], dict[int, SummitTable]]:
-    """Physical tables: venue topic tables on venue tables in order, online ones on online
-    tables; new tables (numbered after the last) where there are too few."""
-    existing_tables = await tables_by_number(session, summit.id)
-    free = {
-        "venue": [n for n, t in sorted(existing_tables.items()) if t.kind in {"venue", "hybrid"}],
-        "online": [n for n, t in sorted(existing_tables.items()) if t.kind == "online"],
-    }
-    next_number = max(existing_tables, default=0) + 1
-    layout: list[dict[str, Any]] = []
-    for t in result.tables:
-        pool = free[t.mode]
-        if pool:
-            number = pool.pop(0)
-        else:
-            number = next_number
-            next_number += 1
-            existing_tables[number] = SummitTable(
-                summit_id=summit.id,
-                number=number,
-                kind=t.mode,
-                area="",
-                capacity=max(config.table_size, len(t.members) + 1),
-            )
-            session.add(existing_tables[number])
-        layout.append({"domain": t.number, "number": number, "topic": t.topic, "mode": t.mode})
-    await session.flush()
-    return layout, existing_tables
-
-
-async def _topic_round(
-    session: AsyncSession, summit: Summit, existing: Sequence[Round], target: Round | None
-) -> Round:
-    """A new planned topic round after the last, or ``target`` emptied of its topics, seats and
-    active run."""
-    if target is None:
-        target = Round(
-            summit_id=summit.id,
-            number=max((r.number for r in existing), default=0) + 1,
-            kind="topic",
-            title="",
-            status="planned",
-            duration_seconds=2400,
-        )
-        session.add(target)
-        await session.flush()
-        return target
-    await session.execute(delete(RoundTopic).where(RoundTopic.round_id == target.id))
-    await session.execute(delete(Seat).where(Seat.round_id == target.id))
-    for run in (
-        await session.execute(
-            select(SeatingRun).where(
-                SeatingRun.summit_id == summit.id,
-                SeatingRun.kind == "topic",
-                SeatingRun.first_round == target.number,
-                SeatingRun.active,
-            )
-        )
-    ).scalars():
-        run.active = False
-    return target
-
-
-def _add_topic_seats(
-    session: AsyncSession,
-    target: Round,
-    result: TopicSeating,
-    mapping: dict[int, int],
-    tables: dict[int, SummitTable],
-    people: Sequence[ParticipantRow],
-    host_of: dict[str, str | None],
-) -> None:
-    by_pid = {p.pseudonym: p for p in people}
-    for t in result.tables:
-        number = mapping[t.number]
-        table = tables[number]
-        session.add(RoundTopic(round_id=target.id, table_id=table.id, topic=t.topic))
-        for pid in t.members:
-            session.add(
-                Seat(
-                    round_id=target.id,
-                    table_id=table.id,
-                    participant_id=by_pid[pid].id,
-                    seat_type=by_pid[pid].role,
-                    is_host=host_of[str(number)] == pid,
-                )
-            )
-
-
-async def seat_topic_round(
-    session: AsyncSession,
-    summit: Summit,
-    *,
-    actor: str,
-    seed: str,
-    topics: Sequence[str] | None = None,
-    round_number: int | None = None,
-) -> TopicOutcome:
-    """Form topic tables from the participants' first and second choices (themaronde).
-
-    A new round after the last one, or a replacement of an unstarted topic round. Venue topic
-    tables take the venue's table numbers in order, online ones the online tables'.
-    """
-    seed = _check_seed(seed)
-    config = await get_settings(session, summit)
-    if topics is not None:
-        await save_settings(session, summit, actor=actor, topics=list(topics))
-    if not config.topics:
-        raise InvalidInput("topics", _("type in at least one topic"))
-    existing = await rounds_of(session, summit.id)
-    target = _topic_target(existing, round_number)
-    people = await selected_participants(session, summit.id)
-    earlier = [r for r in existing if target is None or r.number < target.number]
-    inputs = await _topic_inputs(session, summit, config, people, earlier)
-    result = compute_topics(inputs, seed)
-    digest = inputs_hash(inputs)
-    layout, tables = await _topic_layout(session, summit, config, result)
-    target = await _topic_round(session, summit, existing, target)
-    mapping = {m["domain"]: m["number"] for m in layout}
-    tables_payload = {str(mapping[t.number]): list(t.members) for t in result.tables}
-    host_of = _topic_hosts(tables_payload, {p.pseudonym for p in people if p.is_host})
-    _add_topic_seats(session, target, result, mapping, tables, people, host_of)
-    lacking = [(mapping[n], list(types)) for n, types in result.lacking_roles]
-    run = SeatingRun(
-        summit_id=summit.id,
-        kind="topic",
-        first_round=target.number,
-        rounds=1,
-        seed=seed,
-        inputs=inputs,
-        inputs_hash=digest,
-        layout=layout,
-        report={
-            "second_choice": list(result.second_choice),
-            "unchosen": list(result.unchosen),
-            "lacking_roles": [[n, t] for n, t in lacking],
-            "repeated_pairs": result.repeated_pairs,
-        },
-        late_participants=[],
-        active=True,
-        actor=actor,
-    )
-    session.add(run)
-    await session.flush()
-    # topic tables list their members with the host among them; the log keeps them apart
-    await audit.append(
-        session,
-        actor=actor,
-        action="seating.round",
-        subject=f"round:{target.number}",
-        summit_id=summit.id,
-        payload={
-            "run": run.id,
-            "round": target.number,
-            "kind": "topic",
-            "seed": seed,
-            "inputs_hash": digest,
-            "software": __version__,
-            "tables": {k: [m for m in v if m != host_of[k]] for k, v in tables_payload.items()},
-            "hosts": host_of,
-            "topics": {str(mapping[t.number]): t.topic for t in result.tables},
-            "second_choice": len(result.second_choice),
-            "unchosen": len(result.unchosen),
-        },
-    )
-    events: list[Event] = [
-        (f"summit:{summit.id}", {"type": "seating", "round": target.number, "kind": "topic"})
-    ]
-    return TopicOutcome(
-        run,
-        target,
-        list(result.second_choice),
-        list(result.unchosen),
-        lacking,
-        result.repeated_pairs,
-        events,
-    )
-
-
 async def publish(bus: Publisher, events: Iterable[Event]) -> None:
     """Send a use case's live events (after its transaction has committed)."""
     for channel, event in events:
@@ -1322,37 +645,3 @@ async def participant_tables(session: AsyncSession, participant: ParticipantRow)
             )
         )
     return out
-
-
-async def topics_from_agenda(session: AsyncSession, summit: Summit, *, actor: str) -> list[str]:
-    """Take the topic round's topics from the agenda-setting shortlist (the top themes).
-
-    The prioritisation's shortlist (``shortlist_items`` of stage ``agenda``) decides the topics;
-    participants then choose a first and a second one.
-    """
-    from summit.council.models import ShortlistItem
-    from summit.ideas.models import Theme
-
-    rows = (
-        await session.execute(
-            select(Theme.label)
-            .join(ShortlistItem, ShortlistItem.theme_id == Theme.id)
-            .where(ShortlistItem.summit_id == summit.id, ShortlistItem.stage == "agenda")
-            .order_by(ShortlistItem.rank)
-        )
-    ).scalars()
-    topics = list(dict.fromkeys(label.strip() for label in rows if label.strip()))
-    if not topics:
-        raise InvalidInput(
-            "topics", _("the agenda has no shortlist yet: close the prioritisation first")
-        )
-    await save_settings(session, summit, actor=actor, topics=topics)
-    await audit.append(
-        session,
-        actor=actor,
-        action="seating.topics_from_agenda",
-        subject=f"summit:{summit.id}",
-        summit_id=summit.id,
-        payload={"topics": topics},
-    )
-    return topics

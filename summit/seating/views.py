@@ -23,6 +23,9 @@ from summit.core.routing import ORGANISER, PARTICIPANT, STAFF, page
 from summit.core.templating import render
 from summit.core.web import bus, db, identity, summit_or_404
 from summit.seating import service as uc
+from summit.seating import settings as seating_settings
+from summit.seating import topic_rounds
+from summit.seating import verify as seating_verify
 from summit.seating.changes import (
     MoveRefused,
     check_manual_move,
@@ -97,7 +100,7 @@ def _shown_round(request: Request, rounds: list[Any], current: Any) -> Any:
 async def _page_data(request: Request, **extra: Any) -> dict[str, Any]:
     summit = summit_or_404(request)
     async with db(request).session() as session:
-        config = await uc.get_settings(session, summit)
+        config = await seating_settings.get_settings(session, summit)
         rounds = await uc.rounds_of(session, summit.id)
         current = await repository.current_round(session, summit.id)
         shown = _shown_round(request, rounds, current)
@@ -125,7 +128,7 @@ async def _page_data(request: Request, **extra: Any) -> dict[str, Any]:
             if rnd.kind == "topic":
                 with contextlib.suppress(NotFound):
                     topic_runs[rnd.number] = await uc.run_of_round(session, summit.id, rnd.number)
-        people = await uc.selected_participants(session, summit.id)
+        people = await seating_settings.selected_participants(session, summit.id)
     seated_now = set()
     if current is not None:
         seated_now = {p.pseudonym for t in current_tables for p in t.people}
@@ -142,7 +145,7 @@ async def _page_data(request: Request, **extra: Any) -> dict[str, Any]:
         "people": people,
         "current": current,
         "seated_now": seated_now,
-        "feature_names": uc.feature_names(summit),
+        "feature_names": seating_settings.feature_names(summit),
         "feature_labels": feature_labels(summit.features or [], current_language()),
         "move_error": None,
         "form": {},
@@ -176,7 +179,9 @@ async def save_settings(request: Request) -> Response:
     }
     async with db(request).session() as session:
         fresh = await repository.get_summit(session, summit.id)
-        await uc.save_settings(session, fresh, actor=identity(request).actor, **values)
+        await seating_settings.save_settings(
+            session, fresh, actor=identity(request).actor, **values
+        )
     return _done("#settings-title")
 
 
@@ -208,7 +213,7 @@ async def seat(request: Request) -> Response:
 @page("/seating/topics", allow=ORGANISER, methods=("POST",), form_page="/seating")
 async def seat_topics(request: Request) -> Response:
     """Form topic tables from the participants' first and second choices."""
-    outcome = await _seat_with(request, uc.seat_topic_round, round_number="round")
+    outcome = await _seat_with(request, topic_rounds.seat_topic_round, round_number="round")
     return _done(f"#round-{outcome.round.number}")
 
 
@@ -218,7 +223,7 @@ async def topics_from_agenda(request: Request) -> Response:
     summit = summit_or_404(request)
     async with db(request).session() as session:
         fresh = await repository.get_summit(session, summit.id)
-        await uc.topics_from_agenda(session, fresh, actor=identity(request).actor)
+        await topic_rounds.topics_from_agenda(session, fresh, actor=identity(request).actor)
     return _done("#topic-title")
 
 
@@ -387,7 +392,7 @@ async def verify_json(request: Request) -> Response:
     """Re-run the round from its logged inputs and seed: MATCH or the first difference."""
     summit = summit_or_404(request)
     async with db(request).session() as session:
-        result = await uc.verify_round(session, summit, request.path_params["n"])
+        result = await seating_verify.verify_round(session, summit, request.path_params["n"])
     return JSONResponse(
         {
             "round": result.round,
@@ -477,7 +482,7 @@ async def my_topics(request: Request) -> Response:
         summit = await repository.get_summit(session, participant.summit_id)
         if request.method == "POST":
             form = await request.form()
-            await uc.set_topic_choice(
+            await topic_rounds.set_topic_choice(
                 session,
                 summit,
                 participant,
@@ -485,8 +490,8 @@ async def my_topics(request: Request) -> Response:
                 second=form_text(form, "second"),
             )
             saved = True
-        config = await uc.get_settings(session, summit)
-        choices = await uc.topic_choices(session, summit.id)
+        config = await seating_settings.get_settings(session, summit)
+        choices = await topic_rounds.topic_choices(session, summit.id)
     mine = choices.get(participant.pseudonym, ())
     return render(
         request,
