@@ -23,6 +23,7 @@ from summit.lottery.rules.selection import (
 )
 from summit.lottery.rules.selection_goldilocks import goldilocks_value
 from summit.lottery.rules.selection_leximin import LeximinProgress
+from summit.lottery.rules.selection_solver import Halt, SelectionCancelled
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sortition"
 SMALL_20 = DATA / "example_small_20"
@@ -192,6 +193,32 @@ def test_a_cancelled_leximin_returns_a_valid_lottery_at_the_maximin(
     full = find_distribution(people, quotas, 60, algorithm="leximin")
     assert full.exact
     assert lex_at_least(list(full.probabilities.values()), list(d.probabilities.values()))
+
+
+def test_a_leximin_stopped_while_sampling_keeps_the_maximin_lottery() -> None:
+    """The default path (sampling) has no anytime lottery of its own: a stop there (not a
+    cancel) computes and returns the maximin lottery, marked not exact."""
+    people, quotas = medium_pool()
+    events: list[LeximinProgress] = []
+
+    def stop() -> bool:  # pressed right after the first report of the sampling phase
+        return any(e.phase == "sampling" for e in events)
+
+    d = find_distribution(people, quotas, 60, algorithm="leximin", report=events.append,
+                          cancel=Halt(stop=stop))
+    assert any(e.phase == "sampling" for e in events)
+    assert events[-1].phase == "stopping" and "maximin" in events[-1].message()
+    maximin = find_distribution(people, quotas, 60, algorithm="maximin")
+    assert not d.exact
+    assert d.min_probability == pytest.approx(maximin.min_probability, abs=1e-7)
+    assert sum(d.probabilities.values()) == pytest.approx(60, abs=1e-6)
+    for panel in round_lottery(d, 100).panels:
+        assert check_panel(panel, people, quotas, 60) == []
+    # a cancel at the same moment keeps nothing
+    events.clear()
+    with pytest.raises(SelectionCancelled):
+        find_distribution(people, quotas, 60, algorithm="leximin", report=events.append,
+                          cancel=Halt(cancel=stop))
 
 
 def test_progress_reports_iteration_fixed_and_minimum() -> None:

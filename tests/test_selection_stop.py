@@ -15,6 +15,7 @@ from summit.lottery import selection as sel
 from summit.lottery.rules import selection_entropy
 from summit.lottery.rules.selection import Person, check_panel, quotas_from_shares
 from summit.lottery.rules.selection_leximin import LeximinProgress
+from summit.lottery.rules.selection_solver import SelectionCancelled
 from tests.support.lottery import registered_pool
 
 pytestmark = pytest.mark.anyio
@@ -22,11 +23,7 @@ pytestmark = pytest.mark.anyio
 AFTER_MAXIMIN = {"decomposition", "fallback"}
 
 
-async def test_stopping_leximin_keeps_the_lottery_found_so_far(
-    database: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # sampling finishes this pool before any anytime state: take the column-generation path
-    monkeypatch.setattr(selection_entropy, "MAX_BATCHES", 0)
+async def _skewed_input(database: Any) -> tuple[Any, sel.SelectionInput]:
     summit = await registered_pool(database, 10)
     async with database.session() as session:
         platform = await sel.selection_input(
@@ -66,6 +63,15 @@ async def test_stopping_leximin_keeps_the_lottery_found_so_far(
         shares=shares,
         panels=100,
     )
+    return summit, data
+
+
+async def test_stopping_leximin_keeps_the_lottery_found_so_far(
+    database: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # sampling finishes this pool before any anytime state: take the column-generation path
+    monkeypatch.setattr(selection_entropy, "MAX_BATCHES", 0)
+    summit, data = await _skewed_input(database)
     steps: list[LeximinProgress] = []
 
     def stop() -> bool:  # the organiser presses "stop" once leximin works above the maximin
@@ -110,3 +116,27 @@ def test_the_page_says_leximins_progress_in_dutch() -> None:
         assert "lowest chance so far 24.23 %" in progress_text(job)
     job.state = "done"
     assert progress_text(job) == ""
+
+
+async def test_stopping_leximin_while_it_samples_keeps_the_maximin_lottery(database: Any) -> None:
+    """The default path has no lottery until sampling ends: a stop there keeps the maximin's."""
+    summit, data = await _skewed_input(database)
+    steps: list[LeximinProgress] = []
+
+    def stop() -> bool:  # pressed right after the first report of the sampling phase
+        return any(s.phase == "sampling" for s in steps)
+
+    stopped = sel.compute_selection(data, stop=stop, report=steps.append)
+    assert steps[-1].phase == "stopping"
+    maximin = sel.compute_selection(dataclasses.replace(data, algorithm="maximin"))
+    assert not stopped.exact
+    assert abs(stopped.min_probability - maximin.min_probability) < 1e-7
+    for panel in stopped.lottery.panels:
+        assert check_panel(panel, data.people, data.quotas, data.seats) == []
+    async with database.session() as session:
+        draw = await sel.store_selection(session, summit, data, stopped, actor="S-test")
+        assert draw.commitment["stopped_early"] is True
+    # cancelling at the same moment stores nothing
+    steps.clear()
+    with pytest.raises(SelectionCancelled):
+        sel.compute_selection(data, cancel=stop, stop=stop, report=steps.append)

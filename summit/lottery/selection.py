@@ -54,7 +54,7 @@ from summit.lottery.rules.selection import (
     round_lottery,
 )
 from summit.lottery.rules.selection_leximin import LeximinProgressFn
-from summit.lottery.rules.selection_solver import CancelFn, ProgressFn
+from summit.lottery.rules.selection_solver import CancelFn, Halt, ProgressFn
 from summit.lottery.service import latest_import
 
 SEED_SPEC = SeedSpec("dice", 20)
@@ -162,13 +162,12 @@ def compute_selection(
 
     ``cancel()`` returning True throws the work away (:class:`SelectionCancelled`); ``stop()``
     returning True keeps leximin's anytime lottery: the distribution found so far, whose smallest
-    chance is already the maximin (``exact`` is then False). Stopped before there is one, it is
-    cancelled too. ``report`` gets leximin's structured progress.
+    chance is already the maximin (``exact`` is then False). Stopped before there is one (during
+    the relaxation or the sampling), the maximin lottery is computed and kept (``exact`` False).
+    ``report`` gets leximin's structured progress.
     """
 
-    def halted() -> bool:
-        return bool((cancel is not None and cancel()) or (stop is not None and stop()))
-
+    halted = Halt(cancel, stop)
     distribution = find_distribution(
         data.people,
         data.quotas,

@@ -14,8 +14,10 @@ minutes, 85 % of it in the master. This module uses the structure of the problem
    the face sampled around ``x*`` and maximum-entropy weights whose mean is ``x*`` to float
    precision; no master LP. This finishes 2,000 → 600 (945 types) in ~20–35 s of CPU, where the
    column generation below had not finished after 470 s. When the samples do not reach the
-   target (small pools whose relaxation is not tight), steps 4–6 run; cancelling during
-   sampling raises (no lottery is certified yet).
+   target (small pools whose relaxation is not tight), steps 4–6 run. Cancelling during
+   sampling raises (no lottery is certified yet); the organiser's *stop* there (a
+   :class:`~summit.lottery.rules.selection_solver.Halt`) computes the maximin lottery instead
+   (phase "stopping"), the anytime result whose minimum is the leximin's.
 4. **Maximin on the face**: column generation warm-started with integral LP vertices of the face
    near ``x*`` and priced on the face (LP bound → integral vertex → rounding → MIP), until the
    master reaches the relaxation's minimum: that certifies maximin without a final MIP.
@@ -46,6 +48,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
+from summit.core.i18n import gettext as _
 from summit.lottery.rules.selection_entropy import decompose
 from summit.lottery.rules.selection_polytope import (
     LEVEL_SLACK,
@@ -60,11 +63,13 @@ from summit.lottery.rules.selection_solver import (
     INF,
     CancelFn,
     FloatArray,
+    Halt,
     IntArray,
     SelectionCancelled,
     TypeDistribution,
     TypeModel,
     new_highs,
+    solve_types,
 )
 
 GAP = 1e-9  # a pricing gain below this (in probability) ends a column-generation loop
@@ -91,6 +96,11 @@ class LeximinProgress:
     fraction: float
 
     def message(self) -> str:
+        if self.phase == "stopping":
+            return _(
+                "Stopped: computing the lottery to keep, which gives everyone at least the "
+                "lowest chance (maximin); lowest chance so far %(minimum)s"
+            ) % {"minimum": f"{self.minimum:.4%}"}
         return (
             f"{self.phase}: iteration {self.iteration}, {self.fixed}/{self.types} types at "
             f"their level, minimum chance {self.minimum:.4%}, {self.panels} panels"
@@ -105,10 +115,14 @@ class LeximinResult:
     distribution: TypeDistribution
     maximin: float  # the certified maximin (the smallest chance of any leximin lottery)
     exact: bool  # False for an anytime result (cancelled)
-    method: str  # "relaxation" (decomposed) or "column generation" (fallback)
+    method: str  # "relaxation" (decomposed), "column generation" (fallback) or "maximin" (stopped)
     tolerance: float  # largest |chance - certified leximin chance|; nan when not certified
     iterations: int
     stages: int
+
+
+class _Stopped(Exception):
+    """The organiser stopped leximin before it had an anytime lottery: keep the maximin's."""
 
 
 class _Hooks:
@@ -125,8 +139,11 @@ class _Hooks:
         return self.cancel is not None and bool(self.cancel())
 
     def check(self) -> None:
-        """For phases without an anytime result: cancelling raises."""
+        """For phases without an anytime result: cancelling raises; a stop (a :class:`Halt`
+        that keeps its result) raises :class:`_Stopped`, for the maximin lottery instead."""
         if self.cancelled():
+            if isinstance(self.cancel, Halt) and not self.cancel.discards():
+                raise _Stopped
             raise SelectionCancelled("selection cancelled")
 
     def report(self, phase: str, fixed: int, minimum: float, panels: int, fraction: float) -> None:
@@ -169,7 +186,7 @@ class TargetMaster:
         h.setOptionValue("simplex_strategy", 4)  # adding columns keeps primal feasibility
         n = model.size
         h.addCol(1.0, 0.0, 1.0, 0, np.array([], dtype=np.int32), np.array([]))  # z
-        for _ in range(n):
+        for _row in range(n):
             h.addRow(0.0, INF, 1, np.array([0], dtype=np.int32), np.array([-1.0]))
         h.addRow(-INF, 1.0, 0, np.array([], dtype=np.int32), np.array([]))
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
@@ -346,9 +363,9 @@ class _Fallback:
     def _stage(self) -> tuple[float, FloatArray] | None:
         """Column generation to the stage optimum: (z, duals), or None when cancelled."""
         while True:
-            if self.hooks.cancelled():
-                if math.isnan(self.maximin):
-                    raise SelectionCancelled("selection cancelled")
+            if math.isnan(self.maximin):
+                self.hooks.check()
+            elif self.hooks.cancelled():
                 return None
             self.hooks.iterations += 1
             solved = self.master.solve()
@@ -398,9 +415,48 @@ def solve_leximin(
 
     ``progress`` gets a :class:`LeximinProgress` per iteration. ``cancel()`` returning True
     before the maximin is certified raises :class:`SelectionCancelled`; after that the lottery
-    found so far is returned (``exact=False``): its smallest chance is the maximin.
+    found so far is returned (``exact=False``): its smallest chance is the maximin. When
+    ``cancel`` is a :class:`Halt` whose stop (not its cancel) fired before that, the maximin
+    lottery is computed and returned instead (``exact=False``, method "maximin", phase
+    "stopping" in the progress reports).
     """
     hooks = _Hooks(model, progress, cancel)
+    try:
+        return _leximin(model, hooks)
+    except _Stopped:
+        return _maximin_kept(model, hooks)
+
+
+def _maximin_kept(model: TypeModel, hooks: _Hooks) -> LeximinResult:
+    """Stopped before an anytime lottery: the maximin lottery (its minimum is leximin's), which
+    only a cancel (a :class:`Halt` that discards) interrupts."""
+    halt = hooks.cancel
+    discards = halt.discards if isinstance(halt, Halt) else None
+    hooks.cancel = discards
+
+    def relay(event: LeximinProgress) -> None:
+        hooks.iterations += 1
+        fraction = 0.05 + 0.9 * min(event.fraction / 0.25, 1.0)
+        hooks.report("stopping", 0, event.minimum, event.panels, fraction)
+
+    hooks.report("stopping", 0, 0.0, 0, 0.05)
+    found = solve_maximin_fast(model, progress=relay, cancel=discards)
+    if found is None:
+        found = solve_types(model, leximin=False, cancel=discards)
+    distribution = TypeDistribution(
+        found.panels,
+        found.weights,
+        found.type_probability,
+        hooks.iterations,
+        1,
+        time.perf_counter() - hooks.started,
+    )
+    minimum = float(distribution.type_probability.min())
+    hooks.report("stopping", 0, minimum, len(distribution.panels), 1.0)
+    return LeximinResult(distribution, minimum, False, "maximin", math.nan, hooks.iterations, 1)
+
+
+def _leximin(model: TypeModel, hooks: _Hooks) -> LeximinResult:
     target, relax_stages = relaxed_leximin(model, hooks.check)
     hooks.report("relaxation", 0, 0.0, 0, 0.05)
     face = Face.minimal(model, Rows.of(model), target * model.counts)

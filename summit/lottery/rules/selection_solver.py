@@ -50,6 +50,23 @@ class SelectionCancelled(Exception):
 
 
 @dataclass(frozen=True)
+class Halt:
+    """A cancel callable that tells the organiser's *stop* (keep the lottery so far) from a
+    *cancel* (keep nothing): calling it says whether to halt; :meth:`discards` whether the
+    result is thrown away. Leximin stopped before it has an anytime lottery computes the maximin
+    lottery to keep, and only a cancel interrupts that."""
+
+    cancel: CancelFn | None = None
+    stop: CancelFn | None = None
+
+    def __call__(self) -> bool:
+        return self.discards() or (self.stop is not None and bool(self.stop()))
+
+    def discards(self) -> bool:
+        return self.cancel is not None and bool(self.cancel())
+
+
+@dataclass(frozen=True)
 class TypeModel:
     seats: int
     counts: IntArray  # (T,)
