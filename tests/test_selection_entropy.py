@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -10,6 +13,8 @@ from summit.lottery.rules.selection_entropy import decompose, max_entropy, proje
 from summit.lottery.rules.selection_leximin import LeximinProgress, solve_leximin
 from summit.lottery.rules.selection_polytope import Face, PanelPolytope, Rows, relaxed_leximin
 from summit.lottery.rules.selection_solver import TypeModel
+
+BENCH = Path(__file__).resolve().parents[1] / "scripts" / "bench_sortition.py"
 
 
 def _model(seed: int = 3, types: int = 60, seats: int = 40) -> TypeModel:
@@ -92,3 +97,26 @@ def test_without_samples_leximin_falls_back_to_column_generation(
         ).max()
         <= 1e-7
     )
+
+
+def test_the_relaxation_solves_where_a_fixed_level_is_a_float_too_high(tmp_path: Path) -> None:
+    """realistic 3,000 -> 600 (seed 3, 1,162 types): stage 18 of the relaxation is infeasible
+    by 1.7e-9 (earlier optima hold their rows only to the LP tolerance); the fixed levels are
+    lowered until it solves."""
+    from summit.lottery.rules.selection import _build_types
+    from summit.lottery.selection_files import read_selection_input
+
+    spec = importlib.util.spec_from_file_location("bench_sortition", BENCH)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    features, people = bench.realistic(3000, 600, 3)
+    (tmp_path / "features.csv").write_text(features)
+    (tmp_path / "people.csv").write_text(people)
+    data = read_selection_input(tmp_path / "features.csv", tmp_path / "people.csv")
+    names = sorted({q.feature for q in data.quotas})
+    model = _build_types(data.people, data.quotas, names, 600, False).model
+    target, stages = relaxed_leximin(model)
+    assert stages >= 18
+    assert float((target * model.counts).sum()) == pytest.approx(600, abs=1e-6)
+    assert 0.0 < float(target.min()) <= float(target.max()) <= 1.0

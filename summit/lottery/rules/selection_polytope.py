@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
+from numpy.typing import NDArray
 
 from summit.lottery.rules.selection_solver import (
     INF,
@@ -35,6 +36,7 @@ from summit.lottery.rules.selection_solver import (
 
 LP_TOLERANCE = 1e-9  # primal and dual feasibility tolerance of every LP here
 FIX_DUAL = 1e-7  # a stage dual above this fixes its type (below it the type waits a stage)
+LOOSEN = (1e-9, 1e-8, 1e-7)  # extra lowering of fixed levels when a stage LP is infeasible
 LEVEL_SLACK = 1e-10  # fixed levels are lowered by this much so the LP stays feasible in floats
 TIGHT = 1e-6  # a row or bound this close (in people) to its limit counts as tight
 INTEGRAL = 1e-6  # an LP value this close to an integer counts as integral
@@ -254,6 +256,25 @@ def chance_ceiling(model: TypeModel) -> FloatArray:
     return result
 
 
+def _run_loosening(h: highspy.Highs, base: int, fixed: NDArray[np.bool_]) -> None:
+    """Solve the stage LP; when floats make it infeasible (levels fixed from earlier optima that
+    were themselves feasible only to the tolerance), lower the fixed levels step by step."""
+    h.run()
+    for slack in LOOSEN:
+        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            return
+        if h.getModelStatus() != highspy.HighsModelStatus.kInfeasible or not fixed.any():
+            break
+        rows = (np.nonzero(fixed)[0] + base).astype(np.int32)
+        lower = np.asarray(h.getLp().row_lower_)[rows]
+        for row, low in zip(rows.tolist(), lower.tolist(), strict=True):
+            h.changeRowBounds(row, max(0.0, low - slack), INF)
+        h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        status = h.modelStatusToString(h.getModelStatus())
+        raise RuntimeError(f"the relaxed leximin LP did not solve ({status})")
+
+
 def relaxed_leximin(model: TypeModel, check: CheckFn | None = None) -> tuple[FloatArray, int]:
     """The leximin chance vector over the LP relaxation ``Q`` and the number of stages.
 
@@ -285,9 +306,7 @@ def relaxed_leximin(model: TypeModel, check: CheckFn | None = None) -> tuple[Flo
         if check is not None:
             check()
         stages += 1
-        h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            raise RuntimeError("the relaxed leximin LP did not solve")
+        _run_loosening(h, base, fixed)
         solution = h.getSolution()
         z = float(solution.col_value[n])
         duals = np.maximum(-np.asarray(solution.row_dual)[base:], 0.0)
@@ -299,7 +318,7 @@ def relaxed_leximin(model: TypeModel, check: CheckFn | None = None) -> tuple[Flo
             h.changeCoeff(row, n, 0.0)
             h.changeRowBounds(row, max(0.0, z - LEVEL_SLACK), INF)
         fixed |= stuck
-    h.run()
+    _run_loosening(h, base, fixed)
     x = np.asarray(h.getSolution().col_value[:n], dtype=np.float64)
     result: FloatArray = np.clip(x, 0.0, counts) / counts
     return result, stages
