@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
@@ -135,8 +135,26 @@ def brute_goldilocks(people: list[Person], quotas: list[Quota], seats: int) -> f
     return float(best)
 
 
+def _person(i: int, a: str, b: str, c: str) -> Person:
+    return Person(f"p{i}", {"a": a, "b": b, "c": c})
+
+
+# The relaxation's best floor (0.233) is not the best over real panels (1/(7 sqrt 2) = 0.202):
+# types (x,u,s) x 2 and (y,w,r) sit together on the only panel holding the former, so the
+# highest chance is at least twice the lowest and the floor must be searched over the panels.
+FLOOR_BELOW_THE_RELAXATION = (
+    [_person(0, "x", "w", "r"), _person(1, "y", "w", "s"), _person(2, "y", "u", "r"),
+     _person(3, "x", "u", "s"), _person(4, "x", "u", "s"), _person(5, "y", "w", "r"),
+     _person(6, "x", "w", "s")],
+    [Quota("a", "x", 1, 1), Quota("a", "y", 1, 1), Quota("b", "u", 0, 1), Quota("b", "v", 0, 0),
+     Quota("b", "w", 1, 2), Quota("c", "r", 1, 1), Quota("c", "s", 1, 1)],
+    2,
+)
+
+
 @SLOW
 @given(pools(max_people=7))
+@example(FLOOR_BELOW_THE_RELAXATION)
 def test_goldilocks_respects_its_bounds(case: tuple[list[Person], list[Quota], int]) -> None:
     people, quotas, seats = case
     gold = find_distribution(people, quotas, seats, algorithm="goldilocks")

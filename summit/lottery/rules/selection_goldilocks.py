@@ -11,10 +11,17 @@ The objective, for a lottery with chances ``p`` over a pool of ``n`` for ``k`` s
    every chance at least ``l`` over the LP relaxation ``Q`` (a compact LP over type counts).
    ``U`` is convex and increasing, ``a U(l) + gamma / (a l)`` (``a = n/k``) is convex in ``l``:
    a golden-section search on ``(0, maximin]`` finds the optimal floor ``l*`` (relative 1e-7).
-2. **Panels**: column generation (warm-started with integral LP vertices around the relaxed
-   optimum, LP-first pricing) minimises the highest chance over real panels with floor ``l*``.
-   When it reaches ``U(l*)`` the relaxation's optimum is attained, so the lottery is optimal
-   (``exact``); otherwise it is the best lottery at that floor and ``exact`` is False.
+2. **Decomposition**: the relaxed optimum (type counts at ``l*``) is a target like leximin's:
+   :func:`~summit.lottery.rules.selection_entropy.decompose` writes it as a lottery over panels
+   of its face (sampling and maximum entropy, no master LP). When it does, the lottery attains
+   the relaxation's optimum: it is optimal (``exact``, objective = bound).
+3. **Column generation** (when the samples do not reach the target): warm-started with
+   integral LP vertices around the relaxed optimum and the samples, LP-first pricing, it
+   minimises the highest chance over real panels with floor ``l*``; reaching ``U(l*)`` is exact
+   too. Otherwise ``l*`` need not be the best floor over real panels (their hull is smaller than
+   ``Q``), so a golden-section search over the floor runs column generation at each floor: the
+   lottery is the best over real panels to the search's precision, and ``exact`` is False (its
+   objective is above the relaxation's bound).
 
 Pure: no I/O; HiGHS only.
 """
@@ -28,8 +35,10 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
+from summit.lottery.rules.selection_entropy import decompose
 from summit.lottery.rules.selection_polytope import (
     LP_TOLERANCE,
+    Face,
     PanelPolytope,
     Rows,
 )
@@ -48,6 +57,8 @@ from summit.lottery.rules.selection_solver import (
 GAP = 1e-9
 SEARCH_STEPS = 60  # golden-section steps: the floor interval shrinks by 0.618 each
 ELASTIC_COST = 1e3  # per unit of floor shortfall in the master (keeps it feasible)
+HULL_STEPS = 40  # golden-section steps of the floor over real panels (fallback only)
+EXACT = 1e-9  # relative gap to the relaxation's optimum that counts as reaching it
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 
 
@@ -175,6 +186,10 @@ class _CeilingMaster:
         self._h.addCol(0.0, 0.0, INF, len(rows), rows, np.concatenate([vals, vals, [1.0]]))
         return True
 
+    def set_floor(self, low: float) -> None:
+        for t in range(self.model.size):
+            self._h.changeRowBounds(t, low, INF)
+
     def solve(self) -> tuple[float, float, FloatArray, FloatArray, float]:
         """(u, shortfall, weights, pricing weights per person, pricing threshold)."""
         self._h.run()
@@ -209,44 +224,151 @@ def solve_goldilocks(
     relaxation = _Relaxation(model)
     low, high_bound, centre = _best_floor(relaxation, maximin, uniform, gamma)
     bound = goldilocks_value(low, high_bound, uniform, gamma)
-    poly = PanelPolytope(model)
-    master = _CeilingMaster(model, low - 1e-10)
-    for panel in poly.box_panels(centre, max(20, model.size), 0):
-        master.add(panel)
-    _cover(poly, master)
-    iterations = 0
-    while True:
+    sampled = _sampled(model, centre, progress, cancel)
+    if sampled is not None:
+        panels, weights = sampled
+        result = _result(model, panels, weights, uniform, gamma, bound, 1, started)
+        if result.exact:
+            return result
+    search = _FloorSearch(model, relaxation, uniform, gamma, progress, cancel)
+    search.add_panels(PanelPolytope(model).box_panels(centre, max(20, model.size), 0))
+    if sampled is not None:
+        search.add_panels(sampled[0])
+    search.cover()
+    search.evaluate(low)
+    if search.best_value > bound * (1.0 + EXACT) + EXACT:
+        # the panels cannot reach the relaxation at its best floor: the relaxation's floor need
+        # not be the best floor over real panels, so search the floor over the panels' hull
+        search.golden(maximin)
+    panels, weights = search.best_lottery
+    return _result(model, panels, weights, uniform, gamma, bound, search.iterations, started)
+
+
+def _result(
+    model: TypeModel,
+    panels: list[IntArray] | tuple[IntArray, ...],
+    weights: FloatArray,
+    uniform: float,
+    gamma: float,
+    bound: float,
+    iterations: int,
+    started: float,
+) -> GoldilocksResult:
+    keep = weights > 1e-12
+    kept = tuple(p for p, k in zip(panels, keep, strict=True) if k)
+    w = weights[keep] / weights[keep].sum()
+    chances = (w @ np.vstack(kept).astype(np.float64)) / model.counts
+    lowest, highest = float(chances.min()), float(chances.max())
+    value = goldilocks_value(lowest, highest, uniform, gamma)
+    distribution = TypeDistribution(kept, w, chances, iterations, 1, time.perf_counter() - started)
+    return GoldilocksResult(
+        distribution, lowest, highest, value, bound, value <= bound * (1.0 + EXACT) + EXACT
+    )
+
+
+def _sampled(
+    model: TypeModel,
+    centre: FloatArray,
+    progress: ProgressFn | None,
+    cancel: CancelFn | None,
+) -> tuple[list[IntArray], FloatArray] | None:
+    """The relaxed optimum decomposed by sampling panels of its face (maximum entropy), or None
+    when the samples do not reach it."""
+    counts = model.counts.astype(np.float64)
+    face = Face.minimal(model, Rows.of(model), centre)
+    poly = PanelPolytope(model, face)
+
+    def step(fraction: float) -> None:
         if cancel is not None and cancel():
             raise SelectionCancelled("selection cancelled")
-        iterations += 1
-        high, shortfall, weights, prices, threshold = master.solve()
         if progress is not None:
-            progress(
-                min(0.99, high_bound / max(high, 1e-12)),
-                f"goldilocks: {len(master.panels)} panels, highest chance {high:.4%} "
-                f"(at least {high_bound:.4%})",
-            )
-        if shortfall <= 1e-9 and high <= high_bound + GAP:
-            break
-        priced = poly.price(prices, threshold + GAP)
-        if priced is None or not master.add(priced):
-            break
-    keep = weights > 1e-12
-    panels = tuple(p for p, k in zip(master.panels, keep, strict=True) if k)
-    w = weights[keep] / weights[keep].sum()
-    chances = (w @ np.vstack(panels).astype(np.float64)) / model.counts
-    lowest, highest = float(chances.min()), float(chances.max())
-    distribution = TypeDistribution(
-        panels, w, chances, iterations, 1, time.perf_counter() - started
-    )
-    return GoldilocksResult(
-        distribution,
-        lowest,
-        highest,
-        goldilocks_value(lowest, highest, uniform, gamma),
-        bound,
-        shortfall <= 1e-9 and high <= high_bound + 1e-7,
-    )
+            progress(0.9 * fraction, "goldilocks: sampling panels around the relaxed optimum")
+
+    return decompose(poly, np.clip(centre, 0.0, counts) / counts, step)
+
+
+class _FloorSearch:
+    """Column generation for the lowest ceiling at a floor, and a golden-section search over
+    the floor on the panels' hull (the relaxation's best floor need not be the hull's)."""
+
+    def __init__(
+        self,
+        model: TypeModel,
+        relaxation: _Relaxation,
+        uniform: float,
+        gamma: float,
+        progress: ProgressFn | None,
+        cancel: CancelFn | None,
+    ) -> None:
+        self.model = model
+        self.relaxation = relaxation
+        self.uniform = uniform
+        self.gamma = gamma
+        self.progress = progress
+        self.cancel = cancel
+        self.poly = PanelPolytope(model)
+        self.master = _CeilingMaster(model, 0.0)
+        self.iterations = 0
+        self.best_value = math.inf
+        self.best_lottery: tuple[list[IntArray], FloatArray] = ([], np.zeros(0))
+
+    def add_panels(self, panels: list[IntArray]) -> None:
+        for panel in panels:
+            self.master.add(panel)
+
+    def cover(self) -> None:
+        _cover(self.poly, self.master)
+
+    def evaluate(self, low: float) -> float:
+        """The best objective at floor ``low`` over real panels (inf when unreachable); the
+        best lottery seen so far is kept."""
+        self.master.set_floor(low - 1e-10)
+        relaxed = self.relaxation.highest(low)
+        high_bound = relaxed[0] if relaxed is not None else 0.0
+        while True:
+            if self.cancel is not None and self.cancel():
+                raise SelectionCancelled("selection cancelled")
+            self.iterations += 1
+            high, shortfall, weights, prices, threshold = self.master.solve()
+            if self.progress is not None:
+                self.progress(
+                    min(0.99, high_bound / max(high, 1e-12)),
+                    f"goldilocks: {len(self.master.panels)} panels, highest chance {high:.4%} "
+                    f"(at least {high_bound:.4%})",
+                )
+            if shortfall <= 1e-9 and high <= high_bound + GAP:
+                break
+            priced = self.poly.price(prices, threshold + GAP)
+            if priced is None or not self.master.add(priced):
+                break
+        panels = list(self.master.panels)
+        chances = (weights @ np.vstack(panels).astype(np.float64)) / self.model.counts
+        value = goldilocks_value(
+            float(chances.min()), float(chances.max()), self.uniform, self.gamma
+        )
+        if value < self.best_value:
+            self.best_value = value
+            self.best_lottery = (panels, weights.copy())
+        if shortfall > 1e-9:
+            return math.inf
+        return goldilocks_value(low, high, self.uniform, self.gamma)
+
+    def golden(self, top: float) -> None:
+        """Golden-section search of the floor on ``(0, top]`` (the objective is convex in it)."""
+        a, b = top * 1e-3, top
+        c, d = b - _GOLDEN * (b - a), a + _GOLDEN * (b - a)
+        fc, fd = self.evaluate(c), self.evaluate(d)
+        for _ in range(HULL_STEPS):
+            if fc <= fd:
+                b, d, fd = d, c, fc
+                c = b - _GOLDEN * (b - a)
+                fc = self.evaluate(c)
+            else:
+                a, c, fc = c, d, fd
+                d = a + _GOLDEN * (b - a)
+                fd = self.evaluate(d)
+        for v in (a, b, top):
+            self.evaluate(v)
 
 
 def _cover(poly: PanelPolytope, master: _CeilingMaster) -> None:
