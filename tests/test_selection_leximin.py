@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from summit.lottery.rules import selection_entropy
+from summit.lottery.rules import selection_entropy, selection_leximin
 from summit.lottery.rules.selection import (
     Person,
     Quota,
@@ -237,6 +237,52 @@ def test_a_leximin_stopped_while_sampling_keeps_the_maximin_lottery() -> None:
     with pytest.raises(SelectionCancelled):
         find_distribution(people, quotas, 60, algorithm="leximin", report=events.append,
                           cancel=Halt(cancel=stop))
+
+
+def test_a_decomposition_that_stalls_at_z_1_counts_as_done(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pricing that finds no new panel at z = 1 (to 1e-6) ends column generation with the
+    leximin, not with the staged fallback."""
+    monkeypatch.setattr(selection_entropy, "MAX_BATCHES", 0)
+    monkeypatch.setattr(selection_leximin, "DONE", 2.0)  # only a stall ends the loop
+    people, quotas = medium_pool()
+    events: list[LeximinProgress] = []
+    d = find_distribution(people, quotas, 60, algorithm="leximin", report=events.append)
+    assert d.exact and d.tolerance <= 1e-6
+    assert not any(e.phase == "fallback" for e in events)
+    monkeypatch.setattr(selection_leximin, "DONE", 1.0 - 1e-9)
+    full = find_distribution(people, quotas, 60, algorithm="leximin")
+    assert max(abs(d.probabilities[k] - full.probabilities[k]) for k in full.probabilities) < 1e-6
+
+
+def test_an_infeasible_master_in_the_fallback_keeps_the_lottery_at_the_maximin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The staged fallback whose master LP turns infeasible (floats) ends with the lottery so
+    far (at the maximin, not exact), never with an AssertionError."""
+    monkeypatch.setattr(selection_entropy, "MAX_BATCHES", 0)
+    monkeypatch.setattr(selection_leximin, "_decompose", lambda *_args: "stuck")
+    solve = selection_leximin.TargetMaster.solve
+    stages: list[int] = []
+    set_master = selection_leximin._Fallback._set_master
+
+    def counting(self: selection_leximin._Fallback) -> None:
+        stages.append(self.stages)
+        set_master(self)
+
+    def failing(self: selection_leximin.TargetMaster) -> object:
+        return None if stages and max(stages) >= 2 else solve(self)
+
+    monkeypatch.setattr(selection_leximin._Fallback, "_set_master", counting)
+    monkeypatch.setattr(selection_leximin.TargetMaster, "solve", failing)
+    people, quotas = medium_pool()
+    d = find_distribution(people, quotas, 60, algorithm="leximin")
+    monkeypatch.undo()
+    maximin = find_distribution(people, quotas, 60, algorithm="maximin")
+    assert not d.exact
+    assert d.min_probability == pytest.approx(maximin.min_probability, abs=1e-7)
+    assert sum(d.probabilities.values()) == pytest.approx(60, abs=1e-6)
 
 
 def test_progress_reports_iteration_fixed_and_minimum() -> None:

@@ -52,6 +52,7 @@ from summit.core.i18n import gettext as _
 from summit.lottery.rules.selection_entropy import decompose
 from summit.lottery.rules.selection_polytope import (
     LEVEL_SLACK,
+    LOOSEN,
     LP_TOLERANCE,
     Face,
     PanelPolytope,
@@ -74,6 +75,9 @@ from summit.lottery.rules.selection_solver import (
 
 GAP = 1e-9  # a pricing gain below this (in probability) ends a column-generation loop
 DONE = 1.0 - 1e-9  # decomposition progress z that counts as the whole leximin vector
+# a decomposition whose pricing finds no new panel (none, or one already in the master: the
+# master and pricing disagree in floats) at z at least this is the leximin to (1 - z)(p* - m)
+NEAR_DONE = 1.0 - 1e-6
 FIX_DUAL = 1e-7  # fallback: a stage dual above this fixes its type
 POOL_FACTOR = 1.0  # starting panels around x*, per type
 EXTRA_PANELS = 8  # heuristic panels added per decomposition iteration
@@ -323,7 +327,8 @@ def _decompose(
             return "cancelled"
         hooks.iterations += 1
         solved = master.solve()
-        assert solved is not None  # the maximin lottery is feasible at z = 0
+        if solved is None:  # the maximin lottery is feasible at z = 0, up to floats
+            return "stuck"
         z, y, mu = solved
         chances = _chances(model, master)
         at_level = int((chances >= target - AT_LEVEL).sum())
@@ -334,7 +339,7 @@ def _decompose(
             return "done"
         panel = poly.price(y * master.inv_counts, mu + GAP)
         if panel is None or not master.add(panel):
-            return "stuck"
+            return "done" if z >= NEAR_DONE else "stuck"
         # heuristic columns: integral vertices around the point beyond x* seen from here
         counts = model.counts.astype(np.float64)
         beyond = np.clip(target + (target - chances), 0.0, 1.0) * counts
@@ -353,6 +358,7 @@ class _Fallback:
     fixed: FloatArray  # level per type, nan while unfixed
     maximin: float = math.nan
     stages: int = 0
+    loosened: float = 0.0  # how far fixed levels were lowered to keep the master feasible
 
     def _set_master(self) -> None:
         unfixed = np.isnan(self.fixed)
@@ -368,8 +374,9 @@ class _Fallback:
             elif self.hooks.cancelled():
                 return None
             self.hooks.iterations += 1
-            solved = self.master.solve()
-            assert solved is not None
+            solved = self._solve()
+            if solved is None:
+                return None
             z, y, mu = solved
             done = int((~np.isnan(self.fixed)).sum())
             self.hooks.report(
@@ -383,6 +390,22 @@ class _Fallback:
             if panel is None or not self.master.add(panel):
                 return z, y
 
+    def _solve(self) -> tuple[float, FloatArray, float] | None:
+        """The master's optimum; when floats make it infeasible (levels fixed from optima that
+        hold their rows only to the LP tolerance), the fixed levels are lowered step by step;
+        None when that does not help either (the caller keeps the lottery so far)."""
+        solved = self.master.solve()
+        for slack in LOOSEN:
+            if solved is not None:
+                break
+            self.fixed = self.fixed - slack  # nan (unfixed) stays nan
+            self.loosened += slack
+            self._set_master()
+            solved = self.master.solve()
+        if solved is None and math.isnan(self.maximin):
+            raise RuntimeError("leximin: the column-generation master LP is infeasible")
+        return solved
+
     def run(self) -> bool:
         """True when finished, False when cancelled after the first stage (anytime)."""
         ceiling = chance_ceiling(self.model)
@@ -390,7 +413,7 @@ class _Fallback:
             self.stages += 1
             self._set_master()
             stage = self._stage()
-            if stage is None:
+            if stage is None:  # stopped, or the master stayed infeasible: the lottery so far
                 return False
             z, y = stage
             if math.isnan(self.maximin):
@@ -401,8 +424,7 @@ class _Fallback:
                 stuck[int(np.argmax(np.where(unfixed, y, -1.0)))] = True
             self.fixed[stuck] = z
         self._set_master()
-        self.master.solve()
-        return True
+        return self._solve() is not None
 
 
 def solve_leximin(
@@ -556,7 +578,7 @@ def _run_fallback(model: TypeModel, master: TargetMaster, hooks: _Hooks) -> Lexi
         fallback.maximin,
         finished,
         "column generation",
-        0.0 if finished else math.nan,
+        fallback.loosened if finished else math.nan,
         hooks.iterations,
         fallback.stages,
     )
