@@ -114,6 +114,10 @@ def test_the_page_says_leximins_progress_in_dutch() -> None:
         )
     with i18n.language("en"):
         assert "lowest chance so far 24.23 %" in progress_text(job)
+    job.leximin = LeximinProgress("stopping", 4, 0, 12, 0.2423398, 40, 1.5, 0.4)
+    with i18n.language("nl"):
+        assert progress_text(job).startswith("Gestopt: de loting die bewaard wordt")
+        assert progress_text(job).endswith("laagste kans tot nu toe 24,23 %")
     job.state = "done"
     assert progress_text(job) == ""
 

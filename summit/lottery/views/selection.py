@@ -196,6 +196,8 @@ def progress_text(job: Job) -> str:
     step = job.leximin
     if step is None or job.state != "running":
         return ""
+    if step.phase == "stopping":  # stopped before leximin had a lottery: the maximin's is kept
+        return step.message()
     percent = f"{step.minimum * 100:.2f} %"
     if i18n.current_language() != "en":
         percent = percent.replace(".", ",")
