@@ -11,10 +11,13 @@ Every solver runs in its own subprocess (wall time, peak RSS, a time limit); the
 
     .venv/bin/python scripts/bench_sortition.py [--quick]
     .venv/bin/python scripts/bench_sortition.py --leximin [--limit S]
+    .venv/bin/python scripts/bench_sortition.py --goldilocks [--limit S]
 
 The last printed line is one JSON object. ``--leximin`` runs only leximin on 1,500 → 600 and
 2,000 → 600, each stopped after ``--limit`` seconds (default 120, the goal): wall and CPU
 seconds, whether it finished exactly, and how far the decomposition got when stopped.
+``--goldilocks`` does the same for Goldilocks (each child killed after ``--limit`` seconds): wall
+and CPU seconds, whether it is exact, the lowest and highest chance.
 """
 
 from __future__ import annotations
@@ -247,14 +250,15 @@ def child_leximin(features: Path, people: Path, seats: int, limit: float) -> dic
     }
 
 
+def large_pools() -> list[tuple[str, tuple[str, str]]]:
+    return [("1500_600", synthetic(1500, 600, 11)), ("2000_600", realistic(2000, 600, 1))]
+
+
 def leximin_only(limit: float) -> None:
     """``--leximin``: both large instances, leximin only, each stopped after ``limit`` s."""
     summary: dict[str, Any] = {"limit_s": limit}
     with tempfile.TemporaryDirectory() as tmp:
-        for key, (features_text, people_text) in (
-            ("1500_600", synthetic(1500, 600, 11)),
-            ("2000_600", realistic(2000, 600, 1)),
-        ):
+        for key, (features_text, people_text) in large_pools():
             features, people = Path(tmp) / f"{key}_f.csv", Path(tmp) / f"{key}_p.csv"
             features.write_text(features_text)
             people.write_text(people_text)
@@ -267,6 +271,26 @@ def leximin_only(limit: float) -> None:
             summary[f"leximin_cpu_seconds_{key}"] = run.get("cpu_seconds")
             summary[f"leximin_fraction_{key}"] = run.get("fraction")
             summary[f"leximin_tolerance_{key}"] = run.get("tolerance")
+    print(json.dumps(summary))
+
+
+def goldilocks_only(limit: float) -> None:
+    """``--goldilocks``: both large instances, Goldilocks only (with its rounding into 1,000
+    panels), each in a child killed after ``limit`` s: seconds, CPU, the extremes, exactness."""
+    summary: dict[str, Any] = {"limit_s": limit}
+    with tempfile.TemporaryDirectory() as tmp:
+        for key, (features_text, people_text) in large_pools():
+            features, people = Path(tmp) / f"{key}_f.csv", Path(tmp) / f"{key}_p.csv"
+            features.write_text(features_text)
+            people.write_text(people_text)
+            run = run_child(["ours", str(features), str(people), "600", "goldilocks"], limit)
+            print(json.dumps({key: run}), flush=True)
+            summary[f"goldilocks_seconds_{key}"] = run.get("seconds")
+            summary[f"goldilocks_cpu_seconds_{key}"] = run.get("cpu_seconds")
+            summary[f"goldilocks_exact_{key}"] = run.get("exact")
+            summary[f"goldilocks_min_{key}"] = run.get("min_probability")
+            summary[f"goldilocks_max_{key}"] = run.get("max_probability")
+            summary[f"goldilocks_timed_out_{key}"] = run.get("timed_out")
     print(json.dumps(summary))
 
 
@@ -370,10 +394,18 @@ def main() -> None:
     parser.add_argument("--child", nargs="*")
     parser.add_argument("--quick", action="store_true", help="only the two smaller instances")
     parser.add_argument("--leximin", action="store_true", help="only leximin on the large pools")
-    parser.add_argument("--limit", type=float, default=120.0, help="--leximin: seconds each")
+    parser.add_argument(
+        "--goldilocks", action="store_true", help="only Goldilocks on the large pools"
+    )
+    parser.add_argument(
+        "--limit", type=float, default=120.0, help="--leximin/--goldilocks: seconds each"
+    )
     options = parser.parse_args()
     if options.leximin and options.child is None:
         leximin_only(options.limit)
+        return
+    if options.goldilocks and options.child is None:
+        goldilocks_only(options.limit)
         return
     if options.child is not None:
         kind, features, people, seats, algorithm = options.child
