@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from summit.core.rules.roles import DEFAULT_MIX, seats_per_role
 from summit.seating.rules import Host, Participant, SeatingSettings, evaluate, seat_rounds
 from summit.seating.rules.design import affine_design, pool_design
 from summit.seating.rules.pattern import spread
+from tests.support.scripts import load_script
 
 FEATURES = ("age_band", "gender", "district")
 # the online pool of 200 people in the hosted shape: 40 residents, 7 employers, 11 civil servants
@@ -122,29 +122,10 @@ def test_every_unit_design_found_keeps_the_pattern(tables: int, rounds: int, see
 
 
 def hosted(n: int, seed: int = 1) -> tuple[list[Participant], tuple[Host, ...]]:
-    """The hosted shape of the benchmark: the 60/10/10/10/10 mix, each online with probability
-    0.3, one host per table."""
-    rng = np.random.default_rng(seed)
-    people = []
-    for role, count in seats_per_role(DEFAULT_MIX, n).items():
-        for i in range(count):
-            people.append(
-                Participant(
-                    id=f"{role}{i:04d}",
-                    role=role,
-                    features={
-                        "age_band": "abcde"[int(rng.integers(5))],
-                        "gender": "mf"[int(rng.integers(2))],
-                        "district": "123456"[int(rng.integers(6))],
-                    },
-                    mode="online" if rng.random() < 0.3 else "venue",
-                )
-            )
-    venue = sum(p.mode == "venue" for p in people)
-    hosts = tuple(Host(f"hv{i}") for i in range(-(-venue // 8))) + tuple(
-        Host(f"ho{i}", "online") for i in range(-(-(n - venue) // 8))
-    )
-    return people, hosts
+    """The benchmark's hosted shape (``scripts/bench_seating.py``): the 60/10/10/10/10 mix, each
+    online with probability 0.3, one host per table."""
+    pool: tuple[list[Participant], tuple[Host, ...]] = load_script("bench_seating").hosted(n, seed)
+    return pool
 
 
 @pytest.mark.parametrize("rounds", [4, 6])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +12,7 @@ from summit.lottery.rules.selection_entropy import decompose, max_entropy, proje
 from summit.lottery.rules.selection_leximin import LeximinProgress, solve_leximin
 from summit.lottery.rules.selection_polytope import Face, PanelPolytope, Rows, relaxed_leximin
 from summit.lottery.rules.selection_solver import TypeModel
-
-BENCH = Path(__file__).resolve().parents[1] / "scripts" / "bench_sortition.py"
+from tests.support.scripts import load_script
 
 
 def _model(seed: int = 3, types: int = 60, seats: int = 40) -> TypeModel:
@@ -106,11 +104,7 @@ def test_the_relaxation_solves_where_a_fixed_level_is_a_float_too_high(tmp_path:
     from summit.lottery.rules.selection import _build_types
     from summit.lottery.selection_files import read_selection_input
 
-    spec = importlib.util.spec_from_file_location("bench_sortition", BENCH)
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    features, people = bench.realistic(3000, 600, 3)
+    features, people = load_script("bench_sortition").realistic(3000, 600, 3)
     (tmp_path / "features.csv").write_text(features)
     (tmp_path / "people.csv").write_text(people)
     data = read_selection_input(tmp_path / "features.csv", tmp_path / "people.csv")
