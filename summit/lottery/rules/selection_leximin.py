@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from summit.core import i18n
+from summit.core.i18n import current_language
 from summit.core.i18n import gettext as _
 from summit.lottery.rules.selection_entropy import decompose
 from summit.lottery.rules.selection_polytope import (
@@ -103,7 +103,7 @@ class LeximinProgress:
     def message(self) -> str:
         if self.phase == "stopping":
             percent = f"{self.minimum * 100:.2f} %"
-            if i18n.current_language() != "en":
+            if current_language() != "en":
                 percent = percent.replace(".", ",")
             return _(
                 "Stopped: computing the lottery to keep, which gives everyone at least the "
