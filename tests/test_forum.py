@@ -244,6 +244,33 @@ def test_staff_enter_paper_and_meeting_reactions_marked_as_such(world: World) ->
     assert entries[-1].actor == entries[0].actor != "public"
 
 
+def test_a_meeting_held_today_in_the_summits_zone_is_not_in_the_future(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 23:30 UTC it is already the next day in Amsterdam: a meeting held that (local) day is
+    entered; the day after it is refused."""
+    import datetime as dt
+
+    from summit.forum import reactions
+
+    late = dt.datetime(2026, 12, 5, 23, 30)
+    monkeypatch.setattr(reactions, "utcnow", lambda: late)
+    world.staff("organiser")
+    form = {
+        "proposal": str(world.proposals[0]),
+        "stance": "support",
+        "text": "Gezegd op de avond",
+        "source": "meeting",
+        "meeting_name": "Wijkavond Zuid",
+        "meeting_date": "2026-12-06",
+    }
+    assert world.post("/forum/manage/reactions", form, "/forum/manage").status_code == 303
+    later = {**form, "meeting_date": "2026-12-07"}
+    refused = world.post("/forum/manage/reactions", later, "/forum/manage")
+    assert refused.status_code == 400 and "cannot be in the future" in refused.text
+    assert world.count(Reaction) == 1
+
+
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [

@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from summit.app import create_app
 from summit.cli import main
 from summit.core.db import Database
-from summit.core.models import AuditEntry, Partner, utcnow
+from summit.core.models import AuditEntry, Partner, Summit, utcnow
+from summit.core.times import local_date, summit_time_zone
 from summit.monitor import jobs, reports, tracking
 from summit.monitor.models import (
     MonitorChange,
@@ -389,7 +390,9 @@ def test_summit_monitor_run_jobs_reminds_once_and_says_so(
                 assert town is not None
                 await reports.set_partner_email(session, town, "gemeente@test.example", actor="t")
                 item = await tracking.get_item(session, world.summit_id, world.items[BIKE])
-                today = utcnow().date()
+                summit = await session.get(Summit, world.summit_id)
+                # the summit's day, not UTC's: from 23:00 UTC it is already tomorrow in Amsterdam
+                today = local_date(utcnow(), summit_time_zone(summit))
                 await reports.set_interval(
                     session, item, every_weeks="2", first_due=str(today), actor="t", today=today
                 )

@@ -20,6 +20,7 @@ from summit.core.db import rows_of
 from summit.core.errors import InvalidInput, NotFound, PermissionDenied
 from summit.core.i18n import gettext as _
 from summit.core.models import Summit, utcnow
+from summit.core.times import local_date, summit_time_zone
 from summit.forum.models import Citation, Reaction, Reactor, Report, Revision, Statement, Workshop
 from summit.forum.proposals import forum_proposal
 from summit.forum.rules.reactions import (
@@ -138,7 +139,7 @@ class PaperReaction:
     meeting_date: str = ""
 
 
-def _meeting(form: PaperReaction) -> tuple[str, dt.date | None]:
+def _meeting(form: PaperReaction, today: dt.date) -> tuple[str, dt.date | None]:
     if form.source not in SOURCES or form.source == "online":
         raise InvalidInput("source", _("Choose a paper form or a meeting."))
     if form.source == "paper":
@@ -152,7 +153,7 @@ def _meeting(form: PaperReaction) -> tuple[str, dt.date | None]:
         day = dt.date.fromisoformat(form.meeting_date.strip())
     except ValueError:
         raise InvalidInput("meeting_date", _("Give the meeting's date as YYYY-MM-DD.")) from None
-    if day > utcnow().date():
+    if day > today:  # the summit's day: at 00:30 in Amsterdam it is already tomorrow
         raise InvalidInput("meeting_date", _("The meeting's date cannot be in the future."))
     return name, day
 
@@ -164,7 +165,7 @@ async def enter(
     settings = await forum_settings(session, summit.id)
     await forum_proposal(session, summit.id, form.proposal_id)
     check_stance(form.stance)
-    name, day = _meeting(form)
+    name, day = _meeting(form, local_date(utcnow(), summit_time_zone(summit)))
     clean = clean_text(form.text, settings.max_length)
     reaction = Reaction(
         summit_id=summit.id,
