@@ -100,29 +100,16 @@ def sample_panels(
     poly: PanelPolytope, centre: FloatArray, count: int, seed: int, seen: set[bytes]
 ) -> list[IntArray]:
     """Up to ``count`` new integral vertices of the face within one person of ``centre``."""
-    face = poly.face
-    low = np.maximum(np.floor(centre + 1e-9), face.col_low)
-    high = np.maximum(low, np.minimum(np.ceil(centre - 1e-9), face.col_high))
+    low, _high = poly.near_box(centre)
     fraction = np.clip(centre - low, 1e-6, 1.0 - 1e-6)
     logit = np.log(fraction / (1.0 - fraction))
     rng = np.random.default_rng(seed)
-    found: list[IntArray] = []
-    poly.restrict(low, high)
-    try:
-        for _ in range(4 * count):
-            if len(found) >= count:
-                break
-            u = rng.random(poly.model.size)
-            vertex = poly.lp_optimum(logit + np.log(u / (1.0 - u)))
-            if vertex is None:
-                break
-            panel = poly.integral_panel(vertex[0])
-            if panel is not None and panel.tobytes() not in seen:
-                seen.add(panel.tobytes())
-                found.append(panel)
-    finally:
-        poly.restrict(face.col_low, face.col_high)
-    return found
+
+    def objective() -> FloatArray:
+        u = rng.random(poly.model.size)
+        return logit + np.log(u / (1.0 - u))
+
+    return poly.panels_near(centre, objective, 4 * count, wanted=count, seen=seen)
 
 
 def decompose(

@@ -221,20 +221,32 @@ class PanelPolytope:
             return exact[0]
         return None
 
-    def box_panels(self, centre: FloatArray, count: int, seed: int) -> list[IntArray]:
-        """Integral vertices of the face within one person of ``centre`` in every type, from
-        LP solves with random objectives (rounding up where the fraction is large, on
-        average): a cheap, diverse set of panels around a target point. Deterministic."""
-        rng = np.random.default_rng(seed)
+    def near_box(self, centre: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Column bounds within one person of ``centre`` in every type, inside the face."""
         low = np.maximum(np.floor(centre + 1e-9), self.face.col_low)
-        high = np.minimum(np.ceil(centre - 1e-9), self.face.col_high)
-        fraction = centre - np.floor(centre + 1e-9)
-        self._set_cols(self._lp, low, np.maximum(low, high))
+        high = np.maximum(low, np.minimum(np.ceil(centre - 1e-9), self.face.col_high))
+        return low, high
+
+    def panels_near(
+        self,
+        centre: FloatArray,
+        objective: Callable[[], FloatArray],
+        attempts: int,
+        *,
+        wanted: int | None = None,
+        seen: set[bytes] | None = None,
+    ) -> list[IntArray]:
+        """New integral vertices of the face within one person of ``centre``: up to ``attempts``
+        LP solves, each with the next ``objective()``, until ``wanted`` are found; a panel in
+        ``seen`` (updated) is not returned again. The face's bounds are restored afterwards."""
+        seen = set() if seen is None else seen
         panels: list[IntArray] = []
-        seen: set[bytes] = set()
+        self.restrict(*self.near_box(centre))
         try:
-            for _ in range(count):
-                found = self.lp_optimum(fraction - rng.random(self.model.size))
+            for _ in range(attempts):
+                if wanted is not None and len(panels) >= wanted:
+                    break
+                found = self.lp_optimum(objective())
                 if found is None:
                     break
                 panel = self.integral_panel(found[0])
@@ -242,8 +254,16 @@ class PanelPolytope:
                     seen.add(panel.tobytes())
                     panels.append(panel)
         finally:
-            self._set_cols(self._lp, self.face.col_low, self.face.col_high)
+            self.restrict(self.face.col_low, self.face.col_high)
         return panels
+
+    def box_panels(self, centre: FloatArray, count: int, seed: int) -> list[IntArray]:
+        """Integral vertices of the face within one person of ``centre`` in every type, from
+        LP solves with random objectives (rounding up where the fraction is large, on
+        average): a cheap, diverse set of panels around a target point. Deterministic."""
+        rng = np.random.default_rng(seed)
+        fraction = centre - np.floor(centre + 1e-9)
+        return self.panels_near(centre, lambda: fraction - rng.random(self.model.size), count)
 
 
 def chance_ceiling(model: TypeModel) -> FloatArray:
