@@ -116,7 +116,7 @@ class RelayWorker:
 
     async def close(self) -> None:
         for pc in self.pcs:
-            await pc.close()
+            await seam.close_peer(pc)
 
 
 def serve_baseline() -> None:

@@ -24,7 +24,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from summit.media.bots import Bot
 from summit.video.config import VideoConfigError, VideoSettings
 from summit.video.hub import VideoHub, hub_for, shutdown
 from summit.video.models import MediaTableNode
-from tests.support.app import make_settings
+from tests.support.app import make_settings, redis_database
 from tests.support.browser import free_port
 from tests.support.video import Signal, clip, level, wait_until, width
 
@@ -69,11 +69,20 @@ def test_media_nodes_are_off_by_default_and_need_a_redis_url_and_a_long_key() ->
 
 
 @pytest.fixture
-def redis_url() -> str:
+def redis_url() -> Iterator[str]:
     url = os.environ.get("SUMMIT_TEST_REDIS_URL")
     if not url:
         pytest.skip("SUMMIT_TEST_REDIS_URL is not set")
-    return url
+    yield redis_database(url, 12)  # this module's own: see redis_database
+    # whatever the test's own clean-up reached, no node process outlives it
+    for proc in SPAWNED:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(15)
+    SPAWNED.clear()
+
+
+SPAWNED: list[subprocess.Popen[bytes]] = []
 
 
 @dataclass
@@ -91,6 +100,7 @@ def spawn(url: str, node_id: str) -> Node:
         + ["--host-address", "127.0.0.1"],
         env={**os.environ, "SUMMIT_MEDIA_NODE_KEY": KEY},
     )
+    SPAWNED.append(proc)
     return Node(node_id, address, proc)
 
 
@@ -171,7 +181,14 @@ async def world(tmp_path: Path, db_url: str, redis_url: str) -> AsyncIterator[Wo
         table = f"t{one[pair[0]]}"
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=5,
+        )
     )
     task = asyncio.get_running_loop().create_task(server.serve())
     while not server.started:
@@ -194,14 +211,19 @@ async def world(tmp_path: Path, db_url: str, redis_url: str) -> AsyncIterator[Wo
                 people.append(Person(i, participant, login.cookies["summit_session"]))
         yield World(url, app, hub, info, people, table, registry, nodes)
     finally:
+        # bounded, so that a failure above is reported as itself and not as a hang in here
         for person in people:
             if person.bot is not None:
-                await person.bot.close()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(person.bot.close(), 10)
             if person.signal is not None:
-                await person.signal.close()
-        await shutdown(app)
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(person.signal.close(), 10)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(shutdown(app), 15)
         server.should_exit = True
-        await task
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 15)
         seam.restrict_host_addresses(None)
         for node in nodes.values():
             if node.proc.poll() is None:
@@ -263,7 +285,7 @@ async def recorded(w: World, table: str) -> tuple[str, str] | None:
 
 
 async def staff(w: World, role: str) -> tuple[httpx.AsyncClient, str]:
-    client = httpx.AsyncClient(base_url=w.url)
+    client = httpx.AsyncClient(base_url=w.url, timeout=30)  # a loaded CI machine is slow
     page = (await client.get("/login")).text
     token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     password = w.info.moderator_password if role == "moderator" else w.info.organiser_password
@@ -279,7 +301,9 @@ async def staff(w: World, role: str) -> tuple[httpx.AsyncClient, str]:
 async def test_tables_on_media_nodes_fail_over_after_kill_9_and_move_off_a_drained_node(
     tmp_path: Path, db_url: str, redis_url: str
 ) -> None:
-    async with world(tmp_path, db_url, redis_url) as w:
+    # a bound inside the test: a hang is reported with the line it waited on (pytest-timeout's
+    # alarm would only show the event loop's poll)
+    async with asyncio.timeout(150), world(tmp_path, db_url, redis_url) as w:
         start = time.monotonic()
         while len([n for n in await w.registry.nodes() if n.alive(await w.registry.now())]) < 2:
             assert time.monotonic() - start < 60, "media nodes did not register"
@@ -414,3 +438,4 @@ async def test_tables_on_media_nodes_fail_over_after_kill_9_and_move_off_a_drain
         finally:
             for follower in followers:
                 follower.cancel()
+            await asyncio.gather(*followers, return_exceptions=True)

@@ -35,6 +35,7 @@ from summit.media.nodes import (
     sign_seat,
     verify_seat,
 )
+from tests.support.app import redis_database
 
 NOW = 1000.0
 SUMMIT = str(Path(sys.executable).with_name("summit"))
@@ -124,7 +125,8 @@ def test_a_seat_token_admits_only_its_participant_table_and_node() -> None:
 @pytest.fixture
 def redis_url(tmp_path: Path) -> Iterator[str]:
     if os.environ.get("SUMMIT_TEST_REDIS_URL"):
-        yield os.environ["SUMMIT_TEST_REDIS_URL"]
+        # this module's own database: see redis_database
+        yield redis_database(os.environ["SUMMIT_TEST_REDIS_URL"], 14)
         return
     if shutil.which("redis-server") is None:
         pytest.skip("no redis-server and no SUMMIT_TEST_REDIS_URL")
@@ -175,6 +177,19 @@ def _spawn(url: str, node_id: str) -> subprocess.Popen[bytes]:
     )
 
 
+def _stop(*procs: subprocess.Popen[bytes]) -> None:
+    """Stop node processes: SIGTERM, then SIGKILL for one that does not go within 15 s."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(15)
+
+
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [SUMMIT, "media-node", *args, "--redis", url],
@@ -202,10 +217,7 @@ def test_two_node_processes_spread_drain_and_a_killed_node_is_dead_within_5_s(
     try:
         asyncio.run(_scenario(redis_url, a, b))
     finally:
-        for proc in (a, b):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                proc.wait(15)
+        _stop(a, b)
 
 
 async def _scenario(url: str, a: subprocess.Popen[bytes], b: subprocess.Popen[bytes]) -> None:
@@ -288,10 +300,7 @@ def test_bots_get_media_through_their_node_a_token_is_checked_and_a_killed_node_
         asyncio.run(_bots(redis_url, {"node-a": a, "node-b": b}))
     finally:
         seam.restrict_host_addresses(None)
-        for proc in (a, b):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                proc.wait(15)
+        _stop(a, b)
 
 
 async def _until(check: Any, limit: float) -> bool:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from types import SimpleNamespace
+from typing import Any
 
 import aioice.ice
 import aiortc
@@ -110,3 +112,34 @@ def test_inline_forwarding_seam() -> None:
     assert "self.__decoder_queue.put(None)" in stop_source
     init_source = inspect.getsource(RTCRtpReceiver.__init__)
     assert "self.__decoder_queue: queue.Queue = queue.Queue()" in init_source
+
+
+def test_a_close_cut_short_by_a_cancellation_does_not_hang_the_next_close() -> None:
+    """aiortc's own ``close()``: a second close waits for the first, forever when the first was
+    cancelled; ``close_peer`` finishes the first close regardless, so the second returns."""
+
+    async def connected() -> tuple[aiortc.RTCPeerConnection, aiortc.RTCPeerConnection]:
+        a, b = aiortc.RTCPeerConnection(), aiortc.RTCPeerConnection()
+        a.addTransceiver("audio", direction="sendrecv")
+        await a.setLocalDescription(await a.createOffer())
+        await b.setRemoteDescription(a.localDescription)
+        await b.setLocalDescription(await b.createAnswer())
+        await a.setRemoteDescription(b.localDescription)
+        return a, b
+
+    async def second_close_returns(close: Any) -> bool:
+        a, b = await connected()
+        first = asyncio.get_running_loop().create_task(close(a))
+        for _ in range(3):
+            await asyncio.sleep(0)  # the first close is under way, inside its transports
+        first.cancel()
+        try:
+            await asyncio.wait_for(close(a), 3)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            await seam.close_peer(b)
+
+    assert not asyncio.run(second_close_returns(lambda pc: pc.close()))  # aiortc 1.16.0 as is
+    assert asyncio.run(second_close_returns(seam.close_peer))

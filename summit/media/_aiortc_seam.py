@@ -17,10 +17,16 @@ aiortc has no public API for forwarding encoded media, so these hooks reach into
   (``decoder_worker(loop, input_q, output_q, decode_error)``). The media worker swaps it for a
   sink that forwards each complete frame inline, skipping the thread hop per frame.
 - ``aioice.ice.get_host_addresses(use_ipv4, use_ipv6)``: restricts ICE host candidates.
+
+One behaviour of the public API is worked around here as well: ``RTCPeerConnection.close()``
+marks the connection closing before it awaits its transports, and every later ``close()`` waits
+for that first one; a first close cut short by a cancellation leaves them waiting forever
+(``close_peer``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import fractions
 import queue
 import threading
@@ -29,7 +35,7 @@ from typing import Any
 
 import aioice.ice
 import av
-from aiortc import RTCRtpReceiver, RTCRtpSender, rtcrtpreceiver
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, rtcrtpreceiver
 from aiortc.codecs import get_decoder as _aiortc_get_decoder
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
@@ -37,6 +43,20 @@ from aiortc.rtp import RtpPacket
 AIORTC_VERSION = "1.16.0"
 
 _original_host_addresses = aioice.ice.get_host_addresses
+
+#: Closes under way, kept referenced until they end (``close_peer``).
+_closing: set[asyncio.Task[None]] = set()
+
+
+async def close_peer(pc: RTCPeerConnection) -> None:
+    """Close ``pc``. A close once begun runs to its end even when the caller is cancelled
+    (a socket that goes away, a bot told to stop mid-reconnect), so that no later close of the
+    same connection waits forever for it."""
+    task = asyncio.ensure_future(pc.close())
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
+    await asyncio.shield(task)
+
 
 # aiortc's receiver module looks its decoder factory up by this private module-level name.
 _receiver_module: Any = rtcrtpreceiver

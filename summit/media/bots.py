@@ -276,7 +276,7 @@ class Bot:
     async def publish(self, signal: Signal, *, video: bool = True, audio: bool = True) -> None:
         """Send the clip through a new upload connection (closing any previous one)."""
         if self.publish_pc is not None:
-            await self.publish_pc.close()
+            await seam.close_peer(self.publish_pc)
         self.video_track = ClipVideoTrack(self.clip)
         self.audio_track = ClipAudioTrack(self.clip, self.audio_track.level)
         pc = self._pc()
@@ -416,11 +416,11 @@ class Bot:
                 await task
         self._tasks = []
         if self.subscribe_pc is not None:
-            await self.subscribe_pc.close()
+            await seam.close_peer(self.subscribe_pc)
             self.subscribe_pc = None
 
     async def close(self) -> None:
         await self._close_subscription()
         if self.publish_pc is not None:
-            await self.publish_pc.close()
+            await seam.close_peer(self.publish_pc)
             self.publish_pc = None

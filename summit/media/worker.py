@@ -254,10 +254,10 @@ class MediaWorker:
                 await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
                 await pc.setLocalDescription(await pc.createAnswer())
             except Exception as exc:
-                await pc.close()
+                await seam.close_peer(pc)
                 raise ProtocolError("sdp", f"offer refused: {exc}") from exc
             if self._members.get(participant_id) is not member:
-                await pc.close()
+                await seam.close_peer(pc)
                 raise UnknownParticipant(f"participant_id: {participant_id!r} left meanwhile")
             for transceiver in pc.getTransceivers():
                 track = transceiver.receiver.track
@@ -327,10 +327,10 @@ class MediaWorker:
                 await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
                 await pc.setLocalDescription(await pc.createAnswer())
             except Exception as exc:
-                await pc.close()
+                await seam.close_peer(pc)
                 raise ProtocolError("sdp", f"offer refused: {exc}") from exc
             if self._members.get(participant_id) is not member:
-                await pc.close()
+                await seam.close_peer(pc)
                 raise UnknownParticipant(f"participant_id: {participant_id!r} left meanwhile")
             member.subscribe_pc = pc
             member.video_slots = video
@@ -366,7 +366,7 @@ class MediaWorker:
             if source is not None:
                 await source.stop()
         if pc is not None:
-            await pc.close()
+            await seam.close_peer(pc)
 
     async def _close_subscriber(self, member: _Member) -> None:
         pc, slots = member.subscribe_pc, member.video_slots + member.audio_slots
@@ -374,7 +374,7 @@ class MediaWorker:
         for slot in slots:
             slot.stop()
         if pc is not None:
-            await pc.close()
+            await seam.close_peer(pc)
 
     async def close(self) -> None:
         """Close every connection."""

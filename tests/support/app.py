@@ -73,6 +73,16 @@ def drop_worker_database() -> None:
 
 PG_URL = _worker_database(os.environ.get("SUMMIT_TEST_DATABASE_URL", ""))
 REDIS_URL = os.environ.get("SUMMIT_TEST_REDIS_URL", "")
+
+
+def redis_database(url: str, number: int) -> str:
+    """``url`` on Redis database ``number``: a module whose processes write fixed keys (the
+    media nodes' registry) gets its own, so that a process one test leaves behind cannot
+    register itself into the next module's world."""
+    base, _, last = url.rstrip("/").rpartition("/")
+    return f"{base}/{number}" if last.isdigit() else f"{url.rstrip('/')}/{number}"
+
+
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 BACKENDS = [
