@@ -53,16 +53,17 @@ def work_unit(nodeid: str) -> str:
 #: the longest work units start first, so no long module starts last while the other worker
 #: idles. A module not listed counts one second per test.
 MODULE_SECONDS = {
-    "test_axe_browser": 185, "test_cli": 106, "test_security_inputs": 77,
-    "test_council_concurrency": 51, "test_lottery_verify": 50, "test_council_browser": 48,
-    "test_security_audit": 48, "test_forum_meeting_video": 38, "test_security_keys": 38,
-    "test_seating_http": 36, "test_media_node_hub": 36, "test_screenshots_script": 35,
-    "test_monitor_browser": 35, "test_council": 35, "test_council_secrecy": 34, "test_events": 32,
-    "test_layout_browser": 31, "test_video_browser": 31, "test_deploy_drills": 30,
-    "test_security_browser": 29, "test_forum_map": 29, "test_lottery_cli": 28,
-    "test_media_nodes": 27, "test_council_groupcommit": 27, "test_video_bots": 26,
-    "test_ideas_browser": 25, "test_seating_cli": 24, "test_forum_scripts": 24,
-    "test_dutch_pages": 23, "test_security_sessions": 22, "test_forum_browser": 21,
+    "test_cli": 145, "test_axe_browser": 95, "test_security_inputs": 84, "test_forum": 83,
+    "test_forum_workshops": 70, "test_forms_keep_input": 52, "test_layout_browser": 50,
+    "test_council_browser": 44, "test_seating": 43, "test_lottery_verify": 42,
+    "test_video_browser": 39, "test_screenshots_script": 38, "test_lottery_cli": 38,
+    "test_security_audit": 34, "test_deploy_drills": 33, "test_monitor_browser": 32,
+    "test_security_browser": 32, "test_media_node_hub": 32, "test_media_nodes": 31,
+    "test_seating_small": 28, "test_dutch_pages": 28, "test_council": 27,
+    "test_council_concurrency": 26, "test_forum_map": 26, "test_seating_cli": 25,
+    "test_forms_keep_input_more": 24, "test_ideas_browser": 24, "test_monitor_reports": 24,
+    "test_forum_meeting_video": 24, "test_council_groupcommit": 23, "test_security_sessions": 22,
+    "test_seating_http": 22, "test_security_keys": 22, "test_forms_keep_input_forum": 21,
 }  # fmt: skip
 
 

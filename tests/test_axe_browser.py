@@ -85,3 +85,22 @@ def test_participant_pages_pass_axe(server: Server, browser: Any, lang: str) -> 
     walked, problems = _audit(browser, server.url, lang, ["/me"], open_link)
     assert len(walked) >= 4, walked
     assert not problems, "\n".join(problems)
+
+
+def test_axe_reports_what_a_page_breaks(browser: Any) -> None:
+    """The helper the walks rely on finds violations and names where they are: an image without
+    a text alternative, a field without a label, and text too faint to read."""
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        page = context.new_page()
+        page.set_content(
+            '<html lang="nl"><head><title>t</title></head><body><main><h1>Kop</h1>'
+            '<img src="data:," id="plaatje"><input id="veld" type="text">'
+            '<p id="vaag" style="color:#ddd;background:#fff">vage tekst</p></main></body></html>'
+        )
+        found = axe_violations(page, targets=1)
+    finally:
+        context.close()
+    assert {line.split(":", 1)[0] for line in found} >= {"image-alt", "label", "color-contrast"}
+    assert any("#plaatje" in line for line in found)
+    assert any("#vaag" in line for line in found)
