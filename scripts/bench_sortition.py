@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -250,18 +251,23 @@ def child_leximin(features: Path, people: Path, seats: int, limit: float) -> dic
     }
 
 
-def large_pools() -> list[tuple[str, tuple[str, str]]]:
-    return [("1500_600", synthetic(1500, 600, 11)), ("2000_600", realistic(2000, 600, 1))]
+def large_pool_files(tmp: str) -> Iterator[tuple[str, Path, Path]]:
+    """The two large instances written as CSV files in ``tmp``: (key, features, people)."""
+    for key, (features_text, people_text) in [
+        ("1500_600", synthetic(1500, 600, 11)),
+        ("2000_600", realistic(2000, 600, 1)),
+    ]:
+        features, people = Path(tmp) / f"{key}_f.csv", Path(tmp) / f"{key}_p.csv"
+        features.write_text(features_text)
+        people.write_text(people_text)
+        yield key, features, people
 
 
 def leximin_only(limit: float) -> None:
     """``--leximin``: both large instances, leximin only, each stopped after ``limit`` s."""
     summary: dict[str, Any] = {"limit_s": limit}
     with tempfile.TemporaryDirectory() as tmp:
-        for key, (features_text, people_text) in large_pools():
-            features, people = Path(tmp) / f"{key}_f.csv", Path(tmp) / f"{key}_p.csv"
-            features.write_text(features_text)
-            people.write_text(people_text)
+        for key, features, people in large_pool_files(tmp):
             run = run_child(
                 ["leximin", str(features), str(people), "600", str(limit)], limit + 120.0
             )
@@ -279,10 +285,7 @@ def goldilocks_only(limit: float) -> None:
     panels), each in a child killed after ``limit`` s: seconds, CPU, the extremes, exactness."""
     summary: dict[str, Any] = {"limit_s": limit}
     with tempfile.TemporaryDirectory() as tmp:
-        for key, (features_text, people_text) in large_pools():
-            features, people = Path(tmp) / f"{key}_f.csv", Path(tmp) / f"{key}_p.csv"
-            features.write_text(features_text)
-            people.write_text(people_text)
+        for key, features, people in large_pool_files(tmp):
             run = run_child(["ours", str(features), str(people), "600", "goldilocks"], limit)
             print(json.dumps({key: run}), flush=True)
             summary[f"goldilocks_seconds_{key}"] = run.get("seconds")

@@ -45,6 +45,7 @@ from summit.video.hub import VideoHub, hub_for, shutdown
 from summit.video.models import MediaTableNode
 from tests.support.app import make_settings, redis_database
 from tests.support.browser import free_port
+from tests.support.cli import stop_processes
 from tests.support.video import Signal, clip, level, wait_until, width
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240)]
@@ -74,11 +75,9 @@ def redis_url() -> Iterator[str]:
     if not url:
         pytest.skip("SUMMIT_TEST_REDIS_URL is not set")
     yield redis_database(url, 12)  # this module's own: see redis_database
-    # whatever the test's own clean-up reached, no node process outlives it
-    for proc in SPAWNED:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(15)
+    # here, not in the test's asynchronous clean-up: no node process outlives the test, however
+    # that clean-up ended
+    stop_processes(*SPAWNED)
     SPAWNED.clear()
 
 
@@ -225,10 +224,6 @@ async def world(tmp_path: Path, db_url: str, redis_url: str) -> AsyncIterator[Wo
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, 15)
         seam.restrict_host_addresses(None)
-        for node in nodes.values():
-            if node.proc.poll() is None:
-                node.proc.send_signal(signal.SIGTERM)
-                node.proc.wait(15)
         await registry.close()
 
 

@@ -36,6 +36,7 @@ from summit.media.nodes import (
     verify_seat,
 )
 from tests.support.app import redis_database
+from tests.support.cli import stop_processes
 
 NOW = 1000.0
 SUMMIT = str(Path(sys.executable).with_name("summit"))
@@ -177,19 +178,6 @@ def _spawn(url: str, node_id: str) -> subprocess.Popen[bytes]:
     )
 
 
-def _stop(*procs: subprocess.Popen[bytes]) -> None:
-    """Stop node processes: SIGTERM, then SIGKILL for one that does not go within 15 s."""
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(15)
-
-
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [SUMMIT, "media-node", *args, "--redis", url],
@@ -217,7 +205,7 @@ def test_two_node_processes_spread_drain_and_a_killed_node_is_dead_within_5_s(
     try:
         asyncio.run(_scenario(redis_url, a, b))
     finally:
-        _stop(a, b)
+        stop_processes(a, b)
 
 
 async def _scenario(url: str, a: subprocess.Popen[bytes], b: subprocess.Popen[bytes]) -> None:
@@ -300,7 +288,7 @@ def test_bots_get_media_through_their_node_a_token_is_checked_and_a_killed_node_
         asyncio.run(_bots(redis_url, {"node-a": a, "node-b": b}))
     finally:
         seam.restrict_host_addresses(None)
-        _stop(a, b)
+        stop_processes(a, b)
 
 
 async def _until(check: Any, limit: float) -> bool:

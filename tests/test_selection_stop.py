@@ -66,6 +66,15 @@ async def _skewed_input(database: Any) -> tuple[Any, sel.SelectionInput]:
     return summit, data
 
 
+def _assert_the_maximin_lottery(stopped: Any, data: sel.SelectionInput) -> None:
+    """The lottery kept at a stop gives everyone the maximin's minimum, and every panel meets
+    the quotas."""
+    maximin = sel.compute_selection(dataclasses.replace(data, algorithm="maximin"))
+    assert abs(stopped.min_probability - maximin.min_probability) < 1e-7
+    for panel in stopped.lottery.panels:
+        assert check_panel(panel, data.people, data.quotas, data.seats) == []
+
+
 async def test_stopping_leximin_keeps_the_lottery_found_so_far(
     database: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -78,13 +87,9 @@ async def test_stopping_leximin_keeps_the_lottery_found_so_far(
         return any(s.phase in AFTER_MAXIMIN and s.fixed < s.types for s in steps)
 
     stopped = sel.compute_selection(data, stop=stop, report=steps.append)
-    maximin = sel.compute_selection(dataclasses.replace(data, algorithm="maximin"))
     full = sel.compute_selection(data)
     assert not stopped.exact and full.exact
-    # the anytime lottery already gives everyone the maximin, and every panel meets the quotas
-    assert abs(stopped.min_probability - maximin.min_probability) < 1e-7
-    for panel in stopped.lottery.panels:
-        assert check_panel(panel, data.people, data.quotas, data.seats) == []
+    _assert_the_maximin_lottery(stopped, data)
     async with database.session() as session:
         draw = await sel.store_selection(session, summit, data, stopped, actor="S-test")
         assert draw.commitment["stopped_early"] is True
@@ -132,11 +137,8 @@ async def test_stopping_leximin_while_it_samples_keeps_the_maximin_lottery(datab
 
     stopped = sel.compute_selection(data, stop=stop, report=steps.append)
     assert steps[-1].phase == "stopping"
-    maximin = sel.compute_selection(dataclasses.replace(data, algorithm="maximin"))
     assert not stopped.exact
-    assert abs(stopped.min_probability - maximin.min_probability) < 1e-7
-    for panel in stopped.lottery.panels:
-        assert check_panel(panel, data.people, data.quotas, data.seats) == []
+    _assert_the_maximin_lottery(stopped, data)
     async with database.session() as session:
         draw = await sel.store_selection(session, summit, data, stopped, actor="S-test")
         assert draw.commitment["stopped_early"] is True
